@@ -1,0 +1,23 @@
+/** Jest runs in its native ESM mode: Nest 12 and jose ship as ES modules only. */
+const swc = {
+  jsc: {
+    parser: { syntax: 'typescript', decorators: true },
+    transform: { legacyDecorator: true, decoratorMetadata: true },
+    target: 'es2023',
+  },
+  module: { type: 'es6' },
+  sourceMaps: 'inline',
+};
+
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: { '^.+\\.ts$': ['@swc/jest', swc] },
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  roots: ['<rootDir>/lib', '<rootDir>/sample-app', '<rootDir>/test'],
+  testMatch: ['**/*.spec.ts'],
+  
+  
+  maxWorkers: 2,
+  testTimeout: 20000,
+};
