@@ -1,0 +1,18 @@
+import { InsufficientScopeError } from '../errors/auth-errors.js';
+import type { Principal } from '../verify/principal.js';
+
+/** The required scopes the principal lacks (empty: it has them all). */
+export function missingScopes(principal: Principal, required: readonly string[]): string[] {
+  return required.filter((scope) => !principal.scopes.includes(scope));
+}
+
+/** Throws `InsufficientScopeError` unless the principal holds every required scope. */
+export function assertScopes(principal: Principal, required: readonly string[]): void {
+  if (missingScopes(principal, required).length > 0) throw new InsufficientScopeError(required);
+}
+
+/** The principal's tenant; throws `InsufficientScopeError` for a token bound to no tenant. */
+export function requireTenant(principal: Principal): string {
+  if (principal.tenant === undefined) throw new InsufficientScopeError([], 'missing_tenant');
+  return principal.tenant;
+}

@@ -1,0 +1,105 @@
+/**
+ * Why a token was refused. One string, the same in the error, the log line and the metric label.
+ */
+export type InvalidTokenReason =
+  | 'malformed'
+  | 'oversized'
+  | 'alg_not_allowed'
+  | 'typ_mismatch'
+  | 'crit_unsupported'
+  | 'missing_claim'
+  | 'unknown_kid'
+  | 'keys_unavailable'
+  | 'bad_signature'
+  | 'issuer_mismatch'
+  | 'audience_mismatch'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'revoked';
+
+/** Why a request was refused before any token was verified. */
+export type InvalidRequestReason = 'token_in_query' | 'multiple_tokens' | 'malformed_credentials';
+
+/** An RFC 6750 §3.1 error code. */
+export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+
+/** A refused request; `code` is the RFC 6750 §3.1 error code, none when no token was sent. */
+export abstract class AuthError extends Error {
+  /** The HTTP status this refusal maps to. */
+  abstract readonly status: 400 | 401 | 403;
+  /** The RFC 6750 error code, absent when the request carried no credentials at all. */
+  abstract readonly code: BearerErrorCode | undefined;
+  /** The machine-readable reason, for logs and metrics; never sent to the client. */
+  abstract readonly reason: string;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The request carried no access token (RFC 6750 §3.1: no error code). */
+export class MissingTokenError extends AuthError {
+  readonly status = 401;
+  readonly code = undefined;
+  readonly reason = 'missing_token';
+
+  constructor() {
+    super('no access token in the request');
+  }
+}
+
+/** The token was present but is not acceptable: 401 `invalid_token`. */
+export class InvalidTokenError extends AuthError {
+  readonly status = 401;
+  readonly code = 'invalid_token';
+
+  constructor(
+    readonly reason: InvalidTokenReason,
+    options?: ErrorOptions,
+  ) {
+    super(`token rejected: ${reason}`, options);
+  }
+}
+
+/** The request itself is malformed (a token in the URL, two tokens): 400 `invalid_request`. */
+export class InvalidRequestError extends AuthError {
+  readonly status = 400;
+  readonly code = 'invalid_request';
+
+  constructor(readonly reason: InvalidRequestReason) {
+    super(`request rejected: ${reason}`);
+  }
+}
+
+/** The principal lacks a required scope or tenant: 403 `insufficient_scope`. */
+export class InsufficientScopeError extends AuthError {
+  readonly status = 403;
+  readonly code = 'insufficient_scope';
+
+  constructor(
+    /** The scopes the resource requires (all of them), sent back in the challenge. */
+    readonly required: readonly string[],
+    readonly reason: 'missing_scope' | 'missing_tenant' | 'tenant_mismatch' = 'missing_scope',
+  ) {
+    super(`access denied: ${reason}${required.length ? ` (requires ${required.join(' ')})` : ''}`);
+  }
+}
+
+/** A configuration the library cannot run with; thrown once, at start-up. */
+export class AuthConfigError extends Error {
+  constructor(message: string) {
+    super(`nest-tessera configuration: ${message}`);
+    this.name = 'AuthConfigError';
+  }
+}
+
+/** The only place a `WWW-Authenticate` value is built (RFC 6750 §3). */
+export function bearerChallenge(error: AuthError): string {
+  if (error.code === undefined) return 'Bearer';
+  const scope =
+    error instanceof InsufficientScopeError && error.required.length > 0
+      ? `, scope="${error.required.join(' ')}"`
+      : '';
+  return `Bearer error="${error.code}"${scope}`;
+}

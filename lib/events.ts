@@ -1,0 +1,18 @@
+import type { AuthError, InvalidTokenError } from './errors/auth-errors.js';
+import type { JwksFetchEvent } from './keys/jwks-client.js';
+import type { Principal } from './verify/principal.js';
+
+/**
+ * Hooks the library calls as it works, for metrics, logs and traces. Every hook is optional and
+ * must not throw; none receives a token. The library formats nothing itself.
+ */
+export interface AuthEvents {
+  /** A token passed verification; `cached` when it was answered from the verified-token cache. */
+  tokenVerified?(event: { principal: Principal; cached: boolean; durationMs: number }): void;
+  /** A token failed verification; `error.reason` is the machine-readable reason. */
+  tokenRejected?(event: { error: InvalidTokenError }): void;
+  /** An HTTP request was refused (any cause: no token, bad token, missing scope...). */
+  requestRejected?(event: { error: AuthError }): void;
+  /** An issuer's JWKS was fetched (or the fetch failed). */
+  jwksFetched?(event: JwksFetchEvent & { issuer: string }): void;
+}

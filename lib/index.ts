@@ -1,0 +1,64 @@
+// The one public entry point of nest-tessera.
+
+// Errors and RFC 6750 answers
+export {
+  AuthConfigError,
+  AuthError,
+  bearerChallenge,
+  InsufficientScopeError,
+  InvalidRequestError,
+  InvalidTokenError,
+  MissingTokenError,
+} from './errors/auth-errors.js';
+export type {
+  BearerErrorCode,
+  InvalidRequestReason,
+  InvalidTokenReason,
+} from './errors/auth-errors.js';
+
+// Options and events
+export type {
+  AuthModuleOptions,
+  JwksOptions,
+  TokenSourceOptions,
+  TrustedIssuerOptions,
+} from './options/auth-options.js';
+export { resolveAuthOptions } from './options/resolve-auth-options.js';
+export type { ResolvedAuthOptions } from './options/resolve-auth-options.js';
+export type { AuthEvents } from './events.js';
+
+// Keys
+export { SIGNING_ALGORITHMS } from './keys/algorithms.js';
+export type { SigningAlgorithm } from './keys/algorithms.js';
+export type { Jwk, JwkSet } from './keys/jwk.js';
+export type { JwksFetchEvent } from './keys/jwks-client.js';
+
+// Verification
+export { TokenVerifier } from './verify/token-verifier.js';
+export { createTokenVerifier } from './verify/create-token-verifier.js';
+export { extractToken } from './verify/extract-token.js';
+export type { CredentialCarrier, TokenSources } from './verify/extract-token.js';
+export type { AccessTokenClaims, Principal } from './verify/principal.js';
+
+// Issuing
+export { KeyRing, generateSigningJwk } from './issue/key-ring.js';
+export { TokenIssuer } from './issue/token-issuer.js';
+export type {
+  AccessTokenRequest,
+  IssuedAccessToken,
+  TokenIssuerOptions,
+} from './issue/token-issuer.js';
+
+// Authorization
+export { assertScopes, missingScopes, requireTenant } from './authorization/scopes.js';
+
+// Nest
+export { AuthModule } from './nest/auth.module.js';
+export { AUTH_OPTIONS } from './nest/auth.module-definition.js';
+export { AuthExceptionFilter } from './nest/auth-exception.filter.js';
+export { BearerGuard } from './nest/bearer.guard.js';
+export { Public } from './nest/public.decorator.js';
+export { Scopes, RequiredScopes } from './nest/scopes.decorator.js';
+export { CurrentPrincipal, Tenant } from './nest/principal.decorators.js';
+export { principalOf, rejectionOf } from './nest/request-state.js';
+export { JwtPassportStrategy } from './nest/passport-jwt.strategy.js';

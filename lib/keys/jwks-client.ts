@@ -1,0 +1,148 @@
+import { importVerificationKey, JwkImportError, type VerificationKey } from './jwk.js';
+import type { KeySource } from './key-source.js';
+
+/** What a JWKS fetch did, for logs, metrics and traces. */
+export interface JwksFetchEvent {
+  readonly uri: string;
+  readonly ok: boolean;
+  /** Why the fetch ran: first use, cache expiry, or a `kid` the cache did not know. */
+  readonly cause: 'initial' | 'expired' | 'unknown_kid';
+  readonly keyCount?: number;
+  /** Keys in the document that were skipped (unsupported type, no kid, too short...). */
+  readonly skipped?: readonly string[];
+  readonly error?: Error;
+  readonly durationMs: number;
+}
+
+export interface JwksClientOptions {
+  /** The JWKS URL; configured, never taken from a token. */
+  readonly uri: string;
+  /** Longest time keys are cached; a shorter `Cache-Control: max-age` wins. */
+  readonly cacheTtlSeconds: number;
+  /** Least time between two fetches: bounds what a flood of unknown `kid`s can cause. */
+  readonly cooldownSeconds: number;
+  /** Time after which a fetch is abandoned. */
+  readonly timeoutMs: number;
+  /** Epoch seconds, fractional allowed. */
+  readonly now: () => number;
+  readonly fetch?: typeof fetch;
+  readonly onFetch?: (event: JwksFetchEvent) => void;
+}
+
+/** Largest JWKS document accepted, so a hostile or broken endpoint cannot exhaust memory. */
+const MAX_JWKS_BYTES = 512 * 1024;
+
+/**
+ * One issuer's keys from its JWKS endpoint: cached for a TTL, fetched again at most once per
+ * cooldown (on expiry or on an unknown `kid`), and kept when the endpoint fails, so an outage
+ * of the issuer never refuses tokens signed with keys already known.
+ */
+export class JwksClient implements KeySource {
+  private keys = new Map<string, VerificationKey>();
+  private fetchedOnce = false;
+  private expiresAt = 0;
+  private lastAttemptAt = Number.NEGATIVE_INFINITY;
+  private inFlight: Promise<void> | undefined;
+
+  constructor(private readonly options: JwksClientOptions) {}
+
+  get ready(): boolean {
+    return this.fetchedOnce;
+  }
+
+  cachedKey(kid: string): VerificationKey | undefined {
+    if (this.options.now() >= this.expiresAt) return undefined;
+    return this.keys.get(kid);
+  }
+
+  async key(kid: string): Promise<VerificationKey | undefined> {
+    const now = this.options.now();
+    if (!this.fetchedOnce) {
+      await this.refresh('initial');
+    } else if (now >= this.expiresAt) {
+      // Stale keys keep serving while a refresh runs; an endpoint outage costs nothing here.
+      void this.refresh('expired');
+    } else if (!this.keys.has(kid)) {
+      await this.refresh('unknown_kid');
+    }
+    return this.keys.get(kid);
+  }
+
+  /** Fetches again unless a fetch is running (then joins it) or the cooldown has not passed. */
+  private refresh(cause: JwksFetchEvent['cause']): Promise<void> {
+    if (this.inFlight) return this.inFlight;
+    if (this.options.now() - this.lastAttemptAt < this.options.cooldownSeconds) {
+      return Promise.resolve();
+    }
+    this.lastAttemptAt = this.options.now();
+    this.inFlight = this.fetchKeys(cause).finally(() => (this.inFlight = undefined));
+    return this.inFlight;
+  }
+
+  private async fetchKeys(cause: JwksFetchEvent['cause']): Promise<void> {
+    const started = performance.now();
+    const report = (event: Omit<JwksFetchEvent, 'uri' | 'cause' | 'durationMs'>) =>
+      this.options.onFetch?.({
+        uri: this.options.uri,
+        cause,
+        durationMs: performance.now() - started,
+        ...event,
+      });
+    try {
+      const { body, maxAgeSeconds } = await this.download();
+      const { keys, skipped } = parseKeySet(body);
+      this.keys = keys;
+      this.fetchedOnce = true;
+      const ttl = Math.min(maxAgeSeconds ?? Infinity, this.options.cacheTtlSeconds);
+      this.expiresAt = this.options.now() + Math.max(ttl, this.options.cooldownSeconds);
+      report({ ok: true, keyCount: keys.size, skipped });
+    } catch (error) {
+      report({ ok: false, error: error as Error });
+    }
+  }
+
+  private async download(): Promise<{ body: unknown; maxAgeSeconds: number | undefined }> {
+    const doFetch = this.options.fetch ?? fetch;
+    const response = await doFetch(this.options.uri, {
+      headers: { accept: 'application/json' },
+      redirect: 'error',
+      signal: AbortSignal.timeout(this.options.timeoutMs),
+    });
+    if (response.status !== 200) throw new Error(`JWKS answered ${response.status}`);
+    const text = await response.text();
+    if (text.length > MAX_JWKS_BYTES) throw new Error('JWKS document too large');
+    return {
+      body: JSON.parse(text) as unknown,
+      maxAgeSeconds: maxAge(response.headers.get('cache-control')),
+    };
+  }
+}
+
+function parseKeySet(body: unknown): {
+  keys: Map<string, VerificationKey>;
+  skipped: string[];
+} {
+  const list = (body as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(list)) throw new Error('JWKS document has no "keys" array');
+  const keys = new Map<string, VerificationKey>();
+  const skipped: string[] = [];
+  for (const jwk of list) {
+    try {
+      const key = importVerificationKey(jwk);
+      if (keys.has(key.kid)) throw new JwkImportError(`duplicate kid ${key.kid}`);
+      keys.set(key.kid, key);
+    } catch (error) {
+      if (!(error instanceof JwkImportError)) throw error;
+      skipped.push(error.message);
+    }
+  }
+  return { keys, skipped };
+}
+
+/** `max-age` from a Cache-Control header; `no-store`/`no-cache` count as zero. */
+export function maxAge(cacheControl: string | null): number | undefined {
+  if (!cacheControl) return undefined;
+  if (/(?:^|,)\s*no-(?:store|cache)\b/i.test(cacheControl)) return 0;
+  const match = /(?:^|,)\s*max-age\s*=\s*"?(\d+)"?/i.exec(cacheControl);
+  return match ? Number(match[1]) : undefined;
+}

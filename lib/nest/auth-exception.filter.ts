@@ -1,0 +1,37 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, Inject, Logger } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { AuthError, bearerChallenge } from '../errors/auth-errors.js';
+import type { ResolvedAuthOptions } from '../options/resolve-auth-options.js';
+import { AUTH_OPTIONS } from './auth.module-definition.js';
+import { setRejection } from './request-state.js';
+
+const MESSAGES = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden' } as const;
+
+/**
+ * The one place an `AuthError` becomes an HTTP answer (RFC 6750 §3): status, `WWW-Authenticate`,
+ * and a body naming the RFC error code only; the reason goes to the log and the events.
+ */
+@Catch(AuthError)
+export class AuthExceptionFilter implements ExceptionFilter<AuthError> {
+  private readonly logger = new Logger('Tessera');
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    @Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
+  ) {}
+
+  catch(error: AuthError, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw error;
+    const http = host.switchToHttp();
+    const request = http.getRequest<object>();
+    setRejection(request, error);
+    this.options.events.requestRejected?.({ error });
+    this.logger.debug?.(`${error.status} ${error.reason}`);
+    const adapter = this.adapterHost.httpAdapter;
+    const response = http.getResponse<unknown>();
+    adapter.setHeader(response, 'WWW-Authenticate', bearerChallenge(error));
+    adapter.setHeader(response, 'Cache-Control', 'no-store');
+    const body = { statusCode: error.status, message: MESSAGES[error.status], error: error.code };
+    adapter.reply(response, body, error.status);
+  }
+}

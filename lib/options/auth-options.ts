@@ -1,0 +1,105 @@
+import type { AuthEvents } from '../events.js';
+import type { SigningAlgorithm } from '../keys/algorithms.js';
+import type { Jwk } from '../keys/jwk.js';
+
+/** An issuer whose tokens are accepted, with the one place its keys come from. */
+export interface TrustedIssuerOptions {
+  /** The exact `iss` value of its tokens. */
+  issuer: string;
+  /** Its JWKS URL (http or https). Exactly one of `jwksUri` and `keys` is given. */
+  jwksUri?: string;
+  /** Its public keys as JWKs, each with a `kid`, for issuers that publish no JWKS. */
+  keys?: readonly Jwk[];
+}
+
+/** Where the guard looks for the access token besides `Authorization: Bearer`. */
+export interface TokenSourceOptions {
+  /**
+   * Further request headers that may carry the bare token (e.g. `x-access-token`).
+   * @default []
+   */
+  headers?: readonly string[];
+  /**
+   * A field of a JSON request body that may carry the token, for tokens too large for a header.
+   * @default undefined (body not read)
+   */
+  bodyField?: string;
+  /**
+   * Query parameters whose presence makes the request a 400 `invalid_request`: tokens in URLs end
+   * up in logs, caches and `Referer` headers.
+   * @default ['access_token']
+   */
+  forbiddenQueryParameters?: readonly string[];
+}
+
+/** JWKS fetching and caching, per issuer. */
+export interface JwksOptions {
+  /**
+   * Longest time fetched keys are cached, in seconds; a shorter `Cache-Control: max-age` wins.
+   * @default 600
+   */
+  cacheTtlSeconds?: number;
+  /**
+   * Least time between two fetches of one issuer's JWKS, in seconds: an unknown `kid` triggers a
+   * fetch at once, but a flood of them makes at most one fetch per cooldown.
+   * @default 5
+   */
+  cooldownSeconds?: number;
+  /**
+   * Time after which a JWKS fetch is abandoned, in milliseconds.
+   * @default 3000
+   */
+  timeoutMs?: number;
+}
+
+/** Configuration of `AuthModule.forRoot()`; checked once at start-up. */
+export interface AuthModuleOptions {
+  /** The issuers whose tokens are accepted; a key of one issuer never verifies another's token. */
+  issuers: readonly TrustedIssuerOptions[];
+  /** The `aud` value(s) this service accepts; a token must name at least one. */
+  audience: string | readonly string[];
+  /**
+   * Accepted signature algorithms; each key is further pinned to its own algorithm.
+   * @default ['RS256', 'PS256', 'ES256', 'EdDSA']
+   */
+  algorithms?: readonly SigningAlgorithm[];
+  /**
+   * Accepted `typ` header values, compared without case and without an `application/` prefix.
+   * @default ['at+jwt'] (RFC 9068)
+   */
+  tokenTypes?: readonly string[];
+  /**
+   * Leeway for `exp`, `nbf` and `iat`, in seconds.
+   * @default 5
+   */
+  clockToleranceSeconds?: number;
+  /**
+   * Tokens longer than this many bytes are refused before anything is decoded.
+   * @default 8192
+   */
+  maxTokenBytes?: number;
+  /**
+   * Entries in the verified-token cache (a repeated token then costs a map look-up, never past
+   * its `exp`); 0 turns the cache off.
+   * @default 10000
+   */
+  verifiedTokenCacheSize?: number;
+  /** JWKS fetching and caching. */
+  jwks?: JwksOptions;
+  /** Where tokens may be read from besides `Authorization: Bearer`. */
+  tokenSources?: TokenSourceOptions;
+  /**
+   * Registers the bearer guard for every route (opt out with `@Public()`).
+   * @default true
+   */
+  globalGuard?: boolean;
+  /** Hooks for metrics, logs and traces. */
+  events?: AuthEvents;
+  /**
+   * The clock, in epoch seconds; for tests.
+   * @default () => Date.now() / 1000
+   */
+  now?: () => number;
+  /** The `fetch` used for JWKS; for tests and proxies. @default globalThis.fetch */
+  fetch?: typeof fetch;
+}

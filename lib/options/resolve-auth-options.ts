@@ -1,0 +1,144 @@
+import { AuthConfigError } from '../errors/auth-errors.js';
+import type { AuthEvents } from '../events.js';
+import { isSigningAlgorithm, SIGNING_ALGORITHMS, type SigningAlgorithm } from '../keys/algorithms.js';
+import type { Jwk } from '../keys/jwk.js';
+import type { AuthModuleOptions } from './auth-options.js';
+
+/** Options with every default applied and every value checked. */
+export interface ResolvedAuthOptions {
+  readonly issuers: readonly ResolvedIssuer[];
+  readonly audiences: readonly string[];
+  readonly algorithms: readonly SigningAlgorithm[];
+  readonly tokenTypes: readonly string[];
+  readonly clockToleranceSeconds: number;
+  readonly maxTokenBytes: number;
+  readonly verifiedTokenCacheSize: number;
+  readonly jwks: { cacheTtlSeconds: number; cooldownSeconds: number; timeoutMs: number };
+  readonly tokenSources: {
+    headers: readonly string[];
+    bodyField: string | undefined;
+    forbiddenQueryParameters: readonly string[];
+  };
+  readonly globalGuard: boolean;
+  readonly events: AuthEvents;
+  readonly now: () => number;
+  readonly fetch: typeof fetch | undefined;
+}
+
+export type ResolvedIssuer =
+  | { readonly issuer: string; readonly jwksUri: string }
+  | { readonly issuer: string; readonly keys: readonly Jwk[] };
+
+/** Applies defaults and validates, once, at start-up; throws `AuthConfigError`. */
+export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOptions {
+  if (options === null || typeof options !== 'object') fail('options must be an object');
+  const jwks = options.jwks ?? {};
+  const sources = options.tokenSources ?? {};
+  return Object.freeze({
+    issuers: resolveIssuers(options.issuers),
+    audiences: nonEmptyStrings('audience', toList(options.audience)),
+    algorithms: resolveAlgorithms(options.algorithms),
+    tokenTypes: nonEmptyStrings('tokenTypes', options.tokenTypes ?? ['at+jwt']).map(normalizeTyp),
+    clockToleranceSeconds: bounded('clockToleranceSeconds', options.clockToleranceSeconds, 5, 0, 300),
+    maxTokenBytes: bounded('maxTokenBytes', options.maxTokenBytes, 8192, 256, 1024 * 1024),
+    verifiedTokenCacheSize: bounded(
+      'verifiedTokenCacheSize',
+      options.verifiedTokenCacheSize,
+      10_000,
+      0,
+      10_000_000,
+    ),
+    jwks: {
+      cacheTtlSeconds: bounded('jwks.cacheTtlSeconds', jwks.cacheTtlSeconds, 600, 1, 86_400),
+      cooldownSeconds: bounded('jwks.cooldownSeconds', jwks.cooldownSeconds, 5, 0, 3_600),
+      timeoutMs: bounded('jwks.timeoutMs', jwks.timeoutMs, 3000, 1, 60_000),
+    },
+    tokenSources: {
+      headers: (sources.headers ?? []).map((h) => headerName(h)),
+      bodyField: sources.bodyField,
+      forbiddenQueryParameters: sources.forbiddenQueryParameters ?? ['access_token'],
+    },
+    globalGuard: options.globalGuard ?? true,
+    events: options.events ?? {},
+    now: options.now ?? (() => Date.now() / 1000),
+    fetch: options.fetch,
+  });
+}
+
+/** `typ` values compare without case and without the `application/` prefix (RFC 7515 §4.1.9). */
+export function normalizeTyp(typ: string): string {
+  const lower = typ.toLowerCase();
+  return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
+}
+
+function resolveIssuers(issuers: AuthModuleOptions['issuers']): ResolvedIssuer[] {
+  if (!Array.isArray(issuers) || issuers.length === 0) fail('issuers: at least one is required');
+  const seen = new Set<string>();
+  return issuers.map((entry, i) => {
+    const where = `issuers[${i}]`;
+    if (typeof entry?.issuer !== 'string' || entry.issuer === '') fail(`${where}.issuer is required`);
+    if (seen.has(entry.issuer)) fail(`${where}: issuer ${entry.issuer} is listed twice`);
+    seen.add(entry.issuer);
+    if ((entry.jwksUri === undefined) === (entry.keys === undefined)) {
+      fail(`${where}: give exactly one of jwksUri and keys`);
+    }
+    if (entry.jwksUri !== undefined) {
+      let url: URL;
+      try {
+        url = new URL(entry.jwksUri);
+      } catch {
+        fail(`${where}.jwksUri is not a URL: ${entry.jwksUri}`);
+      }
+      if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+        fail(`${where}.jwksUri must be http(s): ${entry.jwksUri}`);
+      }
+      return { issuer: entry.issuer, jwksUri: entry.jwksUri };
+    }
+    if (!Array.isArray(entry.keys) || entry.keys.length === 0) fail(`${where}.keys is empty`);
+    return { issuer: entry.issuer, keys: entry.keys };
+  });
+}
+
+function resolveAlgorithms(algorithms: AuthModuleOptions['algorithms']): SigningAlgorithm[] {
+  if (algorithms === undefined) return [...SIGNING_ALGORITHMS];
+  if (!Array.isArray(algorithms) || algorithms.length === 0) fail('algorithms must not be empty');
+  for (const alg of algorithms) {
+    if (!isSigningAlgorithm(alg)) {
+      fail(`algorithms: "${String(alg)}" is not one of ${SIGNING_ALGORITHMS.join(', ')}`);
+    }
+  }
+  return [...algorithms];
+}
+
+function toList(value: string | readonly string[] | undefined): readonly string[] {
+  if (value === undefined) return [];
+  return typeof value === 'string' ? [value] : value;
+}
+
+function nonEmptyStrings(name: string, values: readonly string[]): string[] {
+  if (!Array.isArray(values) || values.length === 0) fail(`${name}: at least one value is required`);
+  for (const v of values) if (typeof v !== 'string' || v === '') fail(`${name}: empty value`);
+  return [...values];
+}
+
+function bounded(name: string, value: number | undefined, fallback: number, min: number, max: number) {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
+    fail(`${name} must be a number from ${min} to ${max}, got ${String(value)}`);
+  }
+  return v;
+}
+
+function headerName(name: string): string {
+  if (typeof name !== 'string' || !/^[A-Za-z0-9-]+$/.test(name)) {
+    fail(`tokenSources.headers: "${String(name)}" is not a header name`);
+  }
+  if (name.toLowerCase() === 'authorization') {
+    fail('tokenSources.headers: Authorization is always read; do not list it');
+  }
+  return name.toLowerCase();
+}
+
+function fail(message: string): never {
+  throw new AuthConfigError(message);
+}

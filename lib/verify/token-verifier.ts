@@ -1,0 +1,170 @@
+import { verify as cryptoVerify } from 'node:crypto';
+import { InvalidTokenError, type InvalidTokenReason } from '../errors/auth-errors.js';
+import type { AuthEvents } from '../events.js';
+import { cryptoParams, keyWithParams, type SigningAlgorithm } from '../keys/algorithms.js';
+import type { VerificationKey } from '../keys/jwk.js';
+import type { KeySource } from '../keys/key-source.js';
+import { normalizeTyp } from '../options/resolve-auth-options.js';
+import { decodeCompactJws } from './compact-jws.js';
+import { principalFromClaims, type AccessTokenClaims, type Principal } from './principal.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
+
+/** What a `TokenVerifier` checks tokens against. */
+export interface TokenVerifierConfig {
+  /** Each trusted issuer (`iss`) and the only source of its keys. */
+  readonly issuers: ReadonlyMap<string, KeySource>;
+  readonly audiences: readonly string[];
+  readonly algorithms: readonly SigningAlgorithm[];
+  /** Normalized `typ` values (see `normalizeTyp`). */
+  readonly tokenTypes: readonly string[];
+  readonly clockToleranceSeconds: number;
+  readonly maxTokenBytes: number;
+  readonly verifiedTokenCacheSize: number;
+  readonly now: () => number;
+  readonly events?: AuthEvents;
+}
+
+// RFC 7515 §4.1.11: a token naming an extension we do not implement must be refused.
+const UNDERSTOOD_CRIT: ReadonlySet<string> = new Set();
+const REQUIRED_STRING_CLAIMS = ['iss', 'sub', 'jti'] as const;
+const REQUIRED_NUMERIC_CLAIMS = ['exp', 'iat'] as const;
+
+/**
+ * Verifies RFC 9068 access tokens locally: structure, header, issuer-bound key, signature and
+ * claims, with no network hop beyond the (cached) JWKS. Throws only `InvalidTokenError`.
+ */
+export class TokenVerifier {
+  private readonly cache: VerifiedTokenCache;
+  private readonly algorithms: ReadonlySet<string>;
+  private readonly tokenTypes: ReadonlySet<string>;
+
+  constructor(private readonly config: TokenVerifierConfig) {
+    this.cache = new VerifiedTokenCache(config.verifiedTokenCacheSize);
+    this.algorithms = new Set(config.algorithms);
+    this.tokenTypes = new Set(config.tokenTypes);
+  }
+
+  /** The verified principal of `token`, or an `InvalidTokenError` with its reason. */
+  async verify(token: string): Promise<Principal> {
+    const started = performance.now();
+    const events = this.config.events;
+    try {
+      const cached = this.fromCache(token);
+      const principal = cached ?? (await this.verifyUncached(token));
+      events?.tokenVerified?.({
+        principal,
+        cached: cached !== undefined,
+        durationMs: performance.now() - started,
+      });
+      return principal;
+    } catch (error) {
+      // Whatever goes wrong while reading a client's token is the token's fault, never a 5xx.
+      const rejection =
+        error instanceof InvalidTokenError ? error : new InvalidTokenError('malformed', { cause: error });
+      events?.tokenRejected?.({ error: rejection });
+      throw rejection;
+    }
+  }
+
+  private fromCache(token: string): Principal | undefined {
+    const entry = this.cache.get(token);
+    if (entry === undefined) return undefined;
+    const { principal } = entry;
+    const stillValid =
+      this.config.now() < principal.expiresAt + this.config.clockToleranceSeconds &&
+      this.config.issuers.get(principal.issuer)?.cachedKey(entry.kid) !== undefined;
+    if (stillValid) return principal;
+    this.cache.delete(token);
+    return undefined;
+  }
+
+  private async verifyUncached(token: string): Promise<Principal> {
+    if (typeof token !== 'string' || token.length > this.config.maxTokenBytes) {
+      throw new InvalidTokenError(typeof token === 'string' ? 'oversized' : 'malformed');
+    }
+    const { header, payload, signingInput, signature } = decodeCompactJws(token);
+    const alg = this.checkHeader(header);
+    const issuer = payload.iss;
+    if (typeof issuer !== 'string') throw new InvalidTokenError('missing_claim');
+    const key = await this.keyFor(issuer, header.kid);
+    // The key decides its algorithm; a token cannot talk a key into another one.
+    if (key.alg !== alg) throw new InvalidTokenError('alg_not_allowed');
+    if (!verifySignature(alg, key, signingInput, signature)) {
+      throw new InvalidTokenError('bad_signature');
+    }
+    const claims = this.checkClaims(payload);
+    const principal = principalFromClaims(claims);
+    this.cache.set(token, principal, key.kid);
+    return principal;
+  }
+
+  private checkHeader(header: Record<string, unknown>): SigningAlgorithm {
+    const { alg, typ, crit } = header;
+    if (typeof alg !== 'string' || !this.algorithms.has(alg)) {
+      throw new InvalidTokenError('alg_not_allowed');
+    }
+    if (typeof typ !== 'string' || !this.tokenTypes.has(normalizeTyp(typ))) {
+      throw new InvalidTokenError('typ_mismatch');
+    }
+    if (crit !== undefined) {
+      const names = Array.isArray(crit) ? crit : [crit];
+      if (names.length === 0 || names.some((n) => typeof n !== 'string' || !UNDERSTOOD_CRIT.has(n))) {
+        throw new InvalidTokenError('crit_unsupported');
+      }
+    }
+    return alg as SigningAlgorithm;
+  }
+
+  /** Only the keys of the issuer the token names; `jku`, `x5u`, `jwk`, `x5c` are never read. */
+  private async keyFor(issuer: string, kid: unknown): Promise<VerificationKey> {
+    const source = this.config.issuers.get(issuer);
+    if (source === undefined) throw new InvalidTokenError('issuer_mismatch');
+    if (typeof kid !== 'string' || kid === '') throw new InvalidTokenError('unknown_kid');
+    const key = source.cachedKey(kid) ?? (await source.key(kid));
+    if (key !== undefined) return key;
+    throw new InvalidTokenError(source.ready ? 'unknown_kid' : 'keys_unavailable');
+  }
+
+  private checkClaims(payload: Record<string, unknown>): AccessTokenClaims {
+    for (const name of REQUIRED_STRING_CLAIMS) {
+      if (typeof payload[name] !== 'string' || payload[name] === '') reject('missing_claim');
+    }
+    for (const name of REQUIRED_NUMERIC_CLAIMS) {
+      if (!Number.isFinite(payload[name])) reject('missing_claim');
+    }
+    if (payload.aud === undefined) reject('missing_claim');
+    const now = this.config.now();
+    const leeway = this.config.clockToleranceSeconds;
+    if ((payload.exp as number) <= now - leeway) reject('expired');
+    if ((payload.iat as number) > now + leeway) reject('not_yet_valid');
+    if (payload.nbf !== undefined) {
+      if (!Number.isFinite(payload.nbf)) reject('malformed');
+      if ((payload.nbf as number) > now + leeway) reject('not_yet_valid');
+    }
+    if (!this.audienceMatches(payload.aud)) reject('audience_mismatch');
+    return payload as AccessTokenClaims;
+  }
+
+  private audienceMatches(aud: unknown): boolean {
+    if (typeof aud === 'string') return this.config.audiences.includes(aud);
+    if (!Array.isArray(aud)) return false;
+    return aud.some((a) => typeof a === 'string' && this.config.audiences.includes(a));
+  }
+}
+
+function verifySignature(
+  alg: SigningAlgorithm,
+  key: VerificationKey,
+  signingInput: Buffer,
+  signature: Buffer,
+): boolean {
+  const params = cryptoParams(alg);
+  if (params.signatureBytes !== undefined && signature.length !== params.signatureBytes) {
+    return false;
+  }
+  return cryptoVerify(params.digest, signingInput, keyWithParams(key.key, alg), signature);
+}
+
+function reject(reason: InvalidTokenReason): never {
+  throw new InvalidTokenError(reason);
+}
