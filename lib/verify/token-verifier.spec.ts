@@ -1,0 +1,144 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { InvalidTokenError } from '../errors/auth-errors.js';
+import { resolveAuthOptions } from '../options/resolve-auth-options.js';
+import { tripwire } from '../../test/support/jwks-server.js';
+import {
+  AUDIENCE,
+  forgedTokens,
+  ISSUER,
+  makeForgeryKeys,
+  OTHER_ISSUER,
+  type ForgeryKeys,
+} from '../../test/support/forged-tokens.js';
+import { forge, validClaims, validToken } from '../../test/support/keys.js';
+import { createTokenVerifier } from './create-token-verifier.js';
+import type { TokenVerifier } from './token-verifier.js';
+
+const NOW = 1_700_000_000;
+let clock = NOW;
+const keys: ForgeryKeys = makeForgeryKeys();
+
+function verifier(overrides: { verifiedTokenCacheSize?: number } = {}): TokenVerifier {
+  return createTokenVerifier(
+    resolveAuthOptions({
+      issuers: [
+        { issuer: ISSUER, keys: [keys.rs.publicJwk, keys.ps.publicJwk, keys.es.publicJwk, keys.ed.publicJwk] },
+        { issuer: OTHER_ISSUER, keys: [keys.other.publicJwk] },
+      ],
+      audience: AUDIENCE,
+      now: () => clock,
+      ...overrides,
+    }),
+  );
+}
+
+async function reasonOf(v: TokenVerifier, token: string): Promise<string> {
+  try {
+    await v.verify(token);
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidTokenError);
+    return (error as InvalidTokenError).reason;
+  }
+  return 'accepted';
+}
+
+describe('TokenVerifier', () => {
+  let wire: Awaited<ReturnType<typeof tripwire>>;
+  beforeAll(async () => (wire = await tripwire()));
+  afterAll(() => wire.close());
+
+  it.each(['rs', 'ps', 'es', 'ed'] as const)('accepts a valid %s token and reads the principal', async (name) => {
+    const key = keys[name];
+    const principal = await verifier().verify(validToken(key, NOW, { jti: 'j-1' }));
+    expect(principal).toMatchObject({
+      subject: 'alice',
+      tenant: 'seller-a',
+      scopes: ['orders:read', 'orders:create'],
+      sessionId: 'session-1',
+      clientId: 'sample-app',
+      tokenId: 'j-1',
+      issuer: ISSUER,
+      issuedAt: NOW,
+      expiresAt: NOW + 300,
+    });
+    expect(principal.claims.aud).toBe(AUDIENCE);
+  });
+
+  it('accepts the tokens of the other trusted issuer with its own key', async () => {
+    const token = validToken(keys.other, NOW, { iss: OTHER_ISSUER });
+    expect((await verifier().verify(token)).issuer).toBe(OTHER_ISSUER);
+  });
+
+  it.each([
+    ['typ application/at+jwt', { typ: 'application/at+jwt' }, {}],
+    ['typ in upper case', { typ: 'AT+JWT' }, {}],
+    ['aud as an array that contains ours', {}, { aud: ['billing-api', AUDIENCE] }],
+    ['exp passed but within the clock tolerance', {}, { exp: NOW - 4 }],
+    ['nbf ahead but within the clock tolerance', {}, { nbf: NOW + 4 }],
+    ['no tid, scope or sid', {}, { tid: undefined, scope: undefined, sid: undefined }],
+  ])('accepts %s', async (_name, header, claims) => {
+    const k = keys.es;
+    const token = forge({ alg: k.alg, kid: k.kid, typ: 'at+jwt', ...header }, validClaims(NOW, claims), { key: k });
+    await expect(verifier().verify(token)).resolves.toMatchObject({ subject: 'alice' });
+  });
+
+  describe('refuses forged and broken tokens, each for its reason', () => {
+    const rows = () => forgedTokens(keys, NOW, wire.url);
+    it('covers every row of the table', () => {
+      expect(rows().length).toBeGreaterThan(40);
+    });
+    it.each(forgedTokens(keys, NOW, 'http://127.0.0.1:9/unused').map((r) => [r.name, r.reason] as const))(
+      '%s → %s',
+      async (name, reason) => {
+        const row = rows().find((r) => r.name === name)!;
+        expect(await reasonOf(verifier(), row.token)).toBe(reason);
+      },
+    );
+    it('never contacts a jku or x5u location', async () => {
+      for (const row of rows()) await reasonOf(verifier(), row.token);
+      expect(wire.hits()).toBe(0);
+    });
+  });
+
+  it('refuses a value that is not a string as malformed, not with a crash', async () => {
+    expect(await reasonOf(verifier(), 42 as unknown as string)).toBe('malformed');
+    expect(await reasonOf(verifier(), '')).toBe('malformed');
+    expect(await reasonOf(verifier(), 'ä.ö.ü')).toBe('malformed');
+  });
+
+  describe('verified-token cache', () => {
+    it('answers a repeated token without a second signature check, as the same principal', async () => {
+      const v = verifier();
+      const token = validToken(keys.rs, NOW);
+      const first = await v.verify(token);
+      expect(await v.verify(token)).toBe(first);
+    });
+
+    it('never serves a cached token past its exp', async () => {
+      const v = verifier();
+      const token = validToken(keys.es, NOW, { exp: NOW + 60 });
+      await v.verify(token);
+      clock = NOW + 66;
+      try {
+        expect(await reasonOf(v, token)).toBe('expired');
+      } finally {
+        clock = NOW;
+      }
+    });
+
+    it('is bounded, dropping the oldest entry first', async () => {
+      const v = verifier({ verifiedTokenCacheSize: 2 });
+      const tokens = [1, 2, 3].map(() => validToken(keys.ed, NOW));
+      const principals = [];
+      for (const t of tokens) principals.push(await v.verify(t));
+      expect(await v.verify(tokens[2])).toBe(principals[2]);
+      expect(await v.verify(tokens[0])).not.toBe(principals[0]);
+    });
+
+    it('caches nothing when turned off', async () => {
+      const v = verifier({ verifiedTokenCacheSize: 0 });
+      const token = validToken(keys.es, NOW);
+      expect(await v.verify(token)).not.toBe(await v.verify(token));
+    });
+  });
+});
