@@ -59,8 +59,8 @@ export class JwksClient implements KeySource {
     const now = this.options.now();
     if (!this.fetchedOnce) {
       await this.refresh('initial');
-    } else if (now >= this.expiresAt) {
-      // Stale keys keep serving while a refresh runs; an endpoint outage costs nothing here.
+    } else if (now >= this.expiresAt && this.keys.has(kid)) {
+      // A stale key keeps serving while a refresh runs: an endpoint outage costs nothing here.
       void this.refresh('expired');
     } else if (!this.keys.has(kid)) {
       await this.refresh('unknown_kid');

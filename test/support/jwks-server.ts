@@ -19,12 +19,13 @@ export class JwksServer {
   async start(port = 0): Promise<this> {
     this.server = createServer((req, res) => {
       this.fetches++;
-      setTimeout(() => {
+      const timer = setTimeout(() => {
         if (req.url !== '/jwks.json') return void res.writeHead(404).end();
         const headers: Record<string, string> = { 'content-type': 'application/json' };
         if (this.cacheControl) headers['cache-control'] = this.cacheControl;
         res.writeHead(200, headers).end(JSON.stringify({ keys: this.keys }));
       }, this.delayMs);
+      res.on('close', () => clearTimeout(timer));
     });
     await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     this.port = (this.server!.address() as AddressInfo).port;

@@ -1,0 +1,139 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { InvalidTokenError } from '../../lib/errors/auth-errors.js';
+import type { JwksFetchEvent } from '../../lib/keys/jwks-client.js';
+import { resolveAuthOptions } from '../../lib/options/resolve-auth-options.js';
+import { createTokenVerifier } from '../../lib/verify/create-token-verifier.js';
+import type { TokenVerifier } from '../../lib/verify/token-verifier.js';
+import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
+import { JwksServer } from '../support/jwks-server.js';
+import { makeKey, validToken } from '../support/keys.js';
+
+const START = 1_700_000_000;
+const COOLDOWN = 5;
+
+describe('JWKS retrieval against a local JWKS endpoint', () => {
+  let server: JwksServer;
+  let clock: number;
+  let fetches: JwksFetchEvent[];
+  let verifier: TokenVerifier;
+  const first = makeKey('ES256');
+
+  beforeEach(async () => {
+    server = await new JwksServer().start();
+    server.keys = [first.publicJwk];
+    clock = START;
+    const events: JwksFetchEvent[] = [];
+    fetches = events;
+    verifier = createTokenVerifier(
+      resolveAuthOptions({
+        issuers: [{ issuer: ISSUER, jwksUri: server.uri }],
+        audience: AUDIENCE,
+        now: () => clock,
+        verifiedTokenCacheSize: 0,
+        jwks: { cacheTtlSeconds: 600, cooldownSeconds: COOLDOWN, timeoutMs: 300 },
+        events: { jwksFetched: (event) => events.push(event) },
+      }),
+    );
+  });
+  afterEach(() => server.stop());
+
+  const reasonOf = (token: string) =>
+    verifier.verify(token).then(
+      () => 'accepted',
+      (error: InvalidTokenError) => error.reason,
+    );
+
+  it('fetches once, then verifies from the cache', async () => {
+    for (let i = 0; i < 5; i++) await verifier.verify(validToken(first, clock));
+    expect(server.fetches).toBe(1);
+    expect(fetches).toMatchObject([{ ok: true, cause: 'initial', keyCount: 1, issuer: ISSUER }]);
+  });
+
+  it('picks up a rotated key when a token names an unknown kid', async () => {
+    await verifier.verify(validToken(first, clock));
+    const next = makeKey('EdDSA');
+    server.keys = [first.publicJwk, next.publicJwk];
+    clock += COOLDOWN;
+    await expect(verifier.verify(validToken(next, clock))).resolves.toMatchObject({ subject: 'alice' });
+    expect(server.fetches).toBe(2);
+    expect(fetches[1]).toMatchObject({ ok: true, cause: 'unknown_kid', keyCount: 2 });
+  });
+
+  it('lets a flood of 200 random kids cause at most one fetch per cooldown', async () => {
+    await verifier.verify(validToken(first, clock));
+    const flood = () =>
+      Promise.all(
+        Array.from({ length: 200 }, () =>
+          reasonOf(validToken({ ...first, kid: randomBytes(8).toString('hex') }, clock)),
+        ),
+      );
+    clock += COOLDOWN;
+    expect(new Set(await flood())).toEqual(new Set(['unknown_kid']));
+    expect(server.fetches).toBe(2);
+    clock += 1;
+    await flood();
+    expect(server.fetches).toBe(2);
+    clock += COOLDOWN;
+    await flood();
+    expect(server.fetches).toBe(3);
+  });
+
+  it('keeps serving cached keys while the endpoint is down, and recovers when it is back', async () => {
+    await verifier.verify(validToken(first, clock));
+    await server.stop();
+    clock += 700; // past the cache TTL: a refresh is attempted and fails
+    await expect(verifier.verify(validToken(first, clock))).resolves.toMatchObject({ subject: 'alice' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(fetches.at(-1)).toMatchObject({ ok: false, cause: 'expired' });
+    await expect(verifier.verify(validToken(first, clock))).resolves.toMatchObject({ subject: 'alice' });
+
+    const next = makeKey('RS256');
+    server.keys = [next.publicJwk];
+    await server.restart();
+    clock += COOLDOWN;
+    expect(await reasonOf(validToken(next, clock))).toBe('accepted');
+    expect(fetches.at(-1)).toMatchObject({ ok: true, keyCount: 1 });
+  });
+
+  it('refuses with keys_unavailable while no key set was ever fetched', async () => {
+    await server.stop();
+    expect(await reasonOf(validToken(first, clock))).toBe('keys_unavailable');
+    expect(fetches).toMatchObject([{ ok: false, cause: 'initial' }]);
+  });
+
+  it('abandons a fetch that takes longer than the time-out', async () => {
+    server.delayMs = 2_000;
+    const started = Date.now();
+    expect(await reasonOf(validToken(first, clock))).toBe('keys_unavailable');
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(fetches[0].error?.name).toMatch(/TimeoutError|AbortError/);
+  });
+
+  it('honours a shorter Cache-Control max-age', async () => {
+    server.cacheControl = 'public, max-age=30';
+    await verifier.verify(validToken(first, clock));
+    clock += 29;
+    await verifier.verify(validToken(first, clock));
+    expect(server.fetches).toBe(1);
+    clock += 2;
+    await verifier.verify(validToken(first, clock));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(server.fetches).toBe(2);
+    expect(fetches[1]).toMatchObject({ ok: true, cause: 'expired' });
+  });
+
+  it('skips keys it must not use and reports them', async () => {
+    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' });
+    server.keys = [
+      first.publicJwk,
+      { ...weak, kid: 'weak', alg: 'RS256' },
+      { kty: 'oct', k: 'c2VjcmV0', kid: 'hmac', alg: 'HS256' },
+      { ...makeKey('ES256').publicJwk, kid: 'enc', use: 'enc' },
+      { ...makeKey('ES256').publicJwk, kid: 'liar', alg: 'RS256' },
+    ];
+    await verifier.verify(validToken(first, clock));
+    expect(fetches[0].keyCount).toBe(1);
+    expect(fetches[0].skipped).toHaveLength(4);
+  });
+});
