@@ -15,8 +15,9 @@ export interface TokenSources {
   readonly forbiddenQueryParameters: readonly string[];
 }
 
-// RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+// RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token. Any single word is taken here, so a
+// malformed token is refused by the verifier as invalid_token (401), not as a bad request.
+const BEARER = /^Bearer +(\S+) *$/i;
 
 /**
  * The one access token a request carries, or `undefined` when it carries none.
