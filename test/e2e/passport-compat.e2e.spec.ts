@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Controller, Get, type INestApplication, Req, UseGuards } from '@nestjs/common';
+import { AuthGuard } from '@nestjs/passport';
+import request from 'supertest';
+import { AuthModule, JwtPassportStrategy, type Principal } from '../../lib/index.js';
+import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
+import { ADAPTERS, createHttpApp } from '../support/http-app.js';
+import { makeKey, validToken } from '../support/keys.js';
+
+@Controller('legacy')
+@UseGuards(AuthGuard('jwt'))
+class LegacyController {
+  @Get('me')
+  me(@Req() req: { user: Principal }) {
+    return { subject: req.user.subject, tenant: req.user.tenant };
+  }
+}
+
+const key = makeKey('EdDSA');
+const now = () => Math.floor(Date.now() / 1000);
+
+describe.each(ADAPTERS)('AuthGuard("jwt") from @nestjs/passport on %s', (adapter) => {
+  let app: INestApplication;
+  beforeAll(async () => {
+    app = await createHttpApp(adapter, {
+      imports: [
+        AuthModule.forRoot({
+          issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+          audience: AUDIENCE,
+          globalGuard: false,
+        }),
+      ],
+      controllers: [LegacyController],
+      providers: [JwtPassportStrategy],
+    });
+  });
+  afterAll(() => app.close());
+
+  it('authenticates an EdDSA token with the same verifier', async () => {
+    await request(app.getHttpServer())
+      .get('/legacy/me')
+      .set('Authorization', `Bearer ${validToken(key, now())}`)
+      .expect(200, { subject: 'alice', tenant: 'seller-a' });
+  });
+
+  it('answers a forged token with the same RFC 6750 answer as the bearer guard', async () => {
+    const res = await request(app.getHttpServer())
+      .get('/legacy/me')
+      .set('Authorization', `Bearer ${validToken(makeKey('EdDSA', key.kid), now())}`)
+      .expect(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+  });
+
+  it('answers a missing token with 401 Bearer', async () => {
+    const res = await request(app.getHttpServer()).get('/legacy/me').expect(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer');
+  });
+});
