@@ -2,7 +2,13 @@ import { generateKeyPairSync, randomBytes, sign as cryptoSign, type KeyObject } 
 import { readFile } from 'node:fs/promises';
 import { AuthConfigError } from '../errors/auth-errors.js';
 import { cryptoParams, keyWithParams, type SigningAlgorithm } from '../keys/algorithms.js';
-import { importSigningKey, JwkImportError, publicMembers, type Jwk, type JwkSet } from '../keys/jwk.js';
+import {
+  importSigningKey,
+  JwkImportError,
+  publicMembers,
+  type Jwk,
+  type JwkSet,
+} from '../keys/jwk.js';
 
 interface SigningKey {
   readonly kid: string;
@@ -30,7 +36,8 @@ export class KeyRing {
     const kids = new Set(keys.map((k) => k.kid));
     if (kids.size !== keys.length) throw new AuthConfigError('signing keys: duplicate kid');
     const active = activeKid === undefined ? keys[0] : keys.find((k) => k.kid === activeKid);
-    if (active === undefined) throw new AuthConfigError(`signing keys: no key with kid ${activeKid}`);
+    if (active === undefined)
+      throw new AuthConfigError(`signing keys: no key with kid ${activeKid}`);
     return new KeyRing(keys, active);
   }
 
@@ -76,7 +83,10 @@ export class KeyRing {
 }
 
 /** A new private JWK for `alg` with a random `kid` (RSA keys are 2048-bit). */
-export function generateSigningJwk(alg: SigningAlgorithm, kid = randomBytes(12).toString('base64url')): Jwk {
+export function generateSigningJwk(
+  alg: SigningAlgorithm,
+  kid = randomBytes(12).toString('base64url'),
+): Jwk {
   const { privateKey } =
     alg === 'EdDSA'
       ? generateKeyPairSync('ed25519')
@@ -89,9 +99,15 @@ export function generateSigningJwk(alg: SigningAlgorithm, kid = randomBytes(12).
 function toSigningKey(jwk: Jwk): SigningKey {
   try {
     const { kid, alg, key } = importSigningKey(jwk);
-    return { kid, alg, privateKey: key, publicJwk: { ...publicMembers(jwk), kid, alg, use: 'sig' } };
+    return {
+      kid,
+      alg,
+      privateKey: key,
+      publicJwk: { ...publicMembers(jwk), kid, alg, use: 'sig' },
+    };
   } catch (error) {
-    if (error instanceof JwkImportError) throw new AuthConfigError(`signing keys: ${error.message}`);
+    if (error instanceof JwkImportError)
+      throw new AuthConfigError(`signing keys: ${error.message}`);
     throw error;
   }
 }

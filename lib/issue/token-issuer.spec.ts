@@ -13,7 +13,12 @@ const NOW = 1_700_000_000;
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
 function issuerWith(ring: KeyRing) {
-  return new TokenIssuer({ issuer: 'https://auth.test', audience: 'orders-api', keyRing: ring, now: () => NOW });
+  return new TokenIssuer({
+    issuer: 'https://auth.test',
+    audience: 'orders-api',
+    keyRing: ring,
+    now: () => NOW,
+  });
 }
 
 function verifierFor(ring: KeyRing) {
@@ -42,7 +47,13 @@ describe('TokenIssuer and KeyRing', () => {
       typ: 'at+jwt',
     });
     expect(expiresIn).toBe(900);
-    expect(claims).toMatchObject({ iss: 'https://auth.test', aud: 'orders-api', iat: NOW, exp: NOW + 900, sid: 's-1' });
+    expect(claims).toMatchObject({
+      iss: 'https://auth.test',
+      aud: 'orders-api',
+      iat: NOW,
+      exp: NOW + 900,
+      sid: 's-1',
+    });
     await expect(verifierFor(ring).verify(token)).resolves.toMatchObject({
       subject: 'alice',
       tenant: 'seller-a',
@@ -70,7 +81,10 @@ describe('TokenIssuer and KeyRing', () => {
   });
 
   it('publishes public members only, with kid, alg and use', () => {
-    const ring = KeyRing.fromJwks({ keys: SIGNING_ALGORITHMS.map((alg) => generateSigningJwk(alg)) }, undefined);
+    const ring = KeyRing.fromJwks(
+      { keys: SIGNING_ALGORITHMS.map((alg) => generateSigningJwk(alg)) },
+      undefined,
+    );
     const published = ring.publicJwks().keys;
     expect(published).toHaveLength(4);
     for (const jwk of published) {
@@ -88,10 +102,30 @@ describe('TokenIssuer and KeyRing', () => {
 
   it.each([
     ['an empty key set', { keys: [] }, undefined, /no keys/],
-    ['a public key only', { keys: [{ ...generateSigningJwk('ES256'), d: undefined }] }, undefined, /private/],
-    ['an unknown active kid', { keys: [generateSigningJwk('ES256')] }, 'nope', /no key with kid nope/],
-    ['duplicate kids', { keys: [generateSigningJwk('ES256', 'a'), generateSigningJwk('ES256', 'a')] }, undefined, /duplicate/],
-    ['an HMAC key', { keys: [{ kty: 'oct', k: 'c2VjcmV0', kid: 'h', alg: 'HS256' }] }, undefined, /unsupported/],
+    [
+      'a public key only',
+      { keys: [{ ...generateSigningJwk('ES256'), d: undefined }] },
+      undefined,
+      /private/,
+    ],
+    [
+      'an unknown active kid',
+      { keys: [generateSigningJwk('ES256')] },
+      'nope',
+      /no key with kid nope/,
+    ],
+    [
+      'duplicate kids',
+      { keys: [generateSigningJwk('ES256', 'a'), generateSigningJwk('ES256', 'a')] },
+      undefined,
+      /duplicate/,
+    ],
+    [
+      'an HMAC key',
+      { keys: [{ kty: 'oct', k: 'c2VjcmV0', kid: 'h', alg: 'HS256' }] },
+      undefined,
+      /unsupported/,
+    ],
   ])('refuses %s with an AuthConfigError', (_name, jwks, active, message) => {
     expect(() => KeyRing.fromJwks(jwks as never, active)).toThrow(AuthConfigError);
     expect(() => KeyRing.fromJwks(jwks as never, active)).toThrow(message);

@@ -5,7 +5,11 @@ import { resolveAuthOptions, type ResolvedAuthOptions } from '../options/resolve
 import { createTokenVerifier } from '../verify/create-token-verifier.js';
 import { TokenVerifier } from '../verify/token-verifier.js';
 import { AuthExceptionFilter } from './auth-exception.filter.js';
-import { AUTH_MODULE_OPTIONS, AUTH_OPTIONS, ConfigurableAuthModule } from './auth.module-definition.js';
+import {
+  AUTH_MODULE_OPTIONS,
+  AUTH_OPTIONS,
+  ConfigurableAuthModule,
+} from './auth.module-definition.js';
 import { BearerGuard, GlobalBearerGuard } from './bearer.guard.js';
 
 /**

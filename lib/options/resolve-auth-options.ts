@@ -1,6 +1,10 @@
 import { AuthConfigError } from '../errors/auth-errors.js';
 import type { AuthEvents } from '../events.js';
-import { isSigningAlgorithm, SIGNING_ALGORITHMS, type SigningAlgorithm } from '../keys/algorithms.js';
+import {
+  isSigningAlgorithm,
+  SIGNING_ALGORITHMS,
+  type SigningAlgorithm,
+} from '../keys/algorithms.js';
 import type { Jwk } from '../keys/jwk.js';
 import type { AuthModuleOptions } from './auth-options.js';
 
@@ -39,7 +43,13 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     audiences: nonEmptyStrings('audience', toList(options.audience)),
     algorithms: resolveAlgorithms(options.algorithms),
     tokenTypes: nonEmptyStrings('tokenTypes', options.tokenTypes ?? ['at+jwt']).map(normalizeTyp),
-    clockToleranceSeconds: bounded('clockToleranceSeconds', options.clockToleranceSeconds, 5, 0, 300),
+    clockToleranceSeconds: bounded(
+      'clockToleranceSeconds',
+      options.clockToleranceSeconds,
+      5,
+      0,
+      300,
+    ),
     maxTokenBytes: bounded('maxTokenBytes', options.maxTokenBytes, 8192, 256, 1024 * 1024),
     verifiedTokenCacheSize: bounded(
       'verifiedTokenCacheSize',
@@ -76,7 +86,8 @@ function resolveIssuers(issuers: AuthModuleOptions['issuers']): ResolvedIssuer[]
   const seen = new Set<string>();
   return issuers.map((entry, i) => {
     const where = `issuers[${i}]`;
-    if (typeof entry?.issuer !== 'string' || entry.issuer === '') fail(`${where}.issuer is required`);
+    if (typeof entry?.issuer !== 'string' || entry.issuer === '')
+      fail(`${where}.issuer is required`);
     if (seen.has(entry.issuer)) fail(`${where}: issuer ${entry.issuer} is listed twice`);
     seen.add(entry.issuer);
     if ((entry.jwksUri === undefined) === (entry.keys === undefined)) {
@@ -116,12 +127,19 @@ function toList(value: string | readonly string[] | undefined): readonly string[
 }
 
 function nonEmptyStrings(name: string, values: readonly string[]): string[] {
-  if (!Array.isArray(values) || values.length === 0) fail(`${name}: at least one value is required`);
+  if (!Array.isArray(values) || values.length === 0)
+    fail(`${name}: at least one value is required`);
   for (const v of values) if (typeof v !== 'string' || v === '') fail(`${name}: empty value`);
   return [...values];
 }
 
-function bounded(name: string, value: number | undefined, fallback: number, min: number, max: number) {
+function bounded(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+) {
   const v = value ?? fallback;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
     fail(`${name} must be a number from ${min} to ${max}, got ${String(value)}`);

@@ -14,7 +14,8 @@ export function createTokenVerifier(options: ResolvedAuthOptions): TokenVerifier
 }
 
 function keySourceFor(issuer: ResolvedIssuer, options: ResolvedAuthOptions): KeySource {
-  if ('keys' in issuer) return new StaticKeySource(issuer.keys.map((jwk) => staticKey(issuer.issuer, jwk)));
+  if ('keys' in issuer)
+    return new StaticKeySource(issuer.keys.map((jwk) => staticKey(issuer.issuer, jwk)));
   return new JwksClient({
     uri: issuer.jwksUri,
     ...options.jwks,
@@ -28,7 +29,8 @@ function staticKey(issuer: string, jwk: Jwk) {
   try {
     return importVerificationKey(jwk);
   } catch (error) {
-    if (error instanceof JwkImportError) throw new AuthConfigError(`issuer ${issuer}: ${error.message}`);
+    if (error instanceof JwkImportError)
+      throw new AuthConfigError(`issuer ${issuer}: ${error.message}`);
     throw error;
   }
 }

@@ -24,7 +24,10 @@ const BEARER = /^Bearer +(\S+) *$/i;
  * A token in the query string, two different tokens, or a malformed Bearer credential is a
  * 400 `invalid_request` (RFC 6750 §3.1).
  */
-export function extractToken(request: CredentialCarrier, sources: TokenSources): string | undefined {
+export function extractToken(
+  request: CredentialCarrier,
+  sources: TokenSources,
+): string | undefined {
   rejectTokenInQuery(request.query, sources.forbiddenQueryParameters);
   const found = new Set<string>();
   const authorization = request.headers.authorization;

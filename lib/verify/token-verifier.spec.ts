@@ -22,7 +22,10 @@ function verifier(overrides: { verifiedTokenCacheSize?: number } = {}): TokenVer
   return createTokenVerifier(
     resolveAuthOptions({
       issuers: [
-        { issuer: ISSUER, keys: [keys.rs.publicJwk, keys.ps.publicJwk, keys.es.publicJwk, keys.ed.publicJwk] },
+        {
+          issuer: ISSUER,
+          keys: [keys.rs.publicJwk, keys.ps.publicJwk, keys.es.publicJwk, keys.ed.publicJwk],
+        },
         { issuer: OTHER_ISSUER, keys: [keys.other.publicJwk] },
       ],
       audience: AUDIENCE,
@@ -47,22 +50,25 @@ describe('TokenVerifier', () => {
   beforeAll(async () => (wire = await tripwire()));
   afterAll(() => wire.close());
 
-  it.each(['rs', 'ps', 'es', 'ed'] as const)('accepts a valid %s token and reads the principal', async (name) => {
-    const key = keys[name];
-    const principal = await verifier().verify(validToken(key, NOW, { jti: 'j-1' }));
-    expect(principal).toMatchObject({
-      subject: 'alice',
-      tenant: 'seller-a',
-      scopes: ['orders:read', 'orders:create'],
-      sessionId: 'session-1',
-      clientId: 'sample-app',
-      tokenId: 'j-1',
-      issuer: ISSUER,
-      issuedAt: NOW,
-      expiresAt: NOW + 300,
-    });
-    expect(principal.claims.aud).toBe(AUDIENCE);
-  });
+  it.each(['rs', 'ps', 'es', 'ed'] as const)(
+    'accepts a valid %s token and reads the principal',
+    async (name) => {
+      const key = keys[name];
+      const principal = await verifier().verify(validToken(key, NOW, { jti: 'j-1' }));
+      expect(principal).toMatchObject({
+        subject: 'alice',
+        tenant: 'seller-a',
+        scopes: ['orders:read', 'orders:create'],
+        sessionId: 'session-1',
+        clientId: 'sample-app',
+        tokenId: 'j-1',
+        issuer: ISSUER,
+        issuedAt: NOW,
+        expiresAt: NOW + 300,
+      });
+      expect(principal.claims.aud).toBe(AUDIENCE);
+    },
+  );
 
   it('accepts the tokens of the other trusted issuer with its own key', async () => {
     const token = validToken(keys.other, NOW, { iss: OTHER_ISSUER });
@@ -78,7 +84,11 @@ describe('TokenVerifier', () => {
     ['no tid, scope or sid', {}, { tid: undefined, scope: undefined, sid: undefined }],
   ])('accepts %s', async (_name, header, claims) => {
     const k = keys.es;
-    const token = forge({ alg: k.alg, kid: k.kid, typ: 'at+jwt', ...header }, validClaims(NOW, claims), { key: k });
+    const token = forge(
+      { alg: k.alg, kid: k.kid, typ: 'at+jwt', ...header },
+      validClaims(NOW, claims),
+      { key: k },
+    );
     await expect(verifier().verify(token)).resolves.toMatchObject({ subject: 'alice' });
   });
 
@@ -87,13 +97,12 @@ describe('TokenVerifier', () => {
     it('covers every row of the table', () => {
       expect(rows().length).toBeGreaterThan(40);
     });
-    it.each(forgedTokens(keys, NOW, 'http://127.0.0.1:9/unused').map((r) => [r.name, r.reason] as const))(
-      '%s → %s',
-      async (name, reason) => {
-        const row = rows().find((r) => r.name === name)!;
-        expect(await reasonOf(verifier(), row.token)).toBe(reason);
-      },
-    );
+    it.each(
+      forgedTokens(keys, NOW, 'http://127.0.0.1:9/unused').map((r) => [r.name, r.reason] as const),
+    )('%s → %s', async (name, reason) => {
+      const row = rows().find((r) => r.name === name)!;
+      expect(await reasonOf(verifier(), row.token)).toBe(reason);
+    });
     it('never contacts a jku or x5u location', async () => {
       for (const row of rows()) await reasonOf(verifier(), row.token);
       expect(wire.hits()).toBe(0);

@@ -60,7 +60,9 @@ export class TokenVerifier {
     } catch (error) {
       // Whatever goes wrong while reading a client's token is the token's fault, never a 5xx.
       const rejection =
-        error instanceof InvalidTokenError ? error : new InvalidTokenError('malformed', { cause: error });
+        error instanceof InvalidTokenError
+          ? error
+          : new InvalidTokenError('malformed', { cause: error });
       events?.tokenRejected?.({ error: rejection });
       throw rejection;
     }
@@ -108,7 +110,10 @@ export class TokenVerifier {
     }
     if (crit !== undefined) {
       const names = Array.isArray(crit) ? crit : [crit];
-      if (names.length === 0 || names.some((n) => typeof n !== 'string' || !UNDERSTOOD_CRIT.has(n))) {
+      if (
+        names.length === 0 ||
+        names.some((n) => typeof n !== 'string' || !UNDERSTOOD_CRIT.has(n))
+      ) {
         throw new InvalidTokenError('crit_unsupported');
       }
     }

@@ -42,31 +42,77 @@ describe('AuthModule', () => {
       controllers: [PingController],
     });
     const token = validToken(key, Math.floor(Date.now() / 1000), { scope: 'ping' });
-    await request(app.getHttpServer()).get('/ping').set('Authorization', `Bearer ${token}`).expect(200);
+    await request(app.getHttpServer())
+      .get('/ping')
+      .set('Authorization', `Bearer ${token}`)
+      .expect(200);
     await request(app.getHttpServer()).get('/ping').expect(401);
     await app.close();
   });
 
   it.each([
     ['no issuers', { issuers: [], audience: AUDIENCE }, /at least one is required/],
-    ['no audience', { issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }], audience: [] }, /audience/],
+    [
+      'no audience',
+      { issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }], audience: [] },
+      /audience/,
+    ],
     [
       'both a JWKS URL and keys',
-      { issuers: [{ issuer: ISSUER, keys: [key.publicJwk], jwksUri: 'https://x.test/jwks' }], audience: AUDIENCE },
+      {
+        issuers: [{ issuer: ISSUER, keys: [key.publicJwk], jwksUri: 'https://x.test/jwks' }],
+        audience: AUDIENCE,
+      },
       /exactly one of jwksUri and keys/,
     ],
-    ['a JWKS URL that is not http(s)', { issuers: [{ issuer: ISSUER, jwksUri: 'file:///etc/passwd' }], audience: AUDIENCE }, /http\(s\)/],
-    ['an HMAC algorithm', { issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }], audience: AUDIENCE, algorithms: ['HS256'] }, /HS256/],
-    ['a negative clock tolerance', { issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }], audience: AUDIENCE, clockToleranceSeconds: -1 }, /clockToleranceSeconds/],
-    ['a static key without kid', { issuers: [{ issuer: ISSUER, keys: [{ ...key.publicJwk, kid: undefined }] }], audience: AUDIENCE }, /without kid/],
-    ['a symmetric static key', { issuers: [{ issuer: ISSUER, keys: [{ kty: 'oct', k: 'c2VjcmV0', kid: 'h' }] }], audience: AUDIENCE }, /unsupported kty/],
+    [
+      'a JWKS URL that is not http(s)',
+      { issuers: [{ issuer: ISSUER, jwksUri: 'file:///etc/passwd' }], audience: AUDIENCE },
+      /http\(s\)/,
+    ],
+    [
+      'an HMAC algorithm',
+      {
+        issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+        audience: AUDIENCE,
+        algorithms: ['HS256'],
+      },
+      /HS256/,
+    ],
+    [
+      'a negative clock tolerance',
+      {
+        issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+        audience: AUDIENCE,
+        clockToleranceSeconds: -1,
+      },
+      /clockToleranceSeconds/,
+    ],
+    [
+      'a static key without kid',
+      {
+        issuers: [{ issuer: ISSUER, keys: [{ ...key.publicJwk, kid: undefined }] }],
+        audience: AUDIENCE,
+      },
+      /without kid/,
+    ],
+    [
+      'a symmetric static key',
+      {
+        issuers: [{ issuer: ISSUER, keys: [{ kty: 'oct', k: 'c2VjcmV0', kid: 'h' }] }],
+        audience: AUDIENCE,
+      },
+      /unsupported kty/,
+    ],
   ])('stops start-up with a clear AuthConfigError for %s', async (_name, options, message) => {
     const boot = Test.createTestingModule({
       imports: [AuthModule.forRoot(options as unknown as AuthModuleOptions)],
     }).compile();
     await expect(boot).rejects.toThrow(AuthConfigError);
     await expect(
-      Test.createTestingModule({ imports: [AuthModule.forRoot(options as unknown as AuthModuleOptions)] }).compile(),
+      Test.createTestingModule({
+        imports: [AuthModule.forRoot(options as unknown as AuthModuleOptions)],
+      }).compile(),
     ).rejects.toThrow(message);
   });
 });

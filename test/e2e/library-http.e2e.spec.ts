@@ -10,7 +10,13 @@ import {
   type AuthError,
   type Principal,
 } from '../../lib/index.js';
-import { AUDIENCE, forgedTokens, ISSUER, makeForgeryKeys, OTHER_ISSUER } from '../support/forged-tokens.js';
+import {
+  AUDIENCE,
+  forgedTokens,
+  ISSUER,
+  makeForgeryKeys,
+  OTHER_ISSUER,
+} from '../support/forged-tokens.js';
 import { ADAPTERS, createHttpApp } from '../support/http-app.js';
 import { JwksServer, tripwire } from '../support/jwks-server.js';
 import { validToken } from '../support/keys.js';
@@ -105,7 +111,11 @@ describe.each(ADAPTERS)('the library over HTTP on %s', (adapter) => {
       const res = await http().get('/items').set('Authorization', `Bearer ${row.token}`);
       expect(res.status).toBe(401);
       expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
-      expect(res.body).toEqual({ statusCode: 401, message: 'Unauthorized', error: 'invalid_token' });
+      expect(res.body).toEqual({
+        statusCode: 401,
+        message: 'Unauthorized',
+        error: 'invalid_token',
+      });
       expect(JSON.stringify(res.body)).not.toContain(reason);
       expect(lastReason()).toBe(reason);
     });
@@ -123,16 +133,26 @@ describe.each(ADAPTERS)('the library over HTTP on %s', (adapter) => {
     expect(res.headers['www-authenticate']).toBe(
       'Bearer error="insufficient_scope", scope="items:write items:read"',
     );
-    expect(res.body).toEqual({ statusCode: 403, message: 'Forbidden', error: 'insufficient_scope' });
+    expect(res.body).toEqual({
+      statusCode: 403,
+      message: 'Forbidden',
+      error: 'insufficient_scope',
+    });
     expect(lastReason()).toBe('missing_scope');
   });
 
   it('applies the controller scope to routes without their own', async () => {
-    await http().get('/items').set('Authorization', `Bearer ${token({ scope: 'items:write' })}`).expect(403);
+    await http()
+      .get('/items')
+      .set('Authorization', `Bearer ${token({ scope: 'items:write' })}`)
+      .expect(403);
   });
 
   it('gives @Tenant() the caller tenant and refuses a token without tid with 403', async () => {
-    await http().get('/tenant').set('Authorization', `Bearer ${token()}`).expect(200, { tenant: 'seller-a' });
+    await http()
+      .get('/tenant')
+      .set('Authorization', `Bearer ${token()}`)
+      .expect(200, { tenant: 'seller-a' });
     const res = await http()
       .get('/tenant')
       .set('Authorization', `Bearer ${token({ tid: undefined })}`)
@@ -155,29 +175,55 @@ describe.each(ADAPTERS)('the library over HTTP on %s', (adapter) => {
 
     it('accepts the same token twice', async () => {
       const t = token();
-      await http().get('/items').set('Authorization', `Bearer ${t}`).set('X-Access-Token', t).expect(200);
+      await http()
+        .get('/items')
+        .set('Authorization', `Bearer ${t}`)
+        .set('X-Access-Token', t)
+        .expect(200);
     });
 
     it.each([
-      ['a token in the query string', (t: string) => http().get(`/items?access_token=${t}`), 'token_in_query'],
+      [
+        'a token in the query string',
+        (t: string) => http().get(`/items?access_token=${t}`),
+        'token_in_query',
+      ],
       [
         'two different tokens',
-        (t: string) => http().get('/items').set('Authorization', `Bearer ${t}`).set('X-Access-Token', token()),
+        (t: string) =>
+          http().get('/items').set('Authorization', `Bearer ${t}`).set('X-Access-Token', token()),
         'multiple_tokens',
       ],
       [
         'a header token and a different body token',
-        (t: string) => http().post('/items').set('Authorization', `Bearer ${t}`).send({ access_token: token() }),
+        (t: string) =>
+          http().post('/items').set('Authorization', `Bearer ${t}`).send({ access_token: token() }),
         'multiple_tokens',
       ],
-      ['a Bearer credential with no token', () => http().get('/items').set('Authorization', 'Bearer '), 'malformed_credentials'],
-      ['a Bearer credential with two words', (t: string) => http().get('/items').set('Authorization', `Bearer ${t} x`), 'malformed_credentials'],
-      ['a body token that is not a string', () => http().post('/items').send({ access_token: 42 }), 'malformed_credentials'],
+      [
+        'a Bearer credential with no token',
+        () => http().get('/items').set('Authorization', 'Bearer '),
+        'malformed_credentials',
+      ],
+      [
+        'a Bearer credential with two words',
+        (t: string) => http().get('/items').set('Authorization', `Bearer ${t} x`),
+        'malformed_credentials',
+      ],
+      [
+        'a body token that is not a string',
+        () => http().post('/items').send({ access_token: 42 }),
+        'malformed_credentials',
+      ],
     ])('answers %s with 400 invalid_request', async (_name, send, reason) => {
       const res = await send(token());
       expect(res.status).toBe(400);
       expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_request"');
-      expect(res.body).toEqual({ statusCode: 400, message: 'Bad Request', error: 'invalid_request' });
+      expect(res.body).toEqual({
+        statusCode: 400,
+        message: 'Bad Request',
+        error: 'invalid_request',
+      });
       expect(lastReason()).toBe(reason);
     });
 

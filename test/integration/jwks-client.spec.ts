@@ -55,7 +55,9 @@ describe('JWKS retrieval against a local JWKS endpoint', () => {
     const next = makeKey('EdDSA');
     server.keys = [first.publicJwk, next.publicJwk];
     clock += COOLDOWN;
-    await expect(verifier.verify(validToken(next, clock))).resolves.toMatchObject({ subject: 'alice' });
+    await expect(verifier.verify(validToken(next, clock))).resolves.toMatchObject({
+      subject: 'alice',
+    });
     expect(server.fetches).toBe(2);
     expect(fetches[1]).toMatchObject({ ok: true, cause: 'unknown_kid', keyCount: 2 });
   });
@@ -83,10 +85,14 @@ describe('JWKS retrieval against a local JWKS endpoint', () => {
     await verifier.verify(validToken(first, clock));
     await server.stop();
     clock += 700; // past the cache TTL: a refresh is attempted and fails
-    await expect(verifier.verify(validToken(first, clock))).resolves.toMatchObject({ subject: 'alice' });
+    await expect(verifier.verify(validToken(first, clock))).resolves.toMatchObject({
+      subject: 'alice',
+    });
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(fetches.at(-1)).toMatchObject({ ok: false, cause: 'expired' });
-    await expect(verifier.verify(validToken(first, clock))).resolves.toMatchObject({ subject: 'alice' });
+    await expect(verifier.verify(validToken(first, clock))).resolves.toMatchObject({
+      subject: 'alice',
+    });
 
     const next = makeKey('RS256');
     server.keys = [next.publicJwk];
@@ -124,7 +130,9 @@ describe('JWKS retrieval against a local JWKS endpoint', () => {
   });
 
   it('skips keys it must not use and reports them', async () => {
-    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' });
+    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({
+      format: 'jwk',
+    });
     server.keys = [
       first.publicJwk,
       { ...weak, kid: 'weak', alg: 'RS256' },

@@ -41,7 +41,12 @@ export interface ForgedToken {
  */
 export function forgedTokens(k: ForgeryKeys, now: number, tripwireUrl: string): ForgedToken[] {
   const claims = validClaims(now);
-  const header = (key: TestKey, extra: object = {}) => ({ alg: key.alg, kid: key.kid, typ: 'at+jwt', ...extra });
+  const header = (key: TestKey, extra: object = {}) => ({
+    alg: key.alg,
+    kid: key.kid,
+    typ: 'at+jwt',
+    ...extra,
+  });
   const signed = (key: TestKey, extraHeader: object = {}, payload: object = claims) =>
     forge(header(key, extraHeader), payload, { key });
   const without = (name: string) => {
@@ -86,15 +91,31 @@ export function forgedTokens(k: ForgeryKeys, now: number, tripwireUrl: string): 
       token: forge(header(k.es, { jwk: k.attacker.publicJwk }), claims, { key: k.attacker }),
       reason: 'bad_signature',
     },
-    { name: 'jku pointing elsewhere', token: signed(k.attacker, { jku: tripwireUrl }), reason: 'unknown_kid' },
-    { name: 'x5u pointing elsewhere', token: signed(k.attacker, { x5u: tripwireUrl }), reason: 'unknown_kid' },
+    {
+      name: 'jku pointing elsewhere',
+      token: signed(k.attacker, { jku: tripwireUrl }),
+      reason: 'unknown_kid',
+    },
+    {
+      name: 'x5u pointing elsewhere',
+      token: signed(k.attacker, { x5u: tripwireUrl }),
+      reason: 'unknown_kid',
+    },
     {
       name: 'jku under a trusted kid',
       token: forge(header(k.es, { jku: tripwireUrl }), claims, { key: k.attacker }),
       reason: 'bad_signature',
     },
-    { name: 'unknown kid', token: forge(header(k.es, { kid: 'no-such-kid' }), claims, { key: k.es }), reason: 'unknown_kid' },
-    { name: 'no kid', token: forge({ alg: 'ES256', typ: 'at+jwt' }, claims, { key: k.es }), reason: 'unknown_kid' },
+    {
+      name: 'unknown kid',
+      token: forge(header(k.es, { kid: 'no-such-kid' }), claims, { key: k.es }),
+      reason: 'unknown_kid',
+    },
+    {
+      name: 'no kid',
+      token: forge({ alg: 'ES256', typ: 'at+jwt' }, claims, { key: k.es }),
+      reason: 'unknown_kid',
+    },
     {
       name: 'kid of an RSA key with alg ES256',
       token: forge({ alg: 'ES256', kid: k.rs.kid, typ: 'at+jwt' }, claims, { key: k.es }),
@@ -102,7 +123,10 @@ export function forgedTokens(k: ForgeryKeys, now: number, tripwireUrl: string): 
     },
     {
       name: 'kid of an RS256 key with alg PS256',
-      token: forge({ alg: 'PS256', kid: k.rs.kid, typ: 'at+jwt' }, claims, { key: k.rs, as: 'PS256' }),
+      token: forge({ alg: 'PS256', kid: k.rs.kid, typ: 'at+jwt' }, claims, {
+        key: k.rs,
+        as: 'PS256',
+      }),
       reason: 'alg_not_allowed',
     },
     {
@@ -112,11 +136,15 @@ export function forgedTokens(k: ForgeryKeys, now: number, tripwireUrl: string): 
     },
     { name: 'key of the other trusted issuer', token: signed(k.other), reason: 'unknown_kid' },
     {
-      name: 'other issuer named, this issuer\'s key',
+      name: "other issuer named, this issuer's key",
       token: signed(k.es, {}, { ...claims, iss: OTHER_ISSUER }),
       reason: 'unknown_kid',
     },
-    { name: 'signed by the attacker under a trusted kid', token: forge(header(k.es), claims, { key: k.attacker }), reason: 'bad_signature' },
+    {
+      name: 'signed by the attacker under a trusted kid',
+      token: forge(header(k.es), claims, { key: k.attacker }),
+      reason: 'bad_signature',
+    },
     {
       name: 'tampered payload',
       token: `${goodHeader}.${b64url({ ...claims, scope: 'orders:delete admin' })}.${goodSignature}`,
@@ -131,10 +159,26 @@ export function forgedTokens(k: ForgeryKeys, now: number, tripwireUrl: string): 
       reason: 'bad_signature',
     },
     { name: 'expired', token: signed(k.es, {}, { ...claims, exp: now - 6 }), reason: 'expired' },
-    { name: 'nbf in the future', token: signed(k.es, {}, { ...claims, nbf: now + 60 }), reason: 'not_yet_valid' },
-    { name: 'iat in the future', token: signed(k.es, {}, { ...claims, iat: now + 60 }), reason: 'not_yet_valid' },
-    { name: 'wrong iss', token: signed(k.es, {}, { ...claims, iss: 'https://evil.test' }), reason: 'issuer_mismatch' },
-    { name: 'wrong aud', token: signed(k.es, {}, { ...claims, aud: 'billing-api' }), reason: 'audience_mismatch' },
+    {
+      name: 'nbf in the future',
+      token: signed(k.es, {}, { ...claims, nbf: now + 60 }),
+      reason: 'not_yet_valid',
+    },
+    {
+      name: 'iat in the future',
+      token: signed(k.es, {}, { ...claims, iat: now + 60 }),
+      reason: 'not_yet_valid',
+    },
+    {
+      name: 'wrong iss',
+      token: signed(k.es, {}, { ...claims, iss: 'https://evil.test' }),
+      reason: 'issuer_mismatch',
+    },
+    {
+      name: 'wrong aud',
+      token: signed(k.es, {}, { ...claims, aud: 'billing-api' }),
+      reason: 'audience_mismatch',
+    },
     {
       name: 'aud array without ours',
       token: signed(k.es, {}, { ...claims, aud: ['billing-api', 'x'] }),
@@ -145,19 +189,55 @@ export function forgedTokens(k: ForgeryKeys, now: number, tripwireUrl: string): 
       token: signed(k.es, {}, without(name)),
       reason: 'missing_claim' as const,
     })),
-    { name: 'exp as a string', token: signed(k.es, {}, { ...claims, exp: String(now + 300) }), reason: 'missing_claim' },
+    {
+      name: 'exp as a string',
+      token: signed(k.es, {}, { ...claims, exp: String(now + 300) }),
+      reason: 'missing_claim',
+    },
     { name: 'typ JWT', token: signed(k.es, { typ: 'JWT' }), reason: 'typ_mismatch' },
-    { name: 'no typ', token: forge({ alg: 'ES256', kid: k.es.kid }, claims, { key: k.es }), reason: 'typ_mismatch' },
-    { name: 'unknown crit', token: signed(k.es, { crit: ['exp'], exp: 1 }), reason: 'crit_unsupported' },
-    { name: 'oversized', token: signed(k.es, {}, { ...claims, pad: 'x'.repeat(9000) }), reason: 'oversized' },
+    {
+      name: 'no typ',
+      token: forge({ alg: 'ES256', kid: k.es.kid }, claims, { key: k.es }),
+      reason: 'typ_mismatch',
+    },
+    {
+      name: 'unknown crit',
+      token: signed(k.es, { crit: ['exp'], exp: 1 }),
+      reason: 'crit_unsupported',
+    },
+    {
+      name: 'oversized',
+      token: signed(k.es, {}, { ...claims, pad: 'x'.repeat(9000) }),
+      reason: 'oversized',
+    },
     { name: 'one segment', token: 'abcdef', reason: 'malformed' },
     { name: 'two segments', token: `${goodHeader}.${b64url(claims)}`, reason: 'malformed' },
     { name: 'four segments', token: `${good}.${goodSignature}`, reason: 'malformed' },
-    { name: 'padded base64', token: `${goodHeader}==.${b64url(claims)}.${goodSignature}`, reason: 'malformed' },
-    { name: 'impossible base64 length', token: `${goodHeader}.${b64url(claims)}x.${goodSignature}`, reason: 'malformed' },
-    { name: 'header not JSON', token: `${b64url('not json')}.${b64url(claims)}.${goodSignature}`, reason: 'malformed' },
-    { name: 'header a JSON array', token: `${b64url([1])}.${b64url(claims)}.${goodSignature}`, reason: 'malformed' },
-    { name: 'payload not JSON', token: `${goodHeader}.${b64url('{"iss":')}.${goodSignature}`, reason: 'malformed' },
+    {
+      name: 'padded base64',
+      token: `${goodHeader}==.${b64url(claims)}.${goodSignature}`,
+      reason: 'malformed',
+    },
+    {
+      name: 'impossible base64 length',
+      token: `${goodHeader}.${b64url(claims)}x.${goodSignature}`,
+      reason: 'malformed',
+    },
+    {
+      name: 'header not JSON',
+      token: `${b64url('not json')}.${b64url(claims)}.${goodSignature}`,
+      reason: 'malformed',
+    },
+    {
+      name: 'header a JSON array',
+      token: `${b64url([1])}.${b64url(claims)}.${goodSignature}`,
+      reason: 'malformed',
+    },
+    {
+      name: 'payload not JSON',
+      token: `${goodHeader}.${b64url('{"iss":')}.${goodSignature}`,
+      reason: 'malformed',
+    },
   ];
   return rows;
 }

@@ -47,7 +47,11 @@ export class JwksServer {
 }
 
 /** A listener that records every connection: proof that nothing was fetched from it. */
-export async function tripwire(): Promise<{ url: string; hits: () => number; close: () => Promise<void> }> {
+export async function tripwire(): Promise<{
+  url: string;
+  hits: () => number;
+  close: () => Promise<void>;
+}> {
   let hits = 0;
   const server = createServer((_req, res) => {
     hits++;

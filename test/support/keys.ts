@@ -12,7 +12,10 @@ export interface TestKey {
   readonly privateJwk: Jwk;
 }
 
-export function makeKey(alg: SigningAlgorithm, kid = `${alg}-${randomBytes(4).toString('hex')}`): TestKey {
+export function makeKey(
+  alg: SigningAlgorithm,
+  kid = `${alg}-${randomBytes(4).toString('hex')}`,
+): TestKey {
   const pair =
     alg === 'EdDSA'
       ? generateKeyPairSync('ed25519')
@@ -47,13 +50,20 @@ export function forge(header: object, payload: object | string, signer: Signer):
     signature = createHmac('sha256', signer.hmacSecret).update(input).digest();
   } else {
     const alg = signer.as ?? signer.key.alg;
-    signature = sign(cryptoParams(alg).digest, Buffer.from(input), keyWithParams(signer.key.privateKey, alg));
+    signature = sign(
+      cryptoParams(alg).digest,
+      Buffer.from(input),
+      keyWithParams(signer.key.privateKey, alg),
+    );
   }
   return `${input}.${signature.toString('base64url')}`;
 }
 
 /** Claims of a valid access token at `now` (epoch seconds). */
-export function validClaims(now: number, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+export function validClaims(
+  now: number,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     iss: 'https://issuer.test',
     sub: 'alice',
@@ -70,6 +80,10 @@ export function validClaims(now: number, overrides: Record<string, unknown> = {}
 }
 
 /** A valid token signed by `key` with the RFC 9068 header. */
-export function validToken(key: TestKey, now: number, claims: Record<string, unknown> = {}): string {
+export function validToken(
+  key: TestKey,
+  now: number,
+  claims: Record<string, unknown> = {},
+): string {
   return forge({ alg: key.alg, kid: key.kid, typ: 'at+jwt' }, validClaims(now, claims), { key });
 }
