@@ -1,0 +1,4 @@
+// `npm run start:auth`: the auth service alone.
+import { launch } from '../launch.js';
+
+await launch(['auth']);

@@ -1,0 +1,67 @@
+import { Injectable } from '@nestjs/common';
+import { TokenIssuer, type IssuedAccessToken } from '../../lib/index.js';
+import { ClientDirectory, UserDirectory } from './accounts.js';
+import { OAuthError } from './oauth-error.js';
+import { SessionService } from './session.service.js';
+import type { ClientCredentialsRequest, LoginRequest } from './token-requests.js';
+
+/** The `client_id` of tokens issued to users at login: the sample app itself. */
+export const SAMPLE_APP_CLIENT_ID = 'sample-app';
+
+/** What the token endpoints answer (RFC 6749 §5.1). */
+export interface TokenResponse {
+  readonly access_token: string;
+  readonly token_type: 'Bearer';
+  readonly expires_in: number;
+  readonly scope?: string;
+}
+
+/** Issues access tokens to users (password login) and to service clients (client credentials). */
+@Injectable()
+export class TokenService {
+  constructor(
+    private readonly issuer: TokenIssuer,
+    private readonly users: UserDirectory,
+    private readonly clients: ClientDirectory,
+    private readonly sessions: SessionService,
+  ) {}
+
+  /** A session and its first access token; `undefined` for bad credentials, whichever part. */
+  async login({ username, password, deviceId }: LoginRequest): Promise<TokenResponse | undefined> {
+    const user = await this.users.authenticate(username, password);
+    if (user === undefined) return undefined;
+    const session = await this.sessions.start(user, deviceId);
+    return tokenResponse(
+      this.issuer.issueAccessToken({
+        subject: user.username,
+        tenant: user.tenant,
+        scopes: user.scopes,
+        clientId: SAMPLE_APP_CLIENT_ID,
+        sessionId: session.id,
+        notAfter: session.expiresAt,
+      }),
+    );
+  }
+
+  /** RFC 6749 §4.4: a token for the client itself (`sub` = `client_id`), no session. */
+  async clientCredentials(request: ClientCredentialsRequest): Promise<TokenResponse> {
+    const client = await this.clients.authenticate(request.clientId, request.clientSecret);
+    if (client === undefined) {
+      // RFC 6749 §5.2: a client that authenticated with a header gets that scheme's challenge.
+      throw new OAuthError('invalid_client', undefined, request.basic ? 'Basic realm="tessera"' : undefined);
+    }
+    const scopes = request.scopes ?? client.scopes;
+    if (scopes.some((scope) => !client.scopes.includes(scope))) throw new OAuthError('invalid_scope');
+    const issued = this.issuer.issueAccessToken({
+      subject: client.clientId,
+      tenant: client.tenant,
+      scopes,
+      clientId: client.clientId,
+    });
+    return { ...tokenResponse(issued), scope: scopes.join(' ') };
+  }
+}
+
+function tokenResponse(issued: IssuedAccessToken): TokenResponse {
+  return { access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn };
+}

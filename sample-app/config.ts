@@ -1,0 +1,226 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseEnv } from 'node:util';
+
+/** Which Nest HTTP adapter serves the sample app. */
+export type HttpAdapterName = 'express' | 'fastify';
+
+/** A trusted issuer of the orders service and where its keys come from. */
+export interface TrustedIssuer {
+  readonly issuer: string;
+  readonly jwksUri: string;
+}
+
+/** What the auth service is configured with. */
+export interface AuthServiceConfig {
+  readonly port: number;
+  readonly issuer: string;
+  readonly audience: string;
+  /** Path of a JWKS file of private JWKs; unset: an ephemeral key (refused in production). */
+  readonly signingKeysPath: string | undefined;
+  readonly activeKid: string | undefined;
+  readonly accessTokenTtlSeconds: number;
+  readonly refreshTokenTtlSeconds: number;
+  readonly sessionMaxAgeSeconds: number;
+  /** Path of a users JSON file; unset: the demo users. */
+  readonly usersFile: string | undefined;
+}
+
+/** What the orders service is configured with. */
+export interface OrdersServiceConfig {
+  readonly port: number;
+  readonly audience: string;
+  readonly trustedIssuers: readonly TrustedIssuer[];
+  readonly renewUrl: string;
+  readonly renewWindowSeconds: number;
+  readonly jwksCooldownSeconds: number;
+  readonly clockToleranceSeconds: number;
+  readonly throttle: { readonly limit: number; readonly ttlSeconds: number };
+}
+
+/** The sample app's whole configuration, read once at start-up. */
+export interface SampleConfig {
+  /** The address both services listen on. */
+  readonly host: string;
+  readonly httpAdapter: HttpAdapterName;
+  /** `NODE_ENV=production`: no ephemeral signing key. */
+  readonly production: boolean;
+  /** Unset: in-memory stores, one instance. */
+  readonly redisUrl: string | undefined;
+  readonly auth: AuthServiceConfig;
+  readonly orders: OrdersServiceConfig;
+}
+
+/** A configuration the sample app cannot start with; the message is one line for the operator. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Environment = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Reads the configuration from the environment and from `.env` in `cwd` (when there is one);
+ * a variable set in the environment wins over `.env`.
+ */
+export async function readConfig(
+  env: Environment = process.env,
+  cwd: string = process.cwd(),
+): Promise<SampleConfig> {
+  return loadConfig(env, await readDotenv(join(cwd, '.env')));
+}
+
+/** The text of a `.env` file, or `undefined` when there is none. */
+export async function readDotenv(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ConfigError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** Parses and validates the configuration; `dotenv` is the text of a `.env` file. */
+export function loadConfig(env: Environment, dotenv?: string): SampleConfig {
+  const vars = new Variables({ ...(dotenv === undefined ? {} : parseEnv(dotenv)), ...env });
+  const issuer = vars.url('AUTH_ISSUER', 'http://localhost:3000');
+  const audience = vars.string('AUTH_AUDIENCE', 'orders-api');
+  const accessTokenTtlSeconds = vars.integer('ACCESS_TOKEN_TTL', 900, 1, 86_400);
+  return Object.freeze({
+    host: vars.string('HOST', '127.0.0.1'),
+    httpAdapter: vars.oneOf('HTTP_ADAPTER', ['express', 'fastify'] as const, 'express'),
+    production: vars.optional('NODE_ENV') === 'production',
+    redisUrl: vars.optionalUrl('REDIS_URL', ['redis:', 'rediss:']),
+    auth: Object.freeze({
+      port: vars.integer('AUTH_PORT', 3000, 0, 65_535),
+      issuer,
+      audience,
+      signingKeysPath: vars.optional('AUTH_SIGNING_KEYS'),
+      activeKid: vars.optional('AUTH_ACTIVE_KID'),
+      accessTokenTtlSeconds,
+      refreshTokenTtlSeconds: vars.integer('REFRESH_TOKEN_TTL', 1_209_600, 1, 31_536_000),
+      sessionMaxAgeSeconds: vars.integer('SESSION_MAX_AGE', 86_400, 1, 31_536_000),
+      usersFile: vars.optional('USERS_FILE'),
+    }),
+    orders: Object.freeze({
+      port: vars.integer('ORDERS_PORT', 3001, 0, 65_535),
+      audience,
+      trustedIssuers: trustedIssuers(vars, issuer),
+      renewUrl: vars.url('ORDERS_RENEW_URL', `${withoutTrailingSlash(issuer)}/auth/renew`),
+      renewWindowSeconds: vars.integer(
+        'RENEW_WINDOW',
+        Math.floor(accessTokenTtlSeconds / 3),
+        0,
+        accessTokenTtlSeconds,
+      ),
+      jwksCooldownSeconds: vars.number('JWKS_COOLDOWN', 5, 0, 3_600),
+      clockToleranceSeconds: vars.number('CLOCK_TOLERANCE', 5, 0, 300),
+      throttle: Object.freeze({
+        limit: vars.integer('THROTTLE_LIMIT', 100, 0, 1_000_000),
+        ttlSeconds: vars.integer('THROTTLE_TTL', 1, 1, 86_400),
+      }),
+    }),
+  });
+}
+
+/** The JWKS location an issuer publishes by default (the auth service serves it there). */
+export function defaultJwksUri(issuer: string): string {
+  return `${withoutTrailingSlash(issuer)}/.well-known/jwks.json`;
+}
+
+function trustedIssuers(vars: Variables, authIssuer: string): TrustedIssuer[] {
+  const issuers = vars.list('ORDERS_TRUSTED_ISSUERS') ?? [authIssuer];
+  issuers.forEach((issuer) => vars.checkUrl('ORDERS_TRUSTED_ISSUERS', issuer));
+  if (new Set(issuers).size !== issuers.length) {
+    throw new ConfigError('ORDERS_TRUSTED_ISSUERS lists an issuer twice');
+  }
+  const jwksUris = vars.list('ORDERS_JWKS_URLS') ?? issuers.map(defaultJwksUri);
+  if (jwksUris.length !== issuers.length) {
+    throw new ConfigError(
+      `ORDERS_JWKS_URLS has ${jwksUris.length} URLs for ${issuers.length} trusted issuers; give one per issuer, in the same order`,
+    );
+  }
+  jwksUris.forEach((uri) => vars.checkUrl('ORDERS_JWKS_URLS', uri));
+  return issuers.map((issuer, i) => Object.freeze({ issuer, jwksUri: jwksUris[i] }));
+}
+
+function withoutTrailingSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+/** Typed, validated access to the variables; an empty value counts as unset. */
+class Variables {
+  constructor(private readonly values: Environment) {}
+
+  optional(name: string): string | undefined {
+    const value = this.values[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  }
+
+  string(name: string, fallback: string): string {
+    return this.optional(name) ?? fallback;
+  }
+
+  list(name: string): string[] | undefined {
+    const value = this.optional(name);
+    if (value === undefined) return undefined;
+    const items = value.split(',').map((item) => item.trim());
+    if (items.some((item) => item === '')) throw new ConfigError(`${name} has an empty entry`);
+    return items;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    return this.numeric(name, fallback, min, max, /^\d+$/, 'an integer');
+  }
+
+  number(name: string, fallback: number, min: number, max: number): number {
+    return this.numeric(name, fallback, min, max, /^\d+(?:\.\d+)?$/, 'a number');
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const value = this.optional(name) ?? fallback;
+    if (!(allowed as readonly string[]).includes(value)) {
+      throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${value}"`);
+    }
+    return value as T;
+  }
+
+  url(name: string, fallback: string): string {
+    return this.checkUrl(name, this.optional(name) ?? fallback);
+  }
+
+  optionalUrl(name: string, protocols: readonly string[]): string | undefined {
+    const value = this.optional(name);
+    if (value === undefined) return undefined;
+    // The value may hold a password: the message names the variable, never the value.
+    if (!URL.canParse(value) || !protocols.includes(new URL(value).protocol)) {
+      throw new ConfigError(`${name} must be a ${protocols.join(' or ')} URL`);
+    }
+    return value;
+  }
+
+  checkUrl(name: string, value: string): string {
+    if (!URL.canParse(value) || !['http:', 'https:'].includes(new URL(value).protocol)) {
+      throw new ConfigError(`${name} must be an http(s) URL, got "${value}"`);
+    }
+    return value;
+  }
+
+  private numeric(
+    name: string,
+    fallback: number,
+    min: number,
+    max: number,
+    shape: RegExp,
+    what: string,
+  ): number {
+    const raw = this.optional(name);
+    const value = raw === undefined ? fallback : shape.test(raw) ? Number(raw) : Number.NaN;
+    if (!(value >= min && value <= max)) {
+      throw new ConfigError(`${name} must be ${what} from ${min} to ${max}, got "${raw}"`);
+    }
+    return value;
+  }
+}

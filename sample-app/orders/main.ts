@@ -1,0 +1,4 @@
+// `npm run start:orders`: the orders service alone.
+import { launch } from '../launch.js';
+
+await launch(['orders']);
