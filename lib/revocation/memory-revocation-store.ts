@@ -1,0 +1,35 @@
+import type { RevocationQuery } from './revocation-entry.js';
+import { RevocationSet } from './revocation-set.js';
+import type { RevocationStore } from './revocation-store.js';
+
+/** The revocation list of a single instance, in memory: the embedded default. */
+export class MemoryRevocationStore implements RevocationStore {
+  readonly isCurrent = true;
+  private readonly set: RevocationSet;
+
+  constructor(options: { now?: () => number } = {}) {
+    this.set = new RevocationSet(options.now ?? (() => Date.now() / 1000));
+  }
+
+  async revokeToken(jti: string, expiresAt: number): Promise<void> {
+    this.set.add({ kind: 'token', id: jti, expiresAt });
+  }
+
+  async revokeSession(sid: string, expiresAt: number): Promise<void> {
+    this.set.add({ kind: 'session', id: sid, expiresAt });
+  }
+
+  async revokeSubject(sub: string, issuedBefore: number, expiresAt: number): Promise<void> {
+    this.set.add({ kind: 'subject', id: sub, issuedBefore, expiresAt });
+  }
+
+  isRevoked(query: RevocationQuery): boolean {
+    return this.set.matches(query);
+  }
+
+  async isRevokedStrong(query: RevocationQuery): Promise<boolean> {
+    return this.set.matches(query);
+  }
+
+  async close(): Promise<void> {}
+}

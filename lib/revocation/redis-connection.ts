@@ -1,0 +1,59 @@
+import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
+
+/** How to reach Redis: a URL, connection options (standalone or Sentinel), a Cluster, or a client. */
+export type RedisConnection =
+  | string
+  | RedisOptions
+  | {
+      readonly cluster: {
+        readonly nodes: readonly ClusterNode[];
+        readonly options?: ClusterOptions;
+      };
+    }
+  | Redis
+  | Cluster;
+
+/** Settings for connections this library opens: fail fast, reconnect with capped backoff + jitter. */
+const OWN_CONNECTION: RedisOptions = {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 1,
+  commandTimeout: 1000,
+  connectTimeout: 2000,
+  autoResubscribe: false,
+  retryStrategy: (attempt: number) => Math.min(2000, 50 * 2 ** attempt) * (0.5 + Math.random() / 2),
+};
+
+/** The connections a Redis-backed store uses, and whether it must close the main one. */
+export interface OpenedConnection {
+  readonly client: Redis | Cluster;
+  readonly owned: boolean;
+}
+
+/** Opens (or adopts) the main client; a client passed in stays the caller's to close. */
+export function openRedis(connection: RedisConnection): OpenedConnection {
+  if (connection instanceof Redis || connection instanceof Cluster) {
+    return { client: connection, owned: false };
+  }
+  if (typeof connection === 'string') {
+    return { client: new Redis(connection, OWN_CONNECTION), owned: true };
+  }
+  if ('cluster' in connection) {
+    const { nodes, options } = connection.cluster;
+    return {
+      client: new Cluster([...nodes], {
+        ...options,
+        enableOfflineQueue: false,
+        redisOptions: { ...OWN_CONNECTION, ...options?.redisOptions },
+      }),
+      owned: true,
+    };
+  }
+  return { client: new Redis({ ...OWN_CONNECTION, ...connection }), owned: true };
+}
+
+/** A second connection for pub/sub, with the same settings and no automatic resubscribe. */
+export function duplicateForSubscriber(client: Redis | Cluster): Redis | Cluster {
+  return client instanceof Cluster
+    ? client.duplicate(undefined, { enableOfflineQueue: false })
+    : client.duplicate({ ...OWN_CONNECTION });
+}

@@ -1,0 +1,253 @@
+import type { Cluster, Redis } from 'ioredis';
+import { BreakerOpenError, CircuitBreaker, type BreakerState } from './circuit-breaker.js';
+import { openRedis, duplicateForSubscriber, type RedisConnection } from './redis-connection.js';
+import {
+  decodeEntry,
+  encodeEntry,
+  type RevocationEntry,
+  type RevocationQuery,
+} from './revocation-entry.js';
+import { RevocationSet } from './revocation-set.js';
+import { RevocationUnavailableError, type RevocationStore } from './revocation-store.js';
+
+/** What the Redis store reports about its connection and local view. */
+export interface RedisRevocationEvents {
+  /** The local view became current (after a reconcile) or stale (connection lost). */
+  viewStateChanged?(event: { current: boolean; entries: number }): void;
+  breakerStateChanged?(event: { state: BreakerState }): void;
+  /** A revocation could not be written now; it is kept locally and written when Redis is back. */
+  writeDeferred?(event: { entry: RevocationEntry; error: Error }): void;
+}
+
+export interface RedisRevocationStoreOptions {
+  /** How to reach Redis; a client passed in is used as is and not closed by the store. */
+  readonly connection: RedisConnection;
+  /**
+   * Prefix of every key and of the pub/sub channel. In a Cluster it must contain a hash tag so
+   * every key lands in one slot.
+   * @default '{tessera}:revocation:'
+   */
+  readonly keyPrefix?: string;
+  readonly events?: RedisRevocationEvents;
+  /** Epoch seconds. @default () => Date.now() / 1000 */
+  readonly now?: () => number;
+}
+
+// One round trip, atomic: store the entry with its own expiry, index it for snapshots, prune the
+// index, and tell every instance. A subject keeps the latest issuedBefore and the longest expiry.
+const REVOKE = `
+local exp = tonumber(ARGV[3])
+if ARGV[1] == 'subject' then
+  local before = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), tonumber(ARGV[4]))
+  local ttl = redis.call('TTL', KEYS[1])
+  if ttl > 0 then exp = math.max(exp, tonumber(ARGV[5]) + ttl) end
+  redis.call('SET', KEYS[1], before, 'EXAT', exp)
+else
+  redis.call('SET', KEYS[1], '1', 'EXAT', exp)
+end
+redis.call('ZADD', KEYS[2], exp, ARGV[7])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[5])
+redis.call('PUBLISH', ARGV[6], ARGV[7])
+return 1
+`;
+
+const KEY_LETTER = { token: 't', session: 's', subject: 'u' } as const;
+
+/**
+ * The revocation list in Redis, shared by every instance. Each instance answers checks from a
+ * local view, kept current by pub/sub and reconciled with a snapshot on every (re)connect, so a
+ * message missed while disconnected is not a revocation lost; entries the instance knows but
+ * Redis lost (a restart without persistence) are written back.
+ */
+export class RedisRevocationStore implements RevocationStore {
+  private readonly view: RevocationSet;
+  private readonly client: Redis | Cluster;
+  private readonly subscriber: Redis | Cluster;
+  private readonly ownsClient: boolean;
+  private readonly prefix: string;
+  private readonly channel: string;
+  private readonly indexKey: string;
+  private readonly breaker: CircuitBreaker;
+  private readonly now: () => number;
+  private readonly pending = new Map<string, RevocationEntry>();
+  private current = false;
+  private closed = false;
+  private firstReconcile: Promise<void>;
+  private resolveFirst!: () => void;
+
+  constructor(private readonly options: RedisRevocationStoreOptions) {
+    this.now = options.now ?? (() => Date.now() / 1000);
+    this.view = new RevocationSet(this.now);
+    this.prefix = options.keyPrefix ?? '{tessera}:revocation:';
+    this.channel = `${this.prefix}events`;
+    this.indexKey = `${this.prefix}index`;
+    this.breaker = new CircuitBreaker({
+      onStateChange: (state) => options.events?.breakerStateChanged?.({ state }),
+    });
+    this.firstReconcile = new Promise((resolve) => (this.resolveFirst = resolve));
+    const { client, owned } = openRedis(options.connection);
+    this.client = client;
+    this.ownsClient = owned;
+    this.client.defineCommand('tesseraRevoke', { numberOfKeys: 2, lua: REVOKE });
+    this.client.on('error', () => undefined); // surfaced through the breaker and view state
+    this.client.on('close', () => this.breaker.trip());
+    this.client.on('ready', () => {
+      this.breaker.reset();
+      if (this.current) void this.flushPending();
+      else void this.reconcile();
+    });
+    this.subscriber = duplicateForSubscriber(this.client);
+    this.subscriber.on('error', () => undefined);
+    this.subscriber.on('message', (channel: string, message: string) =>
+      this.onMessage(channel, message),
+    );
+    this.subscriber.on('close', () => this.setCurrent(false));
+    this.subscriber.on('ready', () => void this.reconcile());
+    if (this.subscriber.status === 'ready') void this.reconcile();
+  }
+
+  /** Resolves once the local view has been loaded from Redis for the first time. */
+  ready(): Promise<void> {
+    return this.firstReconcile;
+  }
+
+  get isCurrent(): boolean {
+    return this.current;
+  }
+
+  revokeToken(jti: string, expiresAt: number): Promise<void> {
+    return this.revoke({ kind: 'token', id: jti, expiresAt: Math.ceil(expiresAt) });
+  }
+
+  revokeSession(sid: string, expiresAt: number): Promise<void> {
+    return this.revoke({ kind: 'session', id: sid, expiresAt: Math.ceil(expiresAt) });
+  }
+
+  revokeSubject(sub: string, issuedBefore: number, expiresAt: number): Promise<void> {
+    return this.revoke({ kind: 'subject', id: sub, issuedBefore, expiresAt: Math.ceil(expiresAt) });
+  }
+
+  isRevoked(query: RevocationQuery): boolean {
+    return this.view.matches(query);
+  }
+
+  async isRevokedStrong(query: RevocationQuery): Promise<boolean> {
+    if (this.view.matches(query)) return true;
+    const keys = [
+      this.key('token', query.jti ?? ''),
+      this.key('session', query.sid ?? ''),
+      this.key('subject', query.sub ?? ''),
+    ];
+    const [token, session, subject] = await this.call(() => this.client.mget(...keys));
+    if (token !== null || session !== null) return true;
+    return subject !== null && query.iat !== undefined && query.iat < Number(subject);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.subscriber.disconnect();
+    if (this.ownsClient) this.client.disconnect();
+  }
+
+  private async revoke(entry: RevocationEntry): Promise<void> {
+    if (entry.expiresAt <= this.now()) return;
+    this.view.add(entry); // honoured here at once, whatever happens to the write
+    try {
+      await this.write(entry);
+    } catch (error) {
+      this.pending.set(encodeEntry(entry), entry);
+      this.options.events?.writeDeferred?.({ entry, error: error as Error });
+      throw error;
+    }
+  }
+
+  private write(entry: RevocationEntry): Promise<unknown> {
+    const issuedBefore = entry.kind === 'subject' ? entry.issuedBefore : 0;
+    const args = [
+      this.key(entry.kind, entry.id),
+      this.indexKey,
+      entry.kind,
+      entry.id,
+      entry.expiresAt,
+      issuedBefore,
+      Math.floor(this.now()),
+      this.channel,
+      encodeEntry(entry),
+    ];
+    return this.call(() =>
+      (
+        this.client as unknown as { tesseraRevoke(...a: unknown[]): Promise<unknown> }
+      ).tesseraRevoke(...args),
+    );
+  }
+
+  /** Runs a Redis command through the breaker; any failure is a `RevocationUnavailableError`. */
+  private async call<T>(command: () => Promise<T>): Promise<T> {
+    try {
+      return await this.breaker.run(command);
+    } catch (error) {
+      const why = error instanceof BreakerOpenError ? 'circuit open' : (error as Error).message;
+      throw new RevocationUnavailableError(`revocation store unavailable: ${why}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /** Loads the snapshot into the view, then writes back what Redis does not have. */
+  private async reconcile(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.subscriber.subscribe(this.channel);
+      const members = await this.client.zrangebyscore(
+        this.indexKey,
+        Math.floor(this.now()),
+        '+inf',
+      );
+      const inRedis = new RevocationSet(this.now);
+      for (const member of members) {
+        const entry = decodeEntry(member);
+        if (entry === undefined) continue;
+        inRedis.add(entry);
+        this.view.add(entry);
+      }
+      for (const entry of this.view.entries()) {
+        if (!inRedis.has(entry)) this.pending.set(encodeEntry(entry), entry);
+      }
+      if (!(await this.flushPending())) throw new Error('write-back failed');
+      this.setCurrent(true);
+      this.resolveFirst();
+    } catch {
+      // Still disconnected: the next 'ready' reconciles again.
+      this.setCurrent(false);
+    }
+  }
+
+  /** Writes deferred entries; stops at the first failure, keeping the rest for next time. */
+  private async flushPending(): Promise<boolean> {
+    for (const [member, entry] of this.pending) {
+      try {
+        if (entry.expiresAt > this.now()) await this.write(entry);
+      } catch {
+        return false;
+      }
+      this.pending.delete(member);
+    }
+    return true;
+  }
+
+  private onMessage(channel: string, message: string): void {
+    if (channel !== this.channel) return;
+    const entry = decodeEntry(message);
+    if (entry !== undefined) this.view.add(entry);
+  }
+
+  private setCurrent(current: boolean): void {
+    if (this.current === current) return;
+    this.current = current;
+    this.options.events?.viewStateChanged?.({ current, entries: this.view.size });
+  }
+
+  private key(kind: RevocationEntry['kind'], id: string): string {
+    return `${this.prefix}${KEY_LETTER[kind]}:${id}`;
+  }
+}

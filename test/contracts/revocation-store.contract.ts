@@ -1,0 +1,74 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import type { RevocationStore } from '../../lib/revocation/revocation-store.js';
+
+export interface StoreFixture {
+  readonly store: RevocationStore;
+  /** The store's clock, epoch seconds. */
+  now(): number;
+  /** Lets `seconds` pass for the store (and its backend). */
+  advance(seconds: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The behaviour every `RevocationStore` implementation shares; run by each implementation's spec. */
+export function describeRevocationStore(name: string, open: () => Promise<StoreFixture>): void {
+  describe(`${name} revocation store`, () => {
+    let f: StoreFixture;
+    beforeEach(async () => (f = await open()));
+    afterEach(() => f.close());
+
+    const both = async (query: Parameters<RevocationStore['isRevoked']>[0]) => {
+      const local = f.store.isRevoked(query);
+      const strong = await f.store.isRevokedStrong(query);
+      expect(strong).toBe(local);
+      return local;
+    };
+
+    it('revokes one token by jti', async () => {
+      await f.store.revokeToken('t1', f.now() + 60);
+      expect(await both({ jti: 't1', sid: 's1', sub: 'alice', iat: f.now() })).toBe(true);
+      expect(await both({ jti: 't2', sid: 's1', sub: 'alice', iat: f.now() })).toBe(false);
+    });
+
+    it('revokes every token of a session', async () => {
+      await f.store.revokeSession('s1', f.now() + 60);
+      expect(await both({ jti: 'a', sid: 's1' })).toBe(true);
+      expect(await both({ jti: 'b', sid: 's1' })).toBe(true);
+      expect(await both({ jti: 'c', sid: 's2' })).toBe(false);
+      expect(await both({ jti: 'd' })).toBe(false);
+    });
+
+    it('revokes what a subject was issued before a time, not after', async () => {
+      const t = Math.floor(f.now());
+      await f.store.revokeSubject('alice', t, t + 60);
+      expect(await both({ jti: 'a', sub: 'alice', iat: t - 1 })).toBe(true);
+      expect(await both({ jti: 'b', sub: 'alice', iat: t })).toBe(false);
+      expect(await both({ jti: 'c', sub: 'bob', iat: t - 1 })).toBe(false);
+    });
+
+    it('keeps the latest cut-off of a subject', async () => {
+      const t = Math.floor(f.now());
+      await f.store.revokeSubject('alice', t - 10, t + 60);
+      await f.store.revokeSubject('alice', t - 20, t + 60);
+      expect(await both({ jti: 'a', sub: 'alice', iat: t - 15 })).toBe(true);
+    });
+
+    it('ignores an entry that has already expired', async () => {
+      await f.store.revokeToken('old', f.now() - 1);
+      expect(await both({ jti: 'old' })).toBe(false);
+    });
+
+    it('forgets a revocation once the token would have expired', async () => {
+      await f.store.revokeToken('t1', f.now() + 1);
+      await f.store.revokeSession('s1', f.now() + 1);
+      expect(await both({ jti: 't1' })).toBe(true);
+      await f.advance(2.1);
+      expect(await both({ jti: 't1' })).toBe(false);
+      expect(await both({ sid: 's1' })).toBe(false);
+    });
+
+    it('is current once open', () => {
+      expect(f.store.isCurrent).toBe(true);
+    });
+  });
+}

@@ -1,0 +1,106 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { RedisRevocationStore } from '../../lib/revocation/redis-revocation-store.js';
+import { RevocationUnavailableError } from '../../lib/revocation/revocation-store.js';
+import { describeRevocationStore } from '../contracts/revocation-store.contract.js';
+import { deleteKeys, RedisServer, sharedRedisUrl, uniquePrefix } from '../support/redis-server.js';
+
+const prefix = uniquePrefix('revocation');
+afterAll(() => deleteKeys(prefix));
+
+const now = () => Date.now() / 1000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(condition: () => boolean, timeoutMs = 5000): Promise<number> {
+  const started = performance.now();
+  while (!condition()) {
+    if (performance.now() - started > timeoutMs) throw new Error('condition not met in time');
+    await sleep(2);
+  }
+  return performance.now() - started;
+}
+
+let fixtures = 0;
+describeRevocationStore('Redis', async () => {
+  const keyPrefix = `${prefix}contract-${++fixtures}:`;
+  const store = new RedisRevocationStore({ connection: sharedRedisUrl(), keyPrefix });
+  await store.ready();
+  return {
+    store,
+    now,
+    advance: async (seconds) => void (await sleep(seconds * 1000)),
+    close: () => store.close(),
+  };
+});
+
+describe('Redis revocation store across instances', () => {
+  const open: RedisRevocationStore[] = [];
+  const store = async (keyPrefix: string, connection: string = sharedRedisUrl()) => {
+    const s = new RedisRevocationStore({ connection, keyPrefix });
+    open.push(s);
+    return s;
+  };
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close()));
+  });
+
+  it('tells every instance of a revocation within a second (pub/sub)', async () => {
+    const p = `${prefix}pubsub:`;
+    const [a, b] = await Promise.all([store(p), store(p)]);
+    await Promise.all([a.ready(), b.ready()]);
+    await a.revokeSession('s-42', now() + 60);
+    const ms = await until(() => b.isRevoked({ sid: 's-42' }), 1000);
+    expect(b.isRevoked({ sid: 's-43' })).toBe(false);
+    expect(ms).toBeLessThan(1000);
+  });
+
+  it('loads existing revocations when an instance starts', async () => {
+    const p = `${prefix}snapshot:`;
+    const a = await store(p);
+    await a.ready();
+    await a.revokeToken('j-1', now() + 60);
+    await a.revokeSubject('alice', Math.floor(now()), now() + 60);
+    const late = await store(p);
+    await late.ready();
+    expect(late.isRevoked({ jti: 'j-1' })).toBe(true);
+    expect(late.isRevoked({ jti: 'x', sub: 'alice', iat: Math.floor(now()) - 5 })).toBe(true);
+  });
+
+  describe('with a Redis that goes away', () => {
+    let redis: RedisServer;
+    beforeAll(async () => (redis = await RedisServer.start()));
+    afterAll(() => redis.stop());
+
+    it('fails strong checks fast while down, keeps its view, and catches up without a restart', async () => {
+      const p = `${prefix}outage:`;
+      const [a, b] = await Promise.all([store(p, redis.url), store(p, redis.url)]);
+      await Promise.all([a.ready(), b.ready()]);
+      await a.revokeToken('before', now() + 60);
+      await until(() => b.isRevoked({ jti: 'before' }));
+
+      await redis.stop();
+      await until(() => !b.isCurrent);
+      const started = performance.now();
+      await expect(b.isRevokedStrong({ jti: 'x' })).rejects.toBeInstanceOf(
+        RevocationUnavailableError,
+      );
+      expect(performance.now() - started).toBeLessThan(1000);
+      expect(b.isRevoked({ jti: 'before' })).toBe(true);
+      // A revocation made during the outage is honoured where it was made and kept for later.
+      await expect(a.revokeToken('during', now() + 60)).rejects.toBeInstanceOf(
+        RevocationUnavailableError,
+      );
+      expect(a.isRevoked({ jti: 'during' })).toBe(true);
+
+      await redis.start(); // empty: this Redis keeps nothing on disk
+      await until(() => a.isCurrent && b.isCurrent, 10_000);
+      await a.revokeToken('after', now() + 60);
+      await until(() => b.isRevoked({ jti: 'after' }) && b.isRevoked({ jti: 'during' }));
+      expect(b.isRevoked({ jti: 'before' })).toBe(true);
+      expect(await b.isRevokedStrong({ jti: 'before' })).toBe(true);
+      // What Redis lost in the restart was written back: a new instance sees all of it.
+      const fresh = await store(p, redis.url);
+      await fresh.ready();
+      for (const jti of ['before', 'during', 'after']) expect(fresh.isRevoked({ jti })).toBe(true);
+    }, 30_000);
+  });
+});
