@@ -1,12 +1,14 @@
 import type { AuthError, InvalidTokenError } from './errors/auth-errors.js';
 import type { JwksFetchEvent } from './keys/jwks-client.js';
+import type { RedisRevocationEvents } from './revocation/redis-revocation-store.js';
+import type { RevocationCheckEvents } from './revocation/revocation-checker.js';
 import type { Principal } from './verify/principal.js';
 
 /**
  * Hooks the library calls as it works, for metrics, logs and traces. Every hook is optional and
  * must not throw; none receives a token. The library formats nothing itself.
  */
-export interface AuthEvents {
+export interface AuthEvents extends RevocationCheckEvents, RedisRevocationEvents {
   /** A token passed verification; `cached` when it was answered from the verified-token cache. */
   tokenVerified?(event: { principal: Principal; cached: boolean; durationMs: number }): void;
   /** A token failed verification; `error.reason` is the machine-readable reason. */

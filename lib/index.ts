@@ -20,6 +20,7 @@ export type {
 export type {
   AuthModuleOptions,
   JwksOptions,
+  RevocationOptions,
   TokenSourceOptions,
   TrustedIssuerOptions,
 } from './options/auth-options.js';
@@ -49,6 +50,25 @@ export type {
   TokenIssuerOptions,
 } from './issue/token-issuer.js';
 
+// Authentication and revocation
+export { RequestAuthenticator } from './authentication/request-authenticator.js';
+export { RevocationStore, RevocationUnavailableError } from './revocation/revocation-store.js';
+export { MemoryRevocationStore } from './revocation/memory-revocation-store.js';
+export { RedisRevocationStore } from './revocation/redis-revocation-store.js';
+export type {
+  RedisRevocationEvents,
+  RedisRevocationStoreOptions,
+} from './revocation/redis-revocation-store.js';
+export type { RedisConnection } from './revocation/redis-connection.js';
+export type { RevocationEntry, RevocationQuery } from './revocation/revocation-entry.js';
+export { RevocationChecker, revocationQuery } from './revocation/revocation-checker.js';
+export type {
+  OutagePolicy,
+  RevocationCheckEvents,
+  RiskTier,
+} from './revocation/revocation-checker.js';
+export type { BreakerState } from './revocation/circuit-breaker.js';
+
 // Authorization
 export { assertScopes, missingScopes, requireTenant } from './authorization/scopes.js';
 
@@ -59,6 +79,7 @@ export { AuthExceptionFilter } from './nest/auth-exception.filter.js';
 export { BearerGuard } from './nest/bearer.guard.js';
 export { Public } from './nest/public.decorator.js';
 export { Scopes, RequiredScopes } from './nest/scopes.decorator.js';
+export { Sensitive } from './nest/sensitive.decorator.js';
 export { CurrentPrincipal, Tenant } from './nest/principal.decorators.js';
 export { principalOf, rejectionOf } from './nest/request-state.js';
 export { JwtPassportStrategy } from './nest/passport-jwt.strategy.js';

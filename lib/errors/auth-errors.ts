@@ -15,7 +15,8 @@ export type InvalidTokenReason =
   | 'audience_mismatch'
   | 'expired'
   | 'not_yet_valid'
-  | 'revoked';
+  | 'revoked'
+  | 'revocation_unavailable';
 
 /** Why a request was refused before any token was verified. */
 export type InvalidRequestReason = 'token_in_query' | 'multiple_tokens' | 'malformed_credentials';

@@ -1,7 +1,16 @@
-import { Module } from '@nestjs/common';
+import {
+  Inject,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { RequestAuthenticator } from '../authentication/request-authenticator.js';
 import type { AuthModuleOptions } from '../options/auth-options.js';
 import { resolveAuthOptions, type ResolvedAuthOptions } from '../options/resolve-auth-options.js';
+import { createRevocationStore } from '../revocation/create-revocation-store.js';
+import { RevocationChecker } from '../revocation/revocation-checker.js';
+import { RevocationStore } from '../revocation/revocation-store.js';
 import { createTokenVerifier } from '../verify/create-token-verifier.js';
 import { TokenVerifier } from '../verify/token-verifier.js';
 import { AuthExceptionFilter } from './auth-exception.filter.js';
@@ -12,9 +21,14 @@ import {
 } from './auth.module-definition.js';
 import { BearerGuard, GlobalBearerGuard } from './bearer.guard.js';
 
+const OWNED_REVOCATION_STORE = Symbol('OwnedRevocationStore');
+/** How long start-up waits for a shared revocation list to load before serving anyway. */
+const REVOCATION_LOAD_WAIT_MS = 2000;
+
 /**
- * Local verification of access tokens, the bearer guard, `@Scopes()` and RFC 6750 answers.
- * Global by default. @example AuthModule.forRoot({ issuers: [...], audience: 'orders-api' })
+ * Local verification of access tokens, revocation checks, the bearer guard, `@Scopes()` and
+ * RFC 6750 answers. Global by default.
+ * @example AuthModule.forRoot({ issuers: [...], audience: 'orders-api' })
  */
 @Module({
   providers: [
@@ -28,10 +42,60 @@ import { BearerGuard, GlobalBearerGuard } from './bearer.guard.js';
       useFactory: (options: ResolvedAuthOptions) => createTokenVerifier(options),
       inject: [AUTH_OPTIONS],
     },
+    {
+      provide: OWNED_REVOCATION_STORE,
+      useFactory: (options: ResolvedAuthOptions) => createRevocationStore(options) ?? null,
+      inject: [AUTH_OPTIONS],
+    },
+    {
+      provide: RevocationStore,
+      useFactory: (created: ReturnType<typeof createRevocationStore> | null) =>
+        created?.store ?? null,
+      inject: [OWNED_REVOCATION_STORE],
+    },
+    {
+      provide: RequestAuthenticator,
+      useFactory: (
+        options: ResolvedAuthOptions,
+        verifier: TokenVerifier,
+        store: RevocationStore | null,
+      ) =>
+        new RequestAuthenticator(
+          verifier,
+          store && options.revocation
+            ? new RevocationChecker(store, options.revocation.onOutage, options.events)
+            : undefined,
+          options.tokenSources,
+        ),
+      inject: [AUTH_OPTIONS, TokenVerifier, RevocationStore],
+    },
     BearerGuard,
     { provide: APP_GUARD, useClass: GlobalBearerGuard },
     { provide: APP_FILTER, useClass: AuthExceptionFilter },
   ],
-  exports: [AUTH_OPTIONS, TokenVerifier, BearerGuard],
+  exports: [AUTH_OPTIONS, TokenVerifier, RevocationStore, RequestAuthenticator, BearerGuard],
 })
-export class AuthModule extends ConfigurableAuthModule {}
+export class AuthModule
+  extends ConfigurableAuthModule
+  implements OnApplicationBootstrap, OnApplicationShutdown
+{
+  constructor(
+    @Inject(OWNED_REVOCATION_STORE)
+    private readonly revocation: ReturnType<typeof createRevocationStore> | null,
+  ) {
+    super();
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const ready = this.revocation?.store.ready?.();
+    if (ready === undefined) return;
+    await Promise.race([
+      ready,
+      new Promise((resolve) => setTimeout(resolve, REVOCATION_LOAD_WAIT_MS).unref()),
+    ]);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.revocation?.owned) await this.revocation.store.close();
+  }
+}

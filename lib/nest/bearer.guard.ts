@@ -1,15 +1,16 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { RequestAuthenticator } from '../authentication/request-authenticator.js';
 import { assertScopes } from '../authorization/scopes.js';
-import { MissingTokenError } from '../errors/auth-errors.js';
 import type { ResolvedAuthOptions } from '../options/resolve-auth-options.js';
-import { extractToken, type CredentialCarrier } from '../verify/extract-token.js';
+import type { RiskTier } from '../revocation/revocation-checker.js';
+import type { CredentialCarrier } from '../verify/extract-token.js';
 import type { Principal } from '../verify/principal.js';
-import { TokenVerifier } from '../verify/token-verifier.js';
 import { AUTH_OPTIONS } from './auth.module-definition.js';
 import { PublicRoute } from './public.decorator.js';
 import { principalOf, setPrincipal } from './request-state.js';
 import { RequiredScopes } from './scopes.decorator.js';
+import { SensitiveRoute } from './sensitive.decorator.js';
 
 /**
  * Authenticates HTTP requests by their bearer token and enforces `@Scopes()`. Registered for
@@ -19,7 +20,7 @@ import { RequiredScopes } from './scopes.decorator.js';
 export class BearerGuard implements CanActivate {
   constructor(
     protected readonly reflector: Reflector,
-    protected readonly verifier: TokenVerifier,
+    protected readonly authenticator: RequestAuthenticator,
     @Inject(AUTH_OPTIONS) protected readonly options: ResolvedAuthOptions,
   ) {}
 
@@ -28,19 +29,31 @@ export class BearerGuard implements CanActivate {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride(PublicRoute, targets)) return true;
     const request = context.switchToHttp().getRequest<CredentialCarrier & object>();
-    const principal = principalOf(request) ?? (await this.authenticate(request));
     const required = this.reflector.getAllAndOverride(RequiredScopes, targets);
+    const principal =
+      principalOf(request) ?? (await this.authenticate(request, this.riskTier(targets, required)));
     if (required !== undefined) this.authorize(principal, required);
     return true;
   }
 
-  /** Finds and verifies the request's token, and records the principal on the request. */
-  protected async authenticate(request: CredentialCarrier & object): Promise<Principal> {
-    const token = extractToken(request, this.options.tokenSources);
-    if (token === undefined) throw new MissingTokenError();
-    const principal = await this.verifier.verify(token);
+  /** Finds, verifies and revocation-checks the request's token; records the principal. */
+  protected async authenticate(
+    request: CredentialCarrier & object,
+    tier: RiskTier,
+  ): Promise<Principal> {
+    const principal = await this.authenticator.authenticate(request, tier);
     setPrincipal(request, principal);
     return principal;
+  }
+
+  /** Sensitive when marked `@Sensitive()` or when it requires a scope listed as sensitive. */
+  protected riskTier(
+    targets: Parameters<Reflector['getAllAndOverride']>[1],
+    required: readonly string[] | undefined,
+  ): RiskTier {
+    if (this.reflector.getAllAndOverride(SensitiveRoute, targets)) return 'sensitive';
+    const sensitive = this.options.revocation ? this.options.revocation.sensitiveScopes : undefined;
+    return sensitive && required?.some((scope) => sensitive.has(scope)) ? 'sensitive' : 'standard';
   }
 
   /** Enforces the route's required scopes. */

@@ -1,6 +1,9 @@
 import type { AuthEvents } from '../events.js';
 import type { SigningAlgorithm } from '../keys/algorithms.js';
 import type { Jwk } from '../keys/jwk.js';
+import type { RedisConnection } from '../revocation/redis-connection.js';
+import type { OutagePolicy } from '../revocation/revocation-checker.js';
+import type { RevocationStore } from '../revocation/revocation-store.js';
 
 /** An issuer whose tokens are accepted, with the one place its keys come from. */
 export interface TrustedIssuerOptions {
@@ -52,6 +55,36 @@ export interface JwksOptions {
   timeoutMs?: number;
 }
 
+/** The revocation list every request is checked against. */
+export interface RevocationOptions {
+  /**
+   * A store to use as it is (the caller closes it). Without `store` or `redis`, an in-memory store
+   * serves a single instance.
+   */
+  store?: RevocationStore;
+  /**
+   * Redis to share revocations between instances: a URL, ioredis options (standalone or
+   * Sentinel), `{ cluster: { nodes, options } }`, or a client. The module closes what it opens.
+   */
+  redis?: RedisConnection;
+  /**
+   * Prefix of the Redis keys and channel; in a Cluster it must hold a hash tag.
+   * @default '{tessera}:revocation:'
+   */
+  keyPrefix?: string;
+  /**
+   * Routes requiring any of these scopes are sensitive (as if marked `@Sensitive()`): their
+   * tokens are checked against the backend itself, not the local view.
+   * @default []
+   */
+  sensitiveScopes?: readonly string[];
+  /**
+   * What happens when the backend cannot be asked, per tier.
+   * @default { standard: 'fail-open', sensitive: 'fail-closed' }
+   */
+  onOutage?: Partial<OutagePolicy>;
+}
+
 /** Configuration of `AuthModule.forRoot()`; checked once at start-up. */
 export interface AuthModuleOptions {
   /** The issuers whose tokens are accepted; a key of one issuer never verifies another's token. */
@@ -86,6 +119,11 @@ export interface AuthModuleOptions {
   verifiedTokenCacheSize?: number;
   /** JWKS fetching and caching. */
   jwks?: JwksOptions;
+  /**
+   * The revocation list; `false` turns revocation checks off.
+   * @default in-memory, one instance
+   */
+  revocation?: RevocationOptions | false;
   /** Where tokens may be read from besides `Authorization: Bearer`. */
   tokenSources?: TokenSourceOptions;
   /**

@@ -6,7 +6,8 @@ import {
   type SigningAlgorithm,
 } from '../keys/algorithms.js';
 import type { Jwk } from '../keys/jwk.js';
-import type { AuthModuleOptions } from './auth-options.js';
+import type { OutagePolicy } from '../revocation/revocation-checker.js';
+import type { AuthModuleOptions, RevocationOptions } from './auth-options.js';
 
 /** Options with every default applied and every value checked. */
 export interface ResolvedAuthOptions {
@@ -23,10 +24,19 @@ export interface ResolvedAuthOptions {
     bodyField: string | undefined;
     forbiddenQueryParameters: readonly string[];
   };
+  readonly revocation: ResolvedRevocationOptions | false;
   readonly globalGuard: boolean;
   readonly events: AuthEvents;
   readonly now: () => number;
   readonly fetch: typeof fetch | undefined;
+}
+
+export interface ResolvedRevocationOptions {
+  readonly store: RevocationOptions['store'];
+  readonly redis: RevocationOptions['redis'];
+  readonly keyPrefix: string | undefined;
+  readonly sensitiveScopes: ReadonlySet<string>;
+  readonly onOutage: OutagePolicy;
 }
 
 export type ResolvedIssuer =
@@ -68,6 +78,7 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
       bodyField: sources.bodyField,
       forbiddenQueryParameters: sources.forbiddenQueryParameters ?? ['access_token'],
     },
+    revocation: resolveRevocation(options.revocation),
     globalGuard: options.globalGuard ?? true,
     events: options.events ?? {},
     now: options.now ?? (() => Date.now() / 1000),
@@ -108,6 +119,28 @@ function resolveIssuers(issuers: AuthModuleOptions['issuers']): ResolvedIssuer[]
     if (!Array.isArray(entry.keys) || entry.keys.length === 0) fail(`${where}.keys is empty`);
     return { issuer: entry.issuer, keys: entry.keys };
   });
+}
+
+function resolveRevocation(
+  revocation: AuthModuleOptions['revocation'],
+): ResolvedRevocationOptions | false {
+  if (revocation === false) return false;
+  const r = revocation ?? {};
+  if (r.store !== undefined && r.redis !== undefined)
+    fail('revocation: give store or redis, not both');
+  const policy = { standard: 'fail-open', sensitive: 'fail-closed', ...r.onOutage } as const;
+  for (const [tier, choice] of Object.entries(policy)) {
+    if (choice !== 'fail-open' && choice !== 'fail-closed') {
+      fail(`revocation.onOutage.${tier} must be 'fail-open' or 'fail-closed'`);
+    }
+  }
+  return {
+    store: r.store,
+    redis: r.redis,
+    keyPrefix: r.keyPrefix,
+    sensitiveScopes: new Set(r.sensitiveScopes ?? []),
+    onOutage: policy,
+  };
 }
 
 function resolveAlgorithms(algorithms: AuthModuleOptions['algorithms']): SigningAlgorithm[] {

@@ -17,6 +17,8 @@ export interface RevocationStore {
   readonly isCurrent: boolean;
   /** Asks the shared backend itself; rejects with `RevocationUnavailableError` when it cannot. */
   isRevokedStrong(query: RevocationQuery): Promise<boolean>;
+  /** Resolves once the local view is loaded (for stores that load one). */
+  ready?(): Promise<void>;
   /** Releases connections and timers the store opened. */
   close(): Promise<void>;
 }

@@ -1,0 +1,34 @@
+import { MissingTokenError } from '../errors/auth-errors.js';
+import type { RevocationChecker, RiskTier } from '../revocation/revocation-checker.js';
+import {
+  extractToken,
+  type CredentialCarrier,
+  type TokenSources,
+} from '../verify/extract-token.js';
+import type { Principal } from '../verify/principal.js';
+import type { TokenVerifier } from '../verify/token-verifier.js';
+
+/**
+ * One request's authentication, whatever the transport or guard: find the one token, verify it,
+ * check it against the revocation list for the route's risk tier.
+ */
+export class RequestAuthenticator {
+  constructor(
+    private readonly verifier: TokenVerifier,
+    private readonly revocation: RevocationChecker | undefined,
+    private readonly sources: TokenSources,
+  ) {}
+
+  async authenticate(request: CredentialCarrier, tier: RiskTier = 'standard'): Promise<Principal> {
+    const token = extractToken(request, this.sources);
+    if (token === undefined) throw new MissingTokenError();
+    return this.authenticateToken(token, tier);
+  }
+
+  /** Verifies a token obtained some other way (message metadata, a renewal request). */
+  async authenticateToken(token: string, tier: RiskTier = 'standard'): Promise<Principal> {
+    const principal = await this.verifier.verify(token);
+    await this.revocation?.check(principal, tier);
+    return principal;
+  }
+}

@@ -1,0 +1,77 @@
+import { InvalidTokenError } from '../errors/auth-errors.js';
+import type { Principal } from '../verify/principal.js';
+import type { RevocationQuery } from './revocation-entry.js';
+import { RevocationUnavailableError, type RevocationStore } from './revocation-store.js';
+
+/** How much a route's answer is worth protecting: sensitive routes ask the backend itself. */
+export type RiskTier = 'standard' | 'sensitive';
+
+/** What to do, per tier, when the revocation backend cannot be asked. */
+export type OutagePolicy = Readonly<Record<RiskTier, 'fail-open' | 'fail-closed'>>;
+
+/** What the checker reports. */
+export interface RevocationCheckEvents {
+  /** A revoked token was refused. */
+  revocationHit?(event: { principal: Principal; tier: RiskTier }): void;
+  /** The backend could not be asked and the tier's policy let the request through. */
+  revocationFailedOpen?(event: { principal: Principal; tier: RiskTier; error: Error }): void;
+}
+
+/** A principal's revocation keys: its `jti`, `sid`, `sub` and `iat`. */
+export function revocationQuery(principal: Principal): RevocationQuery {
+  return {
+    jti: principal.tokenId,
+    sid: principal.sessionId,
+    sub: principal.subject,
+    iat: principal.issuedAt,
+  };
+}
+
+/**
+ * Checks a verified principal against the revocation list: standard routes from the local view
+ * (no I/O), sensitive routes against the backend; an outage is decided by the declared policy.
+ * Throws `InvalidTokenError('revoked' | 'revocation_unavailable')`.
+ */
+export class RevocationChecker {
+  constructor(
+    private readonly store: RevocationStore,
+    private readonly policy: OutagePolicy,
+    private readonly events: RevocationCheckEvents = {},
+  ) {}
+
+  async check(principal: Principal, tier: RiskTier): Promise<void> {
+    const query = revocationQuery(principal);
+    if (tier === 'sensitive') {
+      let revoked: boolean;
+      try {
+        revoked = await this.store.isRevokedStrong(query);
+      } catch (error) {
+        if (!(error instanceof RevocationUnavailableError)) throw error;
+        this.outage(principal, tier, error);
+        revoked = this.store.isRevoked(query);
+      }
+      if (revoked) this.refuse(principal, tier);
+      return;
+    }
+    if (this.store.isRevoked(query)) this.refuse(principal, tier);
+    if (!this.store.isCurrent) {
+      this.outage(
+        principal,
+        tier,
+        new RevocationUnavailableError('revocation view is not current'),
+      );
+    }
+  }
+
+  private outage(principal: Principal, tier: RiskTier, error: Error): void {
+    if (this.policy[tier] === 'fail-closed') {
+      throw new InvalidTokenError('revocation_unavailable', { cause: error });
+    }
+    this.events.revocationFailedOpen?.({ principal, tier, error });
+  }
+
+  private refuse(principal: Principal, tier: RiskTier): never {
+    this.events.revocationHit?.({ principal, tier });
+    throw new InvalidTokenError('revoked');
+  }
+}
