@@ -1,0 +1,123 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadConfig, readConfig } from './config.js';
+
+describe('sample app configuration', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.httpAdapter).toBe('express');
+    expect(config.production).toBe(false);
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.auth).toEqual({
+      port: 3000,
+      issuer: 'http://localhost:3000',
+      audience: 'orders-api',
+      signingKeysPath: undefined,
+      activeKid: undefined,
+      accessTokenTtlSeconds: 900,
+      refreshTokenTtlSeconds: 1_209_600,
+      sessionMaxAgeSeconds: 86_400,
+      usersFile: undefined,
+    });
+    expect(config.orders).toEqual({
+      port: 3001,
+      audience: 'orders-api',
+      trustedIssuers: [
+        { issuer: 'http://localhost:3000', jwksUri: 'http://localhost:3000/.well-known/jwks.json' },
+      ],
+      renewUrl: 'http://localhost:3000/auth/renew',
+      renewWindowSeconds: 300,
+      jwksCooldownSeconds: 5,
+      clockToleranceSeconds: 5,
+      throttle: { limit: 100, ttlSeconds: 1 },
+    });
+  });
+
+  it('derives the orders defaults from AUTH_ISSUER and ACCESS_TOKEN_TTL', () => {
+    const config = loadConfig({ AUTH_ISSUER: 'https://id.example/', ACCESS_TOKEN_TTL: '600' });
+    expect(config.orders.trustedIssuers).toEqual([
+      { issuer: 'https://id.example/', jwksUri: 'https://id.example/.well-known/jwks.json' },
+    ]);
+    expect(config.orders.renewUrl).toBe('https://id.example/auth/renew');
+    expect(config.orders.renewWindowSeconds).toBe(200);
+  });
+
+  it('pairs ORDERS_JWKS_URLS with ORDERS_TRUSTED_ISSUERS in order', () => {
+    const config = loadConfig({
+      ORDERS_TRUSTED_ISSUERS: 'https://a.example, https://b.example',
+      ORDERS_JWKS_URLS: 'https://a.example/keys,https://keys.b.example/jwks',
+    });
+    expect(config.orders.trustedIssuers).toEqual([
+      { issuer: 'https://a.example', jwksUri: 'https://a.example/keys' },
+      { issuer: 'https://b.example', jwksUri: 'https://keys.b.example/jwks' },
+    ]);
+  });
+
+  it('lets a variable of the environment win over .env, and .env over the default', () => {
+    const dotenv = 'AUTH_PORT=4000\nORDERS_PORT=4001\n# a comment\nAUTH_AUDIENCE="from-dotenv"\n';
+    const config = loadConfig({ AUTH_PORT: '5000' }, dotenv);
+    expect(config.auth.port).toBe(5000);
+    expect(config.orders.port).toBe(4001);
+    expect(config.auth.audience).toBe('from-dotenv');
+  });
+
+  it('treats an empty value as unset', () => {
+    expect(loadConfig({ AUTH_SIGNING_KEYS: '', AUTH_PORT: '' }).auth).toMatchObject({
+      signingKeysPath: undefined,
+      port: 3000,
+    });
+  });
+
+  it('reads .env from the working directory', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tessera-config-'));
+    try {
+      await writeFile(join(dir, '.env'), 'ORDERS_PORT=4101\nNODE_ENV=production\n');
+      const config = await readConfig({ NODE_ENV: 'development' }, dir);
+      expect(config.orders.port).toBe(4101);
+      expect(config.production).toBe(false);
+      expect((await readConfig({}, join(dir, 'nothing-here'))).orders.port).toBe(3001);
+    } finally {
+      await rm(dir, { recursive: true });
+    }
+  });
+
+  it.each([
+    [{ AUTH_PORT: 'abc' }, 'AUTH_PORT must be an integer from 0 to 65535, got "abc"'],
+    [{ ORDERS_PORT: '70000' }, 'ORDERS_PORT must be an integer from 0 to 65535, got "70000"'],
+    [{ AUTH_PORT: '3e3' }, 'AUTH_PORT must be an integer'],
+    [{ ACCESS_TOKEN_TTL: '0' }, 'ACCESS_TOKEN_TTL must be an integer from 1'],
+    [{ ACCESS_TOKEN_TTL: '-5' }, 'ACCESS_TOKEN_TTL must be an integer'],
+    [{ JWKS_COOLDOWN: 'soon' }, 'JWKS_COOLDOWN must be a number'],
+    [{ CLOCK_TOLERANCE: '301' }, 'CLOCK_TOLERANCE must be a number from 0 to 300'],
+    [{ RENEW_WINDOW: '901' }, 'RENEW_WINDOW must be an integer from 0 to 900'],
+    [{ THROTTLE_TTL: '0' }, 'THROTTLE_TTL must be an integer from 1'],
+    [{ AUTH_ISSUER: 'localhost:3000' }, 'AUTH_ISSUER must be an http(s) URL'],
+    [{ HTTP_ADAPTER: 'koa' }, 'HTTP_ADAPTER must be one of express, fastify, got "koa"'],
+    [{ ORDERS_TRUSTED_ISSUERS: 'https://a.example,,' }, 'ORDERS_TRUSTED_ISSUERS has an empty entry'],
+    [{ ORDERS_TRUSTED_ISSUERS: 'https://a.example,https://a.example' }, 'lists an issuer twice'],
+    [
+      { ORDERS_TRUSTED_ISSUERS: 'https://a.example,https://b.example', ORDERS_JWKS_URLS: 'https://a.example/k' },
+      'ORDERS_JWKS_URLS has 1 URLs for 2 trusted issuers',
+    ],
+    [{ ORDERS_JWKS_URLS: 'file:///etc/keys.json' }, 'ORDERS_JWKS_URLS must be an http(s) URL'],
+  ])('refuses %j with a one-line message', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+    try {
+      loadConfig(env);
+    } catch (error) {
+      expect((error as Error).message).not.toContain('\n');
+    }
+  });
+
+  it('never repeats a REDIS_URL, which may hold a password, in its error', () => {
+    expect(() => loadConfig({ REDIS_URL: 'http://:hunter2@cache:6379' })).toThrow(
+      'REDIS_URL must be a redis: or rediss: URL',
+    );
+    expect(() => loadConfig({ REDIS_URL: 'http://:hunter2@cache:6379' })).not.toThrow(/hunter2/);
+    expect(loadConfig({ REDIS_URL: 'redis://cache:6379' }).redisUrl).toBe('redis://cache:6379');
+  });
+});
