@@ -69,6 +69,21 @@ export type {
 } from './revocation/revocation-checker.js';
 export type { BreakerState } from './revocation/circuit-breaker.js';
 
+// Sessions and refresh tokens (issuer side)
+export { SessionStore } from './session/session-store.js';
+export type { RotationResult, SessionRecord } from './session/session-store.js';
+export { MemorySessionStore } from './session/memory-session-store.js';
+export { RedisSessionStore } from './session/redis-session-store.js';
+export type { RedisSessionStoreOptions } from './session/redis-session-store.js';
+export { RefreshRefusedError, SessionManager } from './session/session-manager.js';
+export type {
+  LoginRequest,
+  RefreshFailureReason,
+  SessionEvents,
+  SessionManagerOptions,
+  TokenPair,
+} from './session/session-manager.js';
+
 // Authorization
 export { assertScopes, missingScopes, requireTenant } from './authorization/scopes.js';
 

@@ -57,3 +57,22 @@ export function duplicateForSubscriber(client: Redis | Cluster): Redis | Cluster
     ? client.duplicate(undefined, { enableOfflineQueue: false })
     : client.duplicate({ ...OWN_CONNECTION });
 }
+
+/**
+ * Waits for the first connection of a client that is still making it (commands fail fast
+ * otherwise); a client that was connected before and is now down is not waited for.
+ */
+export function firstConnection(client: Redis | Cluster, timeoutMs = 2000): Promise<void> {
+  if (client.status !== 'connecting' && client.status !== 'wait' && client.status !== 'connect') {
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      client.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    client.once('ready', done);
+  });
+}

@@ -1,6 +1,11 @@
 import type { Cluster, Redis } from 'ioredis';
 import { BreakerOpenError, CircuitBreaker, type BreakerState } from './circuit-breaker.js';
-import { openRedis, duplicateForSubscriber, type RedisConnection } from './redis-connection.js';
+import {
+  duplicateForSubscriber,
+  firstConnection,
+  openRedis,
+  type RedisConnection,
+} from './redis-connection.js';
 import {
   decodeEntry,
   encodeEntry,
@@ -183,6 +188,7 @@ export class RedisRevocationStore implements RevocationStore {
 
   /** Runs a Redis command through the breaker; any failure is a `RevocationUnavailableError`. */
   private async call<T>(command: () => Promise<T>): Promise<T> {
+    await firstConnection(this.client);
     try {
       return await this.breaker.run(command);
     } catch (error) {

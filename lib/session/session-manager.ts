@@ -1,0 +1,157 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { IssuedAccessToken, TokenIssuer } from '../issue/token-issuer.js';
+import type { RevocationStore } from '../revocation/revocation-store.js';
+import type { Principal } from '../verify/principal.js';
+import type { SessionRecord, SessionStore } from './session-store.js';
+
+/** Why a refresh was refused; `reused` and `device_mismatch` also revoked the session. */
+export type RefreshFailureReason = 'invalid' | 'reused' | 'device_mismatch';
+
+/** A refresh token was refused (answer 401); the reason is for logs and metrics only. */
+export class RefreshRefusedError extends Error {
+  constructor(readonly reason: RefreshFailureReason) {
+    super(`refresh refused: ${reason}`);
+    this.name = 'RefreshRefusedError';
+  }
+}
+
+/** What the session manager reports. */
+export interface SessionEvents {
+  /** Every refresh, by result: `rotated`, or the reason it was refused. */
+  refreshed?(event: { result: 'rotated' | RefreshFailureReason; sessionId?: string }): void;
+  /** A retired refresh token came back: its session (family) was revoked. */
+  refreshReuseDetected?(event: { sessionId: string; subject: string }): void;
+  /** A refresh came from another device than the session's: the session was revoked. */
+  deviceMismatchDetected?(event: { sessionId: string; subject: string }): void;
+}
+
+export interface SessionManagerOptions {
+  readonly issuer: TokenIssuer;
+  readonly sessions: SessionStore;
+  /** Where revoked sessions and tokens are published, so verifiers refuse their access tokens. */
+  readonly revocations: RevocationStore;
+  /** Lifetime of a refresh token, in seconds (never past the session's end). */
+  readonly refreshTokenTtlSeconds: number;
+  /** The absolute limit of a session from login, in seconds. */
+  readonly sessionMaxAgeSeconds: number;
+  readonly events?: SessionEvents;
+  /** Epoch seconds. @default () => Date.now() / 1000 */
+  readonly now?: () => number;
+}
+
+/** Who logs in. */
+export interface LoginRequest {
+  readonly subject: string;
+  readonly tenant?: string;
+  readonly scopes: readonly string[];
+  readonly clientId: string;
+  readonly deviceId?: string;
+}
+
+/** An access token and the refresh token that goes with it. */
+export interface TokenPair {
+  readonly access: IssuedAccessToken;
+  /** Opaque, high entropy; only its hash is stored. Hand it to the client once. */
+  readonly refreshToken: string;
+  readonly session: SessionRecord;
+}
+
+/**
+ * The issuer's sessions: login opens one, every refresh rotates its refresh token, a replayed or
+ * foreign-device refresh token revokes the whole family, and logout ends it. Nothing outlives
+ * the session's absolute limit.
+ */
+export class SessionManager {
+  private readonly now: () => number;
+
+  constructor(private readonly options: SessionManagerOptions) {
+    this.now = options.now ?? (() => Date.now() / 1000);
+  }
+
+  async login(request: LoginRequest): Promise<TokenPair> {
+    const startedAt = Math.floor(this.now());
+    const session: SessionRecord = {
+      id: randomUUID(),
+      subject: request.subject,
+      tenant: request.tenant,
+      scopes: [...request.scopes],
+      clientId: request.clientId,
+      deviceId: request.deviceId,
+      startedAt,
+      expiresAt: startedAt + this.options.sessionMaxAgeSeconds,
+    };
+    const refreshToken = newRefreshToken();
+    await this.options.sessions.open(
+      session,
+      hashRefreshToken(refreshToken),
+      this.refreshExpiry(session),
+    );
+    return { access: this.accessTokenFor(session), refreshToken, session };
+  }
+
+  /** Rotates `refreshToken`; throws `RefreshRefusedError` (after revoking, for reuse). */
+  async refresh(refreshToken: string, deviceId: string | undefined): Promise<TokenPair> {
+    const next = newRefreshToken();
+    const now = this.now();
+    const result = await this.options.sessions.rotate({
+      presentedHash: hashRefreshToken(refreshToken),
+      nextHash: hashRefreshToken(next),
+      nextExpiresAt: Math.floor(now) + this.options.refreshTokenTtlSeconds,
+      deviceId,
+      now,
+    });
+    const events = this.options.events;
+    if (result.status === 'rotated') {
+      events?.refreshed?.({ result: 'rotated', sessionId: result.session.id });
+      return {
+        access: this.accessTokenFor(result.session),
+        refreshToken: next,
+        session: result.session,
+      };
+    }
+    events?.refreshed?.({
+      result: result.status,
+      sessionId: 'session' in result ? result.session.id : undefined,
+    });
+    if (result.status !== 'invalid') {
+      const { id, subject, expiresAt } = result.session;
+      if (result.status === 'reused') events?.refreshReuseDetected?.({ sessionId: id, subject });
+      else events?.deviceMismatchDetected?.({ sessionId: id, subject });
+      await this.options.revocations.revokeSession(id, expiresAt);
+    }
+    throw new RefreshRefusedError(result.status);
+  }
+
+  /** Revokes the caller's access token and, for a user token, its whole session. */
+  async logout(principal: Principal): Promise<void> {
+    await this.options.revocations.revokeToken(principal.tokenId, principal.expiresAt);
+    if (principal.sessionId === undefined) return;
+    const session = await this.options.sessions.revoke(principal.sessionId);
+    const until = Math.max(session?.expiresAt ?? 0, principal.expiresAt);
+    await this.options.revocations.revokeSession(principal.sessionId, until);
+  }
+
+  private accessTokenFor(session: SessionRecord): IssuedAccessToken {
+    return this.options.issuer.issueAccessToken({
+      subject: session.subject,
+      tenant: session.tenant,
+      scopes: session.scopes,
+      clientId: session.clientId,
+      sessionId: session.id,
+      notAfter: session.expiresAt,
+    });
+  }
+
+  private refreshExpiry(session: SessionRecord): number {
+    return Math.min(session.startedAt + this.options.refreshTokenTtlSeconds, session.expiresAt);
+  }
+}
+
+function newRefreshToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** Refresh tokens are stored only as SHA-256 hashes: a leak of the store leaks no usable token. */
+export function hashRefreshToken(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}

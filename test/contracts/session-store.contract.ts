@@ -1,0 +1,163 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { KeyRing } from '../../lib/issue/key-ring.js';
+import { TokenIssuer } from '../../lib/issue/token-issuer.js';
+import { MemoryRevocationStore } from '../../lib/revocation/memory-revocation-store.js';
+import {
+  RefreshRefusedError,
+  SessionManager,
+  type SessionEvents,
+} from '../../lib/session/session-manager.js';
+import type { SessionStore } from '../../lib/session/session-store.js';
+
+export interface SessionStoreFixture {
+  /** Each call opens a new connection to the same sessions (another instance of the issuer). */
+  open(): SessionStore;
+  now(): number;
+  advance(seconds: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+const keyRing = KeyRing.ephemeral('EdDSA');
+
+/** Sessions and refresh-token families, whatever store holds them. */
+export function describeSessionStore(
+  name: string,
+  fixture: () => Promise<SessionStoreFixture>,
+): void {
+  describe(`${name} session store`, () => {
+    let f: SessionStoreFixture;
+    let revocations: MemoryRevocationStore;
+    let events: { reuse: number; mismatch: number; results: string[] };
+    const stores: SessionStore[] = [];
+
+    const manager = (store: SessionStore = f.open(), sessionMaxAgeSeconds = 3600) => {
+      stores.push(store);
+      const on: SessionEvents = {
+        refreshed: ({ result }) => events.results.push(result),
+        refreshReuseDetected: () => events.reuse++,
+        deviceMismatchDetected: () => events.mismatch++,
+      };
+      return new SessionManager({
+        issuer: new TokenIssuer({
+          issuer: 'https://auth.test',
+          audience: 'orders-api',
+          keyRing,
+          now: f.now,
+        }),
+        sessions: store,
+        revocations,
+        refreshTokenTtlSeconds: 1200,
+        sessionMaxAgeSeconds,
+        events: on,
+        now: f.now,
+      });
+    };
+    const login = {
+      subject: 'alice',
+      tenant: 'seller-a',
+      scopes: ['orders:read'],
+      clientId: 'sample-app',
+    };
+    const refused = (promise: Promise<unknown>) =>
+      promise.then(
+        () => 'accepted',
+        (error: unknown) =>
+          error instanceof RefreshRefusedError ? error.reason : `threw ${String(error)}`,
+      );
+
+    beforeEach(async () => {
+      f = await fixture();
+      revocations = new MemoryRevocationStore({ now: f.now });
+      events = { reuse: 0, mismatch: 0, results: [] };
+    });
+    afterEach(async () => {
+      await Promise.all(stores.splice(0).map((s) => s.close()));
+      await f.close();
+    });
+
+    it('rotates the refresh token on every use, within the same session', async () => {
+      const m = manager();
+      const first = await m.login(login);
+      const second = await m.refresh(first.refreshToken, undefined);
+      const third = await m.refresh(second.refreshToken, undefined);
+      expect(new Set([first.refreshToken, second.refreshToken, third.refreshToken]).size).toBe(3);
+      expect(third.session.id).toBe(first.session.id);
+      expect(third.access.claims).toMatchObject({
+        sub: 'alice',
+        tid: 'seller-a',
+        sid: first.session.id,
+      });
+      expect(first.refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(events.results).toEqual(['rotated', 'rotated']);
+    });
+
+    it('treats a retired token presented again as theft: the whole family is revoked', async () => {
+      const m = manager();
+      const first = await m.login(login);
+      const second = await m.refresh(first.refreshToken, undefined);
+      expect(await refused(m.refresh(first.refreshToken, undefined))).toBe('reused');
+      expect(await refused(m.refresh(second.refreshToken, undefined))).toBe('invalid');
+      expect(revocations.isRevoked({ jti: 'any', sid: first.session.id })).toBe(true);
+      expect(events.reuse).toBe(1);
+    });
+
+    it('revokes the session when a refresh comes from another device, or from none', async () => {
+      const m = manager();
+      const a = await m.login({ ...login, deviceId: 'phone-1' });
+      const next = await m.refresh(a.refreshToken, 'phone-1');
+      expect(await refused(m.refresh(next.refreshToken, 'laptop-9'))).toBe('device_mismatch');
+      expect(revocations.isRevoked({ sid: a.session.id })).toBe(true);
+      const b = await m.login({ ...login, deviceId: 'phone-1' });
+      expect(await refused(m.refresh(b.refreshToken, undefined))).toBe('device_mismatch');
+      expect(events.mismatch).toBe(2);
+    });
+
+    it('lets exactly one of two racing refreshes with the same token win', async () => {
+      const first = await manager().login(login);
+      const results = await Promise.all([
+        refused(manager(f.open()).refresh(first.refreshToken, undefined)),
+        refused(manager(f.open()).refresh(first.refreshToken, undefined)),
+      ]);
+      expect(results.filter((r) => r === 'accepted')).toHaveLength(1);
+      expect(results).toContain('reused');
+    });
+
+    it('refuses unknown tokens without revoking anything', async () => {
+      const m = manager();
+      await m.login(login);
+      expect(await refused(m.refresh('not-a-token', undefined))).toBe('invalid');
+      expect(events.reuse + events.mismatch).toBe(0);
+    });
+
+    it('never extends a session past its absolute limit', async () => {
+      const m = manager(f.open(), 3);
+      const first = await m.login(login);
+      expect(first.access.claims.exp).toBeLessThanOrEqual(first.session.startedAt + 3);
+      await f.advance(1.1);
+      const second = await m.refresh(first.refreshToken, undefined);
+      expect(second.access.claims.exp).toBeLessThanOrEqual(first.session.expiresAt);
+      await f.advance(2.5);
+      expect(await refused(m.refresh(second.refreshToken, undefined))).toBe('invalid');
+    });
+
+    it('logout revokes the access token and ends the session', async () => {
+      const m = manager();
+      const pair = await m.login(login);
+      await m.logout({
+        subject: 'alice',
+        tenant: 'seller-a',
+        scopes: ['orders:read'],
+        sessionId: pair.session.id,
+        clientId: 'sample-app',
+        tokenId: pair.access.claims.jti,
+        issuer: 'https://auth.test',
+        issuedAt: pair.access.claims.iat,
+        expiresAt: pair.access.claims.exp,
+        claims: pair.access.claims,
+      });
+      expect(revocations.isRevoked({ jti: pair.access.claims.jti })).toBe(true);
+      expect(revocations.isRevoked({ sid: pair.session.id })).toBe(true);
+      expect(await refused(m.refresh(pair.refreshToken, undefined))).toBe('invalid');
+    });
+  });
+}
