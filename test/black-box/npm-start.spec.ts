@@ -1,0 +1,215 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+
+// What `npm start` runs, spawned as a user would run it, and driven over real HTTP.
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const MAIN = join(ROOT, 'dist', 'sample-app', 'main.js');
+
+/** Builds dist/ unless it is newer than every source file it is compiled from. */
+function ensureBuild(): void {
+  const sources = ['lib', 'sample-app'].flatMap((dir) =>
+    readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.ts') && !file.endsWith('.spec.ts'))
+      .map((file) => statSync(join(ROOT, dir, file)).mtimeMs),
+  );
+  const builtAt = () => statSync(MAIN, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+  if (builtAt() >= Math.max(...sources)) return;
+  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const build = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
+  // tsc emits even with type errors elsewhere; what matters here is a fresh sample app.
+  if (builtAt() < Math.max(...sources)) {
+    throw new Error(`the build failed:\n${build.stdout}${build.stderr}`);
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('npm start (the built sample app, both services in one process)', () => {
+  let child: ChildProcess;
+  let exited: Promise<number | null>;
+  let cwd: string;
+  let stdout = '';
+  let stderr = '';
+  let authUrl: string;
+  let ordersUrl: string;
+  let accessToken: string;
+  let orderId: string;
+
+  /** Waits until `predicate` holds over stdout, or fails with what was printed. */
+  async function waitForOutput(predicate: (lines: string[]) => boolean, what: string): Promise<void> {
+    for (let i = 0; i < 100; i++) {
+      if (predicate(stdout.split('\n').filter((line) => line !== ''))) return;
+      await sleep(50);
+    }
+    throw new Error(`no ${what} in stdout:\n${stdout}`);
+  }
+
+  beforeAll(async () => {
+    ensureBuild();
+    const [authPort, ordersPort] = [await freePort(), await freePort()];
+    // The default issuer names localhost while the services listen on 127.0.0.1; orders must
+    // still fetch the JWKS from it.
+    authUrl = `http://localhost:${authPort}`;
+    ordersUrl = `http://localhost:${ordersPort}`;
+    // An empty working directory: a developer's .env must not change what is tested here.
+    cwd = mkdtempSync(join(tmpdir(), 'tessera-npm-start-'));
+    child = spawn(process.execPath, [MAIN], {
+      cwd,
+      env: {
+        PATH: process.env.PATH,
+        AUTH_PORT: String(authPort),
+        ORDERS_PORT: String(ordersPort),
+        AUTH_ISSUER: authUrl,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+
+    for (let attempt = 0; ; attempt++) {
+      if (child.exitCode !== null) throw new Error(`the app exited:\n${stdout}${stderr}`);
+      const ok = await fetch(`${ordersUrl}/health`).then((r) => r.ok, () => false);
+      if (ok) break;
+      if (attempt > 150) throw new Error(`no /health after 30 s:\n${stdout}${stderr}`);
+      await sleep(200);
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    if (cwd !== undefined) rmSync(cwd, { recursive: true, force: true });
+  });
+
+  it('answers /health on the auth service too', async () => {
+    const response = await fetch(`${authUrl}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ok' });
+  });
+
+  it('logs alice in', async () => {
+    const response = await fetch(`${authUrl}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'alice', password: 'alice-password' }),
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { access_token: string; token_type: string };
+    expect(body.token_type).toBe('Bearer');
+    accessToken = body.access_token;
+  });
+
+  it('creates an order and reads it back over real HTTP', async () => {
+    const created = await fetch(`${ordersUrl}/orders`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ item: 'black-box', qty: 4 }),
+    });
+    expect(created.status).toBe(201);
+    const order = (await created.json()) as { id: string };
+    expect(order).toEqual({ id: expect.any(String), tenant: 'seller-a', item: 'black-box', qty: 4 });
+    orderId = order.id;
+    const read = await fetch(`${ordersUrl}/orders/${orderId}`, {
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
+    expect(read.status).toBe(200);
+    expect(await read.json()).toEqual(order);
+    expect((await fetch(`${ordersUrl}/orders`)).status).toBe(401);
+  });
+
+  it('logs JSON lines only, with the request fields, and never a token or a password', async () => {
+    await waitForOutput(
+      (lines) => lines.some((line) => line.includes(`/orders/${orderId}`)),
+      'access-log line of the order read',
+    );
+    const entries = stdout
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(entries).toContainEqual(
+      expect.objectContaining({
+        service: 'orders',
+        method: 'GET',
+        path: `/orders/${orderId}`,
+        status: 200,
+        sub: 'alice',
+        latencyMs: expect.any(Number),
+      }),
+    );
+    expect(entries).toContainEqual(
+      expect.objectContaining({ method: 'GET', path: '/orders', status: 401, reason: 'missing_token' }),
+    );
+    // The dev key warning comes out as a JSON line too.
+    expect(entries).toContainEqual(expect.objectContaining({ level: 'warn', service: 'auth' }));
+    const output = stdout + stderr;
+    expect(output).not.toContain(accessToken.split('.')[2]);
+    expect(output).not.toContain(accessToken.split('.')[1]);
+    expect(output).not.toContain('alice-password');
+  });
+
+  it('stops cleanly on SIGTERM', async () => {
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});
+
+describe('npm start with a configuration it cannot run with', () => {
+  let cwd: string;
+
+  beforeAll(() => {
+    ensureBuild();
+    cwd = mkdtempSync(join(tmpdir(), 'tessera-npm-start-bad-'));
+  }, 180_000);
+  afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+
+  function start(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [MAIN], {
+        cwd,
+        env: { PATH: process.env.PATH, AUTH_PORT: '0', ORDERS_PORT: '0', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      child.once('error', reject);
+      child.once('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr });
+      });
+    });
+  }
+
+  it.each([
+    ['NODE_ENV=production without signing keys', { NODE_ENV: 'production' }, 'AUTH_SIGNING_KEYS is not set'],
+    ['a port that is not a number', { ORDERS_PORT: 'eighty' }, 'ORDERS_PORT must be an integer'],
+    ['a users file that does not exist', { USERS_FILE: 'no-such-users.json' }, 'USERS_FILE no-such-users.json'],
+  ])('exits with code 1 and one JSON line for %s', async (_, env, message) => {
+    const { code, stdout, stderr } = await start(env);
+    expect(code).toBe(1);
+    const errors = stderr.split('\n').filter((line) => line !== '');
+    expect(errors).toHaveLength(1);
+    expect(JSON.parse(errors[0])).toMatchObject({ level: 'error', message: expect.stringContaining(message) });
+    expect(stdout).not.toContain('listening');
+  });
+});
