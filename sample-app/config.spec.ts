@@ -96,10 +96,16 @@ describe('sample app configuration', () => {
     [{ THROTTLE_TTL: '0' }, 'THROTTLE_TTL must be an integer from 1'],
     [{ AUTH_ISSUER: 'localhost:3000' }, 'AUTH_ISSUER must be an http(s) URL'],
     [{ HTTP_ADAPTER: 'koa' }, 'HTTP_ADAPTER must be one of express, fastify, got "koa"'],
-    [{ ORDERS_TRUSTED_ISSUERS: 'https://a.example,,' }, 'ORDERS_TRUSTED_ISSUERS has an empty entry'],
+    [
+      { ORDERS_TRUSTED_ISSUERS: 'https://a.example,,' },
+      'ORDERS_TRUSTED_ISSUERS has an empty entry',
+    ],
     [{ ORDERS_TRUSTED_ISSUERS: 'https://a.example,https://a.example' }, 'lists an issuer twice'],
     [
-      { ORDERS_TRUSTED_ISSUERS: 'https://a.example,https://b.example', ORDERS_JWKS_URLS: 'https://a.example/k' },
+      {
+        ORDERS_TRUSTED_ISSUERS: 'https://a.example,https://b.example',
+        ORDERS_JWKS_URLS: 'https://a.example/k',
+      },
       'ORDERS_JWKS_URLS has 1 URLs for 2 trusted issuers',
     ],
     [{ ORDERS_JWKS_URLS: 'file:///etc/keys.json' }, 'ORDERS_JWKS_URLS must be an http(s) URL'],

@@ -27,10 +27,18 @@ describe('accounts', () => {
   it('loads the demo users and the demo client of the contract', async () => {
     const users = await loadUsers();
     expect(users.list()).toEqual([
-      { username: 'alice', tenant: 'seller-a', scopes: ['orders:read', 'orders:create', 'orders:delete'] },
+      {
+        username: 'alice',
+        tenant: 'seller-a',
+        scopes: ['orders:read', 'orders:create', 'orders:delete'],
+      },
       { username: 'bob', tenant: 'seller-b', scopes: ['orders:read', 'orders:create'] },
       { username: 'carol', tenant: 'seller-a', scopes: ['orders:read'] },
-      { username: 'dave', tenant: 'seller-b', scopes: ['orders:read', 'orders:create', 'orders:delete'] },
+      {
+        username: 'dave',
+        tenant: 'seller-b',
+        scopes: ['orders:read', 'orders:create', 'orders:delete'],
+      },
     ]);
     expect(await users.authenticate('bob', 'bob-password')).toMatchObject({ username: 'bob' });
     expect(await users.authenticate('bob', 'alice-password')).toBeUndefined();
@@ -46,7 +54,11 @@ describe('accounts', () => {
     const users = parseUsers([user()], 'test');
     expect(await users.authenticate('nobody', 'pw')).toBeUndefined();
     expect(await users.authenticate('__proto__', 'pw')).toBeUndefined();
-    expect(await users.authenticate('erin', 'pw')).toEqual({ username: 'erin', tenant: 't1', scopes: ['orders:read'] });
+    expect(await users.authenticate('erin', 'pw')).toEqual({
+      username: 'erin',
+      tenant: 't1',
+      scopes: ['orders:read'],
+    });
   });
 
   it('reads USERS_FILE instead of the demo users', async () => {
@@ -67,16 +79,24 @@ describe('accounts', () => {
     ['scopes as a string', [user({ scopes: 'orders:read' })], 'scopes must be an array'],
     ['a scope with a space', [user({ scopes: ['orders:read orders:create'] })], 'scopes must be'],
     ['a plaintext password', [user({ password_hash: 'pw' })], 'password_hash is not usable'],
-    ['a hostile hash', [user({ password_hash: HASH.replace('$1024$', '$1073741824$') })], 'N must be'],
+    [
+      'a hostile hash',
+      [user({ password_hash: HASH.replace('$1024$', '$1073741824$') })],
+      'N must be',
+    ],
     ['a duplicate', [user(), user()], 'entry 1: username "erin" appears twice'],
   ])('refuses a users file with %s', (_, document, message) => {
     expect(() => parseUsers(document, 'USERS_FILE users.json')).toThrow(ConfigError);
     expect(() => parseUsers(document, 'USERS_FILE users.json')).toThrow(message);
-    expect(() => parseUsers(document, 'USERS_FILE users.json')).toThrow(/^USERS_FILE users\.json: /);
+    expect(() => parseUsers(document, 'USERS_FILE users.json')).toThrow(
+      /^USERS_FILE users\.json: /,
+    );
   });
 
   it('refuses an unreadable or malformed USERS_FILE with a clear message', async () => {
-    await expect(loadUsers(join(dir, 'missing.json'))).rejects.toThrow(/USERS_FILE .*missing\.json: cannot read the file \(ENOENT\)/);
+    await expect(loadUsers(join(dir, 'missing.json'))).rejects.toThrow(
+      /USERS_FILE .*missing\.json: cannot read the file \(ENOENT\)/,
+    );
     const broken = join(dir, 'broken.json');
     await writeFile(broken, '[{"username": ');
     await expect(loadUsers(broken)).rejects.toThrow(/broken\.json: not valid JSON/);
@@ -87,6 +107,10 @@ describe('accounts', () => {
       [{ client_id: 'ops', client_secret_hash: HASH, scopes: ['orders:read'] }],
       'clients',
     );
-    expect(await clients.authenticate('ops', 'pw')).toEqual({ clientId: 'ops', tenant: undefined, scopes: ['orders:read'] });
+    expect(await clients.authenticate('ops', 'pw')).toEqual({
+      clientId: 'ops',
+      tenant: undefined,
+      scopes: ['orders:read'],
+    });
   });
 });

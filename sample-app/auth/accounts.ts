@@ -67,33 +67,48 @@ export async function loadUsers(path?: string): Promise<UserDirectory> {
 
 /** The service clients (the demo client). */
 export async function loadClients(): Promise<ClientDirectory> {
-  return parseClients(await readJson(bundledFile('demo-clients.json'), 'demo clients'), 'demo clients');
+  return parseClients(
+    await readJson(bundledFile('demo-clients.json'), 'demo clients'),
+    'demo clients',
+  );
 }
 
 /** Validates a users document: `[{username, password_hash, tenant, scopes}]`. */
 export function parseUsers(document: unknown, what: string): UserDirectory {
-  return parseAccounts<UserAccount, UserDirectory>(UserDirectory, document, what, 'username', (_entry, field) => ({
-    name: field.name('username'),
-    hash: field.hash('password_hash'),
-    account: {
-      username: field.name('username'),
-      tenant: field.name('tenant'),
-      scopes: field.scopes('scopes'),
-    },
-  }));
+  return parseAccounts<UserAccount, UserDirectory>(
+    UserDirectory,
+    document,
+    what,
+    'username',
+    (_entry, field) => ({
+      name: field.name('username'),
+      hash: field.hash('password_hash'),
+      account: {
+        username: field.name('username'),
+        tenant: field.name('tenant'),
+        scopes: field.scopes('scopes'),
+      },
+    }),
+  );
 }
 
 /** Validates a clients document: `[{client_id, client_secret_hash, tenant?, scopes}]`. */
 export function parseClients(document: unknown, what: string): ClientDirectory {
-  return parseAccounts<ClientAccount, ClientDirectory>(ClientDirectory, document, what, 'client_id', (entry, field) => ({
-    name: field.name('client_id'),
-    hash: field.hash('client_secret_hash'),
-    account: {
-      clientId: field.name('client_id'),
-      tenant: entry.tenant === undefined ? undefined : field.name('tenant'),
-      scopes: field.scopes('scopes'),
-    },
-  }));
+  return parseAccounts<ClientAccount, ClientDirectory>(
+    ClientDirectory,
+    document,
+    what,
+    'client_id',
+    (entry, field) => ({
+      name: field.name('client_id'),
+      hash: field.hash('client_secret_hash'),
+      account: {
+        clientId: field.name('client_id'),
+        tenant: entry.tenant === undefined ? undefined : field.name('tenant'),
+        scopes: field.scopes('scopes'),
+      },
+    }),
+  );
 }
 
 type Entry = Readonly<Record<string, unknown>>;
@@ -151,7 +166,10 @@ function fieldReader(entry: Entry, where: string): FieldReader {
     },
     scopes(key) {
       const value = entry[key];
-      if (!Array.isArray(value) || value.some((s) => typeof s !== 'string' || !/^[\x21-\x7e]+$/.test(s))) {
+      if (
+        !Array.isArray(value) ||
+        value.some((s) => typeof s !== 'string' || !/^[\x21-\x7e]+$/.test(s))
+      ) {
         fail(key, 'must be an array of scope strings without spaces');
       }
       return [...(value as string[])];
@@ -164,7 +182,9 @@ async function readJson(path: string, what: string): Promise<unknown> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(`${what}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new ConfigError(
+      `${what}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
   }
   try {
     return JSON.parse(text) as unknown;
@@ -178,7 +198,10 @@ async function readJson(path: string, what: string): Promise<unknown> {
  * dist/sample-app/auth the file is read where it lives in the source tree.
  */
 function bundledFile(name: string): string {
-  const candidates = [new URL(name, import.meta.url), new URL(`../../../sample-app/auth/${name}`, import.meta.url)];
+  const candidates = [
+    new URL(name, import.meta.url),
+    new URL(`../../../sample-app/auth/${name}`, import.meta.url),
+  ];
   const found = candidates.find((url) => existsSync(url));
   if (found === undefined) throw new ConfigError(`sample-app data file ${name} is missing`);
   return fileURLToPath(found);

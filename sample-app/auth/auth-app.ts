@@ -22,5 +22,8 @@ export async function createAuthApp(
     loadUsers(config.auth.usersFile),
     loadClients(),
   ]);
-  return createHttpApp(AuthServiceModule.forRoot({ config: config.auth, keyRing, users, clients }), options);
+  return createHttpApp(
+    AuthServiceModule.forRoot({ config: config.auth, keyRing, users, clients }),
+    options,
+  );
 }

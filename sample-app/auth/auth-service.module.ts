@@ -5,7 +5,6 @@ import { HealthController } from '../http/health.controller.js';
 import { ClientDirectory, UserDirectory } from './accounts.js';
 import { AuthController } from './auth.controller.js';
 import { AUTH_SERVICE_CONFIG } from './auth-service.tokens.js';
-import { MemorySessionStore, SessionStore } from './session-store.js';
 import { SessionService } from './session.service.js';
 import { TokenController } from './token.controller.js';
 import { TokenService } from './token.service.js';
@@ -41,8 +40,6 @@ export class AuthServiceModule {
               accessTokenTtlSeconds: config.accessTokenTtlSeconds,
             }),
         },
-        // One process, in memory; a Redis store takes this place when REDIS_URL is set.
-        { provide: SessionStore, useFactory: () => new MemorySessionStore() },
         SessionService,
         TokenService,
       ],

@@ -1,5 +1,5 @@
 import { Body, Controller, Header, HttpCode, Post, UnauthorizedException } from '@nestjs/common';
-import { parseLoginRequest } from './token-requests.js';
+import { parseLoginCredentials } from './token-requests.js';
 import { TokenService, type TokenResponse } from './token.service.js';
 
 /**
@@ -15,7 +15,7 @@ export class AuthController {
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   async login(@Body() body: unknown): Promise<TokenResponse> {
-    const response = await this.tokens.login(parseLoginRequest(body));
+    const response = await this.tokens.login(parseLoginCredentials(body));
     // One answer for an unknown user and a wrong password.
     if (response === undefined) throw new UnauthorizedException('invalid username or password');
     return response;

@@ -38,8 +38,12 @@ export class OAuthErrorFilter implements ExceptionFilter<OAuthError> {
     const response = host.switchToHttp().getResponse<unknown>();
     adapter.setHeader(response, 'Cache-Control', 'no-store');
     adapter.setHeader(response, 'Pragma', 'no-cache');
-    if (error.challenge !== undefined) adapter.setHeader(response, 'WWW-Authenticate', error.challenge);
-    const body = { error: error.code, ...(error.description && { error_description: error.description }) };
+    if (error.challenge !== undefined)
+      adapter.setHeader(response, 'WWW-Authenticate', error.challenge);
+    const body = {
+      error: error.code,
+      ...(error.description && { error_description: error.description }),
+    };
     adapter.reply(response, body, error.status);
   }
 }

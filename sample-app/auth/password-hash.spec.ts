@@ -57,7 +57,11 @@ describe('scrypt password hashes', () => {
     ['N too small', `scrypt$16$8$1$${SALT}$${KEY}`, 'N must be'],
     ['a hostile r', `scrypt$16384$100000$1$${SALT}$${KEY}`, 'r must be'],
     ['a hostile p', `scrypt$16384$8$1000$${SALT}$${KEY}`, 'p must be'],
-    ['N and r within bounds but too much memory together', `scrypt$131072$16$1$${SALT}$${KEY}`, 'bytes'],
+    [
+      'N and r within bounds but too much memory together',
+      `scrypt$131072$16$1$${SALT}$${KEY}`,
+      'bytes',
+    ],
     ['a huge number', `scrypt$99999999999999999999$8$1$${SALT}$${KEY}`, 'N must be'],
     ['a negative number', `scrypt$-16384$8$1$${SALT}$${KEY}`, 'N must be'],
     ['another algorithm', `bcrypt$16384$8$1$${SALT}$${KEY}`, 'expected scrypt$'],

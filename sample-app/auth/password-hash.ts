@@ -29,7 +29,13 @@ const SALT_BYTES = 16;
 
 // A users file is configuration an attacker might get to edit: bound what one hash may cost, so
 // that a hostile `N` or `r` cannot make each login allocate gigabytes or run for minutes.
-const LIMITS = { maxN: 2 ** 17, minN: 2 ** 10, maxR: 16, maxP: 4, maxMemoryBytes: 128 * 1024 * 1024 };
+const LIMITS = {
+  maxN: 2 ** 17,
+  minN: 2 ** 10,
+  maxR: 16,
+  maxP: 4,
+  maxMemoryBytes: 128 * 1024 * 1024,
+};
 const SALT_LENGTHS = { min: 8, max: 64 };
 /** Longer passwords are refused before any hashing. */
 export const MAX_PASSWORD_LENGTH = 1024;

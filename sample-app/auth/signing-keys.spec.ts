@@ -32,14 +32,22 @@ describe('the auth service signing keys', () => {
 
   it('loads AUTH_SIGNING_KEYS, signing with AUTH_ACTIVE_KID and publishing every key', async () => {
     const logger = new RecordingLogger();
-    const ring = await loadKeyRing(authConfig({ AUTH_SIGNING_KEYS: keysFile, AUTH_ACTIVE_KID: 'new' }), true, logger);
+    const ring = await loadKeyRing(
+      authConfig({ AUTH_SIGNING_KEYS: keysFile, AUTH_ACTIVE_KID: 'new' }),
+      true,
+      logger,
+    );
     expect(ring.active).toEqual({ kid: 'new', alg: 'EdDSA' });
     expect(ring.publicJwks().keys.map((k) => k.kid)).toEqual(['old', 'new']);
     expect(logger.warnings).toEqual([]);
   });
 
   it('signs with the first key when AUTH_ACTIVE_KID is unset', async () => {
-    const ring = await loadKeyRing(authConfig({ AUTH_SIGNING_KEYS: keysFile }), false, new RecordingLogger());
+    const ring = await loadKeyRing(
+      authConfig({ AUTH_SIGNING_KEYS: keysFile }),
+      false,
+      new RecordingLogger(),
+    );
     expect(ring.active).toEqual({ kid: 'old', alg: 'ES256' });
   });
 
@@ -52,7 +60,9 @@ describe('the auth service signing keys', () => {
   });
 
   it('refuses to start in production without keys', async () => {
-    await expect(loadKeyRing(authConfig({}), true, new RecordingLogger())).rejects.toThrow(ConfigError);
+    await expect(loadKeyRing(authConfig({}), true, new RecordingLogger())).rejects.toThrow(
+      ConfigError,
+    );
     await expect(loadKeyRing(authConfig({}), true, new RecordingLogger())).rejects.toThrow(
       /AUTH_SIGNING_KEYS is not set: with NODE_ENV=production/,
     );
@@ -60,13 +70,21 @@ describe('the auth service signing keys', () => {
 
   it('refuses an unknown active kid and a missing file', async () => {
     await expect(
-      loadKeyRing(authConfig({ AUTH_SIGNING_KEYS: keysFile, AUTH_ACTIVE_KID: 'nope' }), false, new RecordingLogger()),
+      loadKeyRing(
+        authConfig({ AUTH_SIGNING_KEYS: keysFile, AUTH_ACTIVE_KID: 'nope' }),
+        false,
+        new RecordingLogger(),
+      ),
     ).rejects.toThrow(AuthConfigError);
     await expect(
-      loadKeyRing(authConfig({ AUTH_SIGNING_KEYS: join(dir, 'missing.json') }), false, new RecordingLogger()),
+      loadKeyRing(
+        authConfig({ AUTH_SIGNING_KEYS: join(dir, 'missing.json') }),
+        false,
+        new RecordingLogger(),
+      ),
     ).rejects.toThrow(/cannot read/);
-    await expect(loadKeyRing(authConfig({ AUTH_ACTIVE_KID: 'new' }), false, new RecordingLogger())).rejects.toThrow(
-      'AUTH_ACTIVE_KID is set but AUTH_SIGNING_KEYS is not',
-    );
+    await expect(
+      loadKeyRing(authConfig({ AUTH_ACTIVE_KID: 'new' }), false, new RecordingLogger()),
+    ).rejects.toThrow('AUTH_ACTIVE_KID is set but AUTH_SIGNING_KEYS is not');
   });
 });

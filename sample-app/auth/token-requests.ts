@@ -3,7 +3,7 @@ import { MAX_PASSWORD_LENGTH } from './password-hash.js';
 import { OAuthError } from './oauth-error.js';
 
 /** A validated `POST /auth/login` body. */
-export interface LoginRequest {
+export interface LoginCredentials {
   readonly username: string;
   readonly password: string;
   readonly deviceId: string | undefined;
@@ -22,7 +22,7 @@ export interface ClientCredentialsRequest {
 const MAX_NAME_LENGTH = 256;
 
 /** `{username, password, device_id?}`, or 400. */
-export function parseLoginRequest(body: unknown): LoginRequest {
+export function parseLoginCredentials(body: unknown): LoginCredentials {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new BadRequestException('expected a JSON object {username, password, device_id?}');
   }
@@ -30,7 +30,8 @@ export function parseLoginRequest(body: unknown): LoginRequest {
   return {
     username: boundedString('username', username, MAX_NAME_LENGTH),
     password: boundedString('password', password, MAX_PASSWORD_LENGTH),
-    deviceId: deviceId === undefined ? undefined : boundedString('device_id', deviceId, MAX_NAME_LENGTH),
+    deviceId:
+      deviceId === undefined ? undefined : boundedString('device_id', deviceId, MAX_NAME_LENGTH),
   };
 }
 

@@ -3,7 +3,7 @@ import { TokenIssuer, type IssuedAccessToken } from '../../lib/index.js';
 import { ClientDirectory, UserDirectory } from './accounts.js';
 import { OAuthError } from './oauth-error.js';
 import { SessionService } from './session.service.js';
-import type { ClientCredentialsRequest, LoginRequest } from './token-requests.js';
+import type { ClientCredentialsRequest, LoginCredentials } from './token-requests.js';
 
 /** The `client_id` of tokens issued to users at login: the sample app itself. */
 export const SAMPLE_APP_CLIENT_ID = 'sample-app';
@@ -27,7 +27,11 @@ export class TokenService {
   ) {}
 
   /** A session and its first access token; `undefined` for bad credentials, whichever part. */
-  async login({ username, password, deviceId }: LoginRequest): Promise<TokenResponse | undefined> {
+  async login({
+    username,
+    password,
+    deviceId,
+  }: LoginCredentials): Promise<TokenResponse | undefined> {
     const user = await this.users.authenticate(username, password);
     if (user === undefined) return undefined;
     const session = await this.sessions.start(user, deviceId);
@@ -48,10 +52,15 @@ export class TokenService {
     const client = await this.clients.authenticate(request.clientId, request.clientSecret);
     if (client === undefined) {
       // RFC 6749 §5.2: a client that authenticated with a header gets that scheme's challenge.
-      throw new OAuthError('invalid_client', undefined, request.basic ? 'Basic realm="tessera"' : undefined);
+      throw new OAuthError(
+        'invalid_client',
+        undefined,
+        request.basic ? 'Basic realm="tessera"' : undefined,
+      );
     }
     const scopes = request.scopes ?? client.scopes;
-    if (scopes.some((scope) => !client.scopes.includes(scope))) throw new OAuthError('invalid_scope');
+    if (scopes.some((scope) => !client.scopes.includes(scope)))
+      throw new OAuthError('invalid_scope');
     const issued = this.issuer.issueAccessToken({
       subject: client.clientId,
       tenant: client.tenant,

@@ -19,7 +19,9 @@ export class WellKnownController {
     clients: ClientDirectory,
   ) {
     const base = config.issuer.replace(/\/+$/, '');
-    const scopes = new Set([...users.list(), ...clients.list()].flatMap((account) => account.scopes));
+    const scopes = new Set(
+      [...users.list(), ...clients.list()].flatMap((account) => account.scopes),
+    );
     this.metadata = {
       issuer: config.issuer,
       jwks_uri: `${base}/.well-known/jwks.json`,

@@ -24,7 +24,9 @@ export function parseNewOrder(body: unknown): NewOrder {
   }
   const { item, qty } = body as Record<string, unknown>;
   if (typeof item !== 'string' || item.trim() === '' || item.length > MAX_ITEM_LENGTH) {
-    throw new BadRequestException(`item must be a non-empty string of at most ${MAX_ITEM_LENGTH} characters`);
+    throw new BadRequestException(
+      `item must be a non-empty string of at most ${MAX_ITEM_LENGTH} characters`,
+    );
   }
   if (typeof qty !== 'number' || !Number.isInteger(qty) || qty < 1 || qty > MAX_QTY) {
     throw new BadRequestException(`qty must be an integer from 1 to ${MAX_QTY}`);

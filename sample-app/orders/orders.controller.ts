@@ -1,4 +1,13 @@
-import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Post,
+} from '@nestjs/common';
 import { Scopes, Tenant } from '../../lib/index.js';
 import { parseNewOrder, type Order } from './order.js';
 import { OrdersService } from './orders.service.js';

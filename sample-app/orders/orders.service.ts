@@ -21,7 +21,9 @@ export class OrdersService {
     let orders = this.byTenant.get(tenant);
     if (orders === undefined) this.byTenant.set(tenant, (orders = new Map()));
     if (orders.size >= MAX_ORDERS_PER_TENANT) {
-      throw new ConflictException(`a tenant holds at most ${MAX_ORDERS_PER_TENANT} orders in this demo`);
+      throw new ConflictException(
+        `a tenant holds at most ${MAX_ORDERS_PER_TENANT} orders in this demo`,
+      );
     }
     const order: Order = Object.freeze({ id: randomUUID(), tenant, item, qty });
     orders.set(order.id, order);

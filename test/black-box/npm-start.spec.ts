@@ -20,7 +20,10 @@ function ensureBuild(): void {
   const builtAt = () => statSync(MAIN, { throwIfNoEntry: false })?.mtimeMs ?? 0;
   if (builtAt() >= Math.max(...sources)) return;
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const build = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
+  const build = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   // tsc emits even with type errors elsewhere; what matters here is a fresh sample app.
   if (builtAt() < Math.max(...sources)) {
     throw new Error(`the build failed:\n${build.stdout}${build.stderr}`);
@@ -51,7 +54,10 @@ describe('npm start (the built sample app, both services in one process)', () =>
   let orderId: string;
 
   /** Waits until `predicate` holds over stdout, or fails with what was printed. */
-  async function waitForOutput(predicate: (lines: string[]) => boolean, what: string): Promise<void> {
+  async function waitForOutput(
+    predicate: (lines: string[]) => boolean,
+    what: string,
+  ): Promise<void> {
     for (let i = 0; i < 100; i++) {
       if (predicate(stdout.split('\n').filter((line) => line !== ''))) return;
       await sleep(50);
@@ -84,7 +90,10 @@ describe('npm start (the built sample app, both services in one process)', () =>
 
     for (let attempt = 0; ; attempt++) {
       if (child.exitCode !== null) throw new Error(`the app exited:\n${stdout}${stderr}`);
-      const ok = await fetch(`${ordersUrl}/health`).then((r) => r.ok, () => false);
+      const ok = await fetch(`${ordersUrl}/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       if (attempt > 150) throw new Error(`no /health after 30 s:\n${stdout}${stderr}`);
       await sleep(200);
@@ -125,7 +134,12 @@ describe('npm start (the built sample app, both services in one process)', () =>
     });
     expect(created.status).toBe(201);
     const order = (await created.json()) as { id: string };
-    expect(order).toEqual({ id: expect.any(String), tenant: 'seller-a', item: 'black-box', qty: 4 });
+    expect(order).toEqual({
+      id: expect.any(String),
+      tenant: 'seller-a',
+      item: 'black-box',
+      qty: 4,
+    });
     orderId = order.id;
     const read = await fetch(`${ordersUrl}/orders/${orderId}`, {
       headers: { authorization: `Bearer ${accessToken}` },
@@ -155,7 +169,12 @@ describe('npm start (the built sample app, both services in one process)', () =>
       }),
     );
     expect(entries).toContainEqual(
-      expect.objectContaining({ method: 'GET', path: '/orders', status: 401, reason: 'missing_token' }),
+      expect.objectContaining({
+        method: 'GET',
+        path: '/orders',
+        status: 401,
+        reason: 'missing_token',
+      }),
     );
     // The dev key warning comes out as a JSON line too.
     expect(entries).toContainEqual(expect.objectContaining({ level: 'warn', service: 'auth' }));
@@ -180,7 +199,9 @@ describe('npm start with a configuration it cannot run with', () => {
   }, 180_000);
   afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
-  function start(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  function start(
+    env: Record<string, string>,
+  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, [MAIN], {
         cwd,
@@ -201,15 +222,26 @@ describe('npm start with a configuration it cannot run with', () => {
   }
 
   it.each([
-    ['NODE_ENV=production without signing keys', { NODE_ENV: 'production' }, 'AUTH_SIGNING_KEYS is not set'],
+    [
+      'NODE_ENV=production without signing keys',
+      { NODE_ENV: 'production' },
+      'AUTH_SIGNING_KEYS is not set',
+    ],
     ['a port that is not a number', { ORDERS_PORT: 'eighty' }, 'ORDERS_PORT must be an integer'],
-    ['a users file that does not exist', { USERS_FILE: 'no-such-users.json' }, 'USERS_FILE no-such-users.json'],
+    [
+      'a users file that does not exist',
+      { USERS_FILE: 'no-such-users.json' },
+      'USERS_FILE no-such-users.json',
+    ],
   ])('exits with code 1 and one JSON line for %s', async (_, env, message) => {
     const { code, stdout, stderr } = await start(env);
     expect(code).toBe(1);
     const errors = stderr.split('\n').filter((line) => line !== '');
     expect(errors).toHaveLength(1);
-    expect(JSON.parse(errors[0])).toMatchObject({ level: 'error', message: expect.stringContaining(message) });
+    expect(JSON.parse(errors[0])).toMatchObject({
+      level: 'error',
+      message: expect.stringContaining(message),
+    });
     expect(stdout).not.toContain('listening');
   });
 });

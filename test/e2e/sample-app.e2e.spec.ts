@@ -24,8 +24,14 @@ class CapturingLogger implements LoggerService {
 
 const quiet: LoggerService = { log() {}, error() {}, warn() {} };
 
-function decode(token: string): { header: Record<string, unknown>; claims: Record<string, unknown> } {
-  const [header, claims] = token.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()));
+function decode(token: string): {
+  header: Record<string, unknown>;
+  claims: Record<string, unknown>;
+} {
+  const [header, claims] = token
+    .split('.')
+    .slice(0, 2)
+    .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()));
   return { header, claims };
 }
 
@@ -45,12 +51,18 @@ describe.each(CASES)('sample app on %s (%s keys)', (adapter, alg) => {
   const tokens: Record<'alice' | 'bob' | 'carol' | 'dave' | 'reportsJob', string> = {} as never;
 
   const login = (username: string, password: string, extra: object = {}) =>
-    request(authUrl).post('/auth/login').send({ username, password, ...extra });
+    request(authUrl)
+      .post('/auth/login')
+      .send({ username, password, ...extra });
   const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
   beforeAll(async () => {
     keyRing = KeyRing.ephemeral(alg);
-    auth = await createAuthApp(loadConfig({ AUTH_ISSUER: ISSUER }), { adapter, logger: quiet, keyRing });
+    auth = await createAuthApp(loadConfig({ AUTH_ISSUER: ISSUER }), {
+      adapter,
+      logger: quiet,
+      keyRing,
+    });
     await auth.listen(0, '127.0.0.1');
     authUrl = await auth.getUrl();
     const config = loadConfig({
@@ -68,7 +80,11 @@ describe.each(CASES)('sample app on %s (%s keys)', (adapter, alg) => {
     const client = await request(authUrl)
       .post('/auth/token')
       .type('form')
-      .send({ grant_type: 'client_credentials', client_id: 'reports-job', client_secret: 'reports-job-secret' })
+      .send({
+        grant_type: 'client_credentials',
+        client_id: 'reports-job',
+        client_secret: 'reports-job-secret',
+      })
       .expect(200);
     tokens.reportsJob = client.body.access_token;
   });
@@ -91,13 +107,18 @@ describe.each(CASES)('sample app on %s (%s keys)', (adapter, alg) => {
     });
 
     it('serves RFC 8414 metadata', async () => {
-      const response = await request(authUrl).get('/.well-known/oauth-authorization-server').expect(200);
+      const response = await request(authUrl)
+        .get('/.well-known/oauth-authorization-server')
+        .expect(200);
       expect(response.body).toMatchObject({
         issuer: ISSUER,
         jwks_uri: `${ISSUER}/.well-known/jwks.json`,
         token_endpoint: `${ISSUER}/auth/token`,
         grant_types_supported: ['client_credentials'],
-        token_endpoint_auth_methods_supported: expect.arrayContaining(['client_secret_post', 'client_secret_basic']),
+        token_endpoint_auth_methods_supported: expect.arrayContaining([
+          'client_secret_post',
+          'client_secret_basic',
+        ]),
         scopes_supported: ['orders:create', 'orders:delete', 'orders:read'],
       });
     });
@@ -110,9 +131,15 @@ describe.each(CASES)('sample app on %s (%s keys)', (adapter, alg) => {
 
   describe('login', () => {
     it('issues an RFC 9068 access token with the contract claims and nothing else', async () => {
-      const response = await login('alice', 'alice-password', { device_id: 'laptop-1' }).expect(200);
+      const response = await login('alice', 'alice-password', { device_id: 'laptop-1' }).expect(
+        200,
+      );
       expect(response.headers['cache-control']).toBe('no-store');
-      expect(response.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 900 });
+      expect(response.body).toEqual({
+        access_token: expect.any(String),
+        token_type: 'Bearer',
+        expires_in: 900,
+      });
       const { header, claims } = decode(response.body.access_token);
       expect(header).toEqual({ alg, kid: keyRing.active.kid, typ: 'at+jwt' });
       expect(Object.keys(claims).sort()).toEqual(
@@ -168,14 +195,22 @@ describe.each(CASES)('sample app on %s (%s keys)', (adapter, alg) => {
     });
 
     it('answers 400 to malformed JSON and 413 to a body over 100 KiB', async () => {
-      await request(authUrl).post('/auth/login').set('Content-Type', 'application/json').send('{"username":').expect(400);
+      await request(authUrl)
+        .post('/auth/login')
+        .set('Content-Type', 'application/json')
+        .send('{"username":')
+        .expect(400);
       const big = { username: 'alice', password: 'alice-password', filler: 'x'.repeat(101 * 1024) };
       await request(authUrl).post('/auth/login').send(big).expect(413);
     });
   });
 
   describe('client credentials', () => {
-    const grant = { grant_type: 'client_credentials', client_id: 'reports-job', client_secret: 'reports-job-secret' };
+    const grant = {
+      grant_type: 'client_credentials',
+      client_id: 'reports-job',
+      client_secret: 'reports-job-secret',
+    };
 
     it('issues a client token: sub and client_id are the client, tenant bound, no session', () => {
       const { header, claims } = decode(tokens.reportsJob);
@@ -193,7 +228,11 @@ describe.each(CASES)('sample app on %s (%s keys)', (adapter, alg) => {
 
     it('accepts a JSON body and HTTP Basic client authentication', async () => {
       const json = await request(authUrl).post('/auth/token').send(grant).expect(200);
-      expect(json.body).toMatchObject({ token_type: 'Bearer', expires_in: 900, scope: 'orders:read' });
+      expect(json.body).toMatchObject({
+        token_type: 'Bearer',
+        expires_in: 900,
+        scope: 'orders:read',
+      });
       expect(json.headers['cache-control']).toBe('no-store');
       const basic = await request(authUrl)
         .post('/auth/token')
@@ -232,9 +271,14 @@ describe.each(CASES)('sample app on %s (%s keys)', (adapter, alg) => {
       expect((await post({ ...grant, grant_type: 'password' }).expect(400)).body).toEqual({
         error: 'unsupported_grant_type',
       });
-      expect((await post({ client_id: 'reports-job' }).expect(400)).body.error).toBe('invalid_request');
-      expect((await post({ ...grant, scope: 'orders:delete' }).expect(400)).body.error).toBe('invalid_scope');
-      const twice = 'grant_type=client_credentials&client_id=reports-job&client_id=x&client_secret=s';
+      expect((await post({ client_id: 'reports-job' }).expect(400)).body.error).toBe(
+        'invalid_request',
+      );
+      expect((await post({ ...grant, scope: 'orders:delete' }).expect(400)).body.error).toBe(
+        'invalid_scope',
+      );
+      const twice =
+        'grant_type=client_credentials&client_id=reports-job&client_id=x&client_secret=s';
       expect((await post({}).send(twice).expect(400)).body.error).toBe('invalid_request');
     });
   });
@@ -245,11 +289,19 @@ describe.each(CASES)('sample app on %s (%s keys)', (adapter, alg) => {
 
     it('creates, lists, reads and deletes an order in the caller’s tenant', async () => {
       const created = await create(tokens.alice, { item: 'lamp', qty: 3 }).expect(201);
-      expect(created.body).toEqual({ id: expect.any(String), tenant: 'seller-a', item: 'lamp', qty: 3 });
+      expect(created.body).toEqual({
+        id: expect.any(String),
+        tenant: 'seller-a',
+        item: 'lamp',
+        qty: 3,
+      });
       const { id } = created.body;
       const list = await request(ordersUrl).get('/orders').set(bearer(tokens.alice)).expect(200);
       expect(list.body).toContainEqual(created.body);
-      await request(ordersUrl).get(`/orders/${id}`).set(bearer(tokens.alice)).expect(200, created.body);
+      await request(ordersUrl)
+        .get(`/orders/${id}`)
+        .set(bearer(tokens.alice))
+        .expect(200, created.body);
       await request(ordersUrl).delete(`/orders/${id}`).set(bearer(tokens.alice)).expect(204);
       await request(ordersUrl).get(`/orders/${id}`).set(bearer(tokens.alice)).expect(404);
       await request(ordersUrl).delete(`/orders/${id}`).set(bearer(tokens.alice)).expect(404);
@@ -261,21 +313,36 @@ describe.each(CASES)('sample app on %s (%s keys)', (adapter, alg) => {
       expect(bobs.tenant).toBe('seller-b');
       await request(ordersUrl).get(`/orders/${alices.id}`).set(bearer(tokens.bob)).expect(404);
       await request(ordersUrl).delete(`/orders/${alices.id}`).set(bearer(tokens.dave)).expect(404);
-      await request(ordersUrl).get(`/orders/${alices.id}`).set(bearer(tokens.carol)).expect(200, alices);
-      const bobList = (await request(ordersUrl).get('/orders').set(bearer(tokens.bob)).expect(200)).body;
+      await request(ordersUrl)
+        .get(`/orders/${alices.id}`)
+        .set(bearer(tokens.carol))
+        .expect(200, alices);
+      const bobList = (await request(ordersUrl).get('/orders').set(bearer(tokens.bob)).expect(200))
+        .body;
       expect(bobList).toContainEqual(bobs);
       expect(bobList.every((order: { tenant: string }) => order.tenant === 'seller-b')).toBe(true);
-      const aliceList = (await request(ordersUrl).get('/orders').set(bearer(tokens.alice)).expect(200)).body;
+      const aliceList = (
+        await request(ordersUrl).get('/orders').set(bearer(tokens.alice)).expect(200)
+      ).body;
       expect(aliceList).toContainEqual(alices);
-      expect(aliceList.every((order: { tenant: string }) => order.tenant === 'seller-a')).toBe(true);
+      expect(aliceList.every((order: { tenant: string }) => order.tenant === 'seller-a')).toBe(
+        true,
+      );
     });
 
     it('refuses a missing scope with 403 and the scope in the challenge, before any tenant check', async () => {
       const carol = await create(tokens.carol).expect(403);
-      expect(carol.headers['www-authenticate']).toBe('Bearer error="insufficient_scope", scope="orders:create"');
+      expect(carol.headers['www-authenticate']).toBe(
+        'Bearer error="insufficient_scope", scope="orders:create"',
+      );
       expect(carol.body.error).toBe('insufficient_scope');
-      const bobDeletes = await request(ordersUrl).delete('/orders/does-not-exist').set(bearer(tokens.bob)).expect(403);
-      expect(bobDeletes.headers['www-authenticate']).toBe('Bearer error="insufficient_scope", scope="orders:delete"');
+      const bobDeletes = await request(ordersUrl)
+        .delete('/orders/does-not-exist')
+        .set(bearer(tokens.bob))
+        .expect(403);
+      expect(bobDeletes.headers['www-authenticate']).toBe(
+        'Bearer error="insufficient_scope", scope="orders:delete"',
+      );
     });
 
     it('answers 401 with a bare Bearer challenge without a token, and invalid_token for a bad one', async () => {
@@ -283,28 +350,47 @@ describe.each(CASES)('sample app on %s (%s keys)', (adapter, alg) => {
       expect(none.headers['www-authenticate']).toBe('Bearer');
       const missingFirst = await request(ordersUrl).delete('/orders/whatever').expect(401);
       expect(missingFirst.headers['www-authenticate']).toBe('Bearer');
-      const garbage = await request(ordersUrl).get('/orders').set(bearer('not.a.token')).expect(401);
+      const garbage = await request(ordersUrl)
+        .get('/orders')
+        .set(bearer('not.a.token'))
+        .expect(401);
       expect(garbage.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
     });
 
     it('refuses a token of a key the issuer never published', async () => {
-      const impostor = new TokenIssuer({ issuer: ISSUER, audience: AUDIENCE, keyRing: KeyRing.ephemeral(alg) });
-      const token = impostor.issueAccessToken({ subject: 'alice', tenant: 'seller-a', scopes: ['orders:read'], clientId: 'x' }).token;
+      const impostor = new TokenIssuer({
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        keyRing: KeyRing.ephemeral(alg),
+      });
+      const token = impostor.issueAccessToken({
+        subject: 'alice',
+        tenant: 'seller-a',
+        scopes: ['orders:read'],
+        clientId: 'x',
+      }).token;
       const response = await request(ordersUrl).get('/orders').set(bearer(token)).expect(401);
       expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
     });
 
     it('refuses a token bound to no tenant with 403 insufficient_scope', async () => {
       const issuer = new TokenIssuer({ issuer: ISSUER, audience: AUDIENCE, keyRing });
-      const token = issuer.issueAccessToken({ subject: 'ops-tool', scopes: ['orders:read', 'orders:create'], clientId: 'ops-tool' }).token;
+      const token = issuer.issueAccessToken({
+        subject: 'ops-tool',
+        scopes: ['orders:read', 'orders:create'],
+        clientId: 'ops-tool',
+      }).token;
       const list = await request(ordersUrl).get('/orders').set(bearer(token)).expect(403);
       expect(list.headers['www-authenticate']).toMatch(/^Bearer error="insufficient_scope"/);
       await create(token).expect(403);
     });
 
     it('lets the reports-job client read its tenant’s orders, and nothing more', async () => {
-      const alices = (await create(tokens.alice, { item: 'for-the-report', qty: 5 }).expect(201)).body;
-      const list = (await request(ordersUrl).get('/orders').set(bearer(tokens.reportsJob)).expect(200)).body;
+      const alices = (await create(tokens.alice, { item: 'for-the-report', qty: 5 }).expect(201))
+        .body;
+      const list = (
+        await request(ordersUrl).get('/orders').set(bearer(tokens.reportsJob)).expect(200)
+      ).body;
       expect(list).toContainEqual(alices);
       expect(list.every((order: { tenant: string }) => order.tenant === 'seller-a')).toBe(true);
       await create(tokens.reportsJob).expect(403);
@@ -316,20 +402,36 @@ describe.each(CASES)('sample app on %s (%s keys)', (adapter, alg) => {
         .post('/orders')
         .send({ item: 'carried-in-body', qty: 1, access_token: tokens.alice })
         .expect(201);
-      expect(viaBody.body).toEqual({ id: expect.any(String), tenant: 'seller-a', item: 'carried-in-body', qty: 1 });
+      expect(viaBody.body).toEqual({
+        id: expect.any(String),
+        tenant: 'seller-a',
+        item: 'carried-in-body',
+        qty: 1,
+      });
       // The same token twice is one token.
-      await request(ordersUrl).get('/orders').set(bearer(tokens.alice)).set('X-Access-Token', tokens.alice).expect(200);
+      await request(ordersUrl)
+        .get('/orders')
+        .set(bearer(tokens.alice))
+        .set('X-Access-Token', tokens.alice)
+        .expect(200);
     });
 
     it('refuses a token in the query string and two different tokens with 400 invalid_request', async () => {
-      const query = await request(ordersUrl).get('/orders').query({ access_token: tokens.alice }).expect(400);
+      const query = await request(ordersUrl)
+        .get('/orders')
+        .query({ access_token: tokens.alice })
+        .expect(400);
       expect(query.headers['www-authenticate']).toBe('Bearer error="invalid_request"');
       const queryAndHeader = await request(ordersUrl)
         .get('/orders')
         .set(bearer(tokens.alice))
         .query({ access_token: tokens.alice });
       expect(queryAndHeader.status).toBe(400);
-      const two = await request(ordersUrl).get('/orders').set(bearer(tokens.alice)).set('X-Access-Token', tokens.bob).expect(400);
+      const two = await request(ordersUrl)
+        .get('/orders')
+        .set(bearer(tokens.alice))
+        .set('X-Access-Token', tokens.bob)
+        .expect(400);
       expect(two.body.error).toBe('invalid_request');
       await request(ordersUrl)
         .post('/orders')
@@ -362,18 +464,33 @@ describe.each(CASES)('sample app on %s (%s keys)', (adapter, alg) => {
       const filler = (bytes: number) => ({ item: 'x', qty: 1, filler: 'f'.repeat(bytes) });
       await create(tokens.alice, filler(99 * 1024)).expect(201);
       await create(tokens.alice, filler(101 * 1024)).expect(413);
-      await request(ordersUrl).post('/orders').send(filler(200 * 1024)).expect(413);
+      await request(ordersUrl)
+        .post('/orders')
+        .send(filler(200 * 1024))
+        .expect(413);
     });
 
     it.each([
-      ['malformed JSON', (r: request.Test) => r.set('Content-Type', 'application/json').send('{"item": "x", ')],
+      [
+        'malformed JSON',
+        (r: request.Test) => r.set('Content-Type', 'application/json').send('{"item": "x", '),
+      ],
       ['a JSON null', (r: request.Test) => r.set('Content-Type', 'application/json').send('null')],
-      ['a JSON string', (r: request.Test) => r.set('Content-Type', 'application/json').send('"item"')],
+      [
+        'a JSON string',
+        (r: request.Test) => r.set('Content-Type', 'application/json').send('"item"'),
+      ],
       ['an empty Bearer', (r: request.Test) => r.set('Authorization', 'Bearer ')],
       ['a Bearer with spaces inside', (r: request.Test) => r.set('Authorization', 'Bearer a b c')],
       ['an empty X-Access-Token', (r: request.Test) => r.set('X-Access-Token', '')],
-      ['a token of 9 KiB', (r: request.Test) => r.set('Authorization', `Bearer ${'a'.repeat(9 * 1024)}`)],
-      ['a non-string access_token', (r: request.Test) => r.send({ item: 'x', qty: 1, access_token: { a: 1 } })],
+      [
+        'a token of 9 KiB',
+        (r: request.Test) => r.set('Authorization', `Bearer ${'a'.repeat(9 * 1024)}`),
+      ],
+      [
+        'a non-string access_token',
+        (r: request.Test) => r.send({ item: 'x', qty: 1, access_token: { a: 1 } }),
+      ],
     ])('never answers 5xx: %s', async (_, build) => {
       const response = await build(request(ordersUrl).post('/orders').set(bearer(tokens.alice)));
       expect(response.status).toBeGreaterThanOrEqual(400);
@@ -392,20 +509,45 @@ describe.each(CASES)('sample app on %s (%s keys)', (adapter, alg) => {
 
   describe('access log', () => {
     it('logs method, path without query, status, latency, sub and the rejection reason — no token', async () => {
-      await request(ordersUrl).get('/orders').query({ page: '2', secret: 'in-the-query' }).set(bearer(tokens.carol)).expect(200);
+      await request(ordersUrl)
+        .get('/orders')
+        .query({ page: '2', secret: 'in-the-query' })
+        .set(bearer(tokens.carol))
+        .expect(200);
       await request(ordersUrl).get('/orders/missing-token-check').expect(401);
-      await request(ordersUrl).post('/orders').set(bearer(tokens.carol)).send({ item: 'x', qty: 1 }).expect(403);
+      await request(ordersUrl)
+        .post('/orders')
+        .set(bearer(tokens.carol))
+        .send({ item: 'x', qty: 1 })
+        .expect(403);
       // 'finish' fires as the answer leaves; give the event loop a turn.
       await new Promise((resolve) => setTimeout(resolve, 50));
       const entries = ordersLog.requests;
       expect(entries).toContainEqual(
-        expect.objectContaining({ method: 'GET', path: '/orders', status: 200, sub: 'carol', latencyMs: expect.any(Number) }),
+        expect.objectContaining({
+          method: 'GET',
+          path: '/orders',
+          status: 200,
+          sub: 'carol',
+          latencyMs: expect.any(Number),
+        }),
       );
       expect(entries).toContainEqual(
-        expect.objectContaining({ method: 'GET', path: '/orders/missing-token-check', status: 401, reason: 'missing_token' }),
+        expect.objectContaining({
+          method: 'GET',
+          path: '/orders/missing-token-check',
+          status: 401,
+          reason: 'missing_token',
+        }),
       );
       expect(entries).toContainEqual(
-        expect.objectContaining({ method: 'POST', path: '/orders', status: 403, sub: 'carol', reason: 'missing_scope' }),
+        expect.objectContaining({
+          method: 'POST',
+          path: '/orders',
+          status: 403,
+          sub: 'carol',
+          reason: 'missing_scope',
+        }),
       );
       const logged = JSON.stringify(entries);
       expect(logged).not.toContain('in-the-query');
