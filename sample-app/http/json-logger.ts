@@ -21,13 +21,20 @@ const SECRET_FIELDS = [
   'cookie',
 ];
 
-/** Nest's console logger in JSON mode, one line per event, each naming the service. */
+/**
+ * Nest's console logger in JSON mode: one line per event on stdout (errors included, so the
+ * one stream holds every event in order), each line naming the service.
+ */
 export class JsonLogger extends ConsoleLogger {
   constructor(
     private readonly service: string,
     options: Omit<ConsoleLoggerOptions, 'json'> = {},
   ) {
     super({ ...options, json: true, flattenParams: true, redact: SECRET_FIELDS });
+  }
+
+  protected override printAsJson(message: unknown, options: JsonLogOptions): void {
+    super.printAsJson(message, { ...options, writeStreamType: 'stdout' });
   }
 
   protected override getJsonLogObject(message: unknown, options: JsonLogOptions) {

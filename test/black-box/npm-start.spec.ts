@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { parsePasswordHash, verifyPassword } from '../../sample-app/auth/password-hash.js';
 
 // What `npm start` runs, spawned as a user would run it, and driven over real HTTP.
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -233,15 +234,41 @@ describe('npm start with a configuration it cannot run with', () => {
       { USERS_FILE: 'no-such-users.json' },
       'USERS_FILE no-such-users.json',
     ],
-  ])('exits with code 1 and one JSON line for %s', async (_, env, message) => {
+  ])('exits with code 1 and one JSON error line for %s', async (_, env, message) => {
     const { code, stdout, stderr } = await start(env);
     expect(code).toBe(1);
-    const errors = stderr.split('\n').filter((line) => line !== '');
-    expect(errors).toHaveLength(1);
-    expect(JSON.parse(errors[0])).toMatchObject({
-      level: 'error',
-      message: expect.stringContaining(message),
-    });
+    expect(stderr).toBe('');
+    const lines = stdout.split('\n').filter((line) => line !== '');
+    const errors = lines.map((line) => JSON.parse(line)).filter((entry) => entry.level === 'error');
+    expect(errors).toEqual([
+      expect.objectContaining({ service: 'sample-app', message: expect.stringContaining(message) }),
+    ]);
     expect(stdout).not.toContain('listening');
+  });
+});
+
+describe('npm run hash-password (the built tool)', () => {
+  const TOOL = join(ROOT, 'dist', 'sample-app', 'auth', 'hash-password.js');
+  const run = (args: string[], input?: string) =>
+    spawnSync(process.execPath, [TOOL, ...args], { input, encoding: 'utf8' });
+
+  beforeAll(ensureBuild, 180_000);
+
+  it('hashes an argument or stdin alike, in the users-file format', async () => {
+    const fromArgument = run(['p4ss word']);
+    const fromStdin = run([], 'p4ss word\n');
+    for (const { status, stdout } of [fromArgument, fromStdin]) {
+      expect(status).toBe(0);
+      expect(stdout).toMatch(/^scrypt\$16384\$8\$1\$[\w-]+\$[\w-]+\n$/);
+      expect(await verifyPassword('p4ss word', parsePasswordHash(stdout.trim()))).toBe(true);
+    }
+    expect(fromArgument.stdout).not.toBe(fromStdin.stdout);
+  });
+
+  it('refuses an empty password', () => {
+    const result = run([], '');
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('the password is empty');
   });
 });
