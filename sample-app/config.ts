@@ -85,6 +85,9 @@ export async function readDotenv(path: string): Promise<string | undefined> {
 /** Parses and validates the configuration; `dotenv` is the text of a `.env` file. */
 export function loadConfig(env: Environment, dotenv?: string): SampleConfig {
   const vars = new Variables({ ...(dotenv === undefined ? {} : parseEnv(dotenv)), ...env });
+  // `localhost` may resolve to ::1 before 127.0.0.1, where the services listen by default; Node's
+  // fetch tries each address in turn (autoSelectFamily, on by default since Node 20), so the
+  // JWKS URL derived from this default reaches the auth service either way.
   const issuer = vars.url('AUTH_ISSUER', 'http://localhost:3000');
   const audience = vars.string('AUTH_AUDIENCE', 'orders-api');
   const accessTokenTtlSeconds = vars.integer('ACCESS_TOKEN_TTL', 900, 1, 86_400);

@@ -81,7 +81,6 @@ export function parseUsers(document: unknown, what: string): UserDirectory {
     what,
     'username',
     (_entry, field) => ({
-      name: field.name('username'),
       hash: field.hash('password_hash'),
       account: {
         username: field.name('username'),
@@ -100,7 +99,6 @@ export function parseClients(document: unknown, what: string): ClientDirectory {
     what,
     'client_id',
     (entry, field) => ({
-      name: field.name('client_id'),
       hash: field.hash('client_secret_hash'),
       account: {
         clientId: field.name('client_id'),
@@ -126,7 +124,7 @@ function parseAccounts<A, D extends AccountDirectory<A>>(
   document: unknown,
   what: string,
   nameKey: string,
-  read: (entry: Entry, field: FieldReader) => { name: string; hash: PasswordHash; account: A },
+  read: (entry: Entry, field: FieldReader) => { hash: PasswordHash; account: A },
 ): D {
   if (!Array.isArray(document) || document.length === 0) {
     throw new ConfigError(`${what}: expected a non-empty JSON array of accounts`);
@@ -137,7 +135,9 @@ function parseAccounts<A, D extends AccountDirectory<A>>(
     if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
       throw new ConfigError(`${where} is not an object`);
     }
-    const { name, hash, account } = read(entry as Entry, fieldReader(entry as Entry, where));
+    const field = fieldReader(entry as Entry, where);
+    const name = field.name(nameKey);
+    const { hash, account } = read(entry as Entry, field);
     if (accounts.has(name)) throw new ConfigError(`${where}: ${nameKey} "${name}" appears twice`);
     accounts.set(name, { account: Object.freeze(account), hash });
   });
