@@ -56,8 +56,12 @@ export function parseTokenRequest(
   if (grantType !== 'client_credentials') {
     throw new OAuthError('unsupported_grant_type');
   }
-  const scope = params.get('scope');
-  const scopes = scope === undefined ? undefined : scope.split(' ').filter((s) => s !== '');
+  // No scope (or an empty one) asks for every scope the client holds (RFC 6749 §3.3).
+  const requested = params
+    .get('scope')
+    ?.split(' ')
+    .filter((s) => s !== '');
+  const scopes = requested?.length ? requested : undefined;
   const fromBody = { clientId: params.get('client_id'), clientSecret: params.get('client_secret') };
   const basic = basicCredentials(authorization);
   if (basic !== undefined) {
