@@ -15,6 +15,8 @@ export interface AuthEvents extends RevocationCheckEvents, RedisRevocationEvents
   tokenRejected?(event: { error: InvalidTokenError }): void;
   /** An HTTP request was refused (any cause: no token, bad token, missing scope...). */
   requestRejected?(event: { error: AuthError }): void;
+  /** A call into a protected service method was refused (`Class.method`, typed error). */
+  accessDenied?(event: { method: string; error: AuthError }): void;
   /** An issuer's JWKS was fetched (or the fetch failed). */
   jwksFetched?(event: JwksFetchEvent & { issuer: string }): void;
 }

@@ -84,8 +84,19 @@ export type {
   TokenPair,
 } from './session/session-manager.js';
 
-// Authorization
+// Authorization, in controllers and in the service layer
 export { assertScopes, missingScopes, requireTenant } from './authorization/scopes.js';
+export { currentPrincipal, runAs } from './authorization/principal-context.js';
+export type { CallIdentity } from './authorization/principal-context.js';
+export type { TenantLocation } from './authorization/method-rule.js';
+export { ServiceIdentities } from './authorization/service-identities.js';
+export type {
+  ClientCredentialsServiceIdentity,
+  LocalServiceIdentity,
+  ServiceIdentityOptions,
+} from './authorization/service-identities.js';
+export { RunAs } from './nest/run-as.decorator.js';
+export { tokenFromMessage } from './nest/message-token.js';
 
 // Nest
 export { AuthModule } from './nest/auth.module.js';
@@ -95,6 +106,7 @@ export { BearerGuard } from './nest/bearer.guard.js';
 export { Public } from './nest/public.decorator.js';
 export { Scopes, RequiredScopes } from './nest/scopes.decorator.js';
 export { Sensitive } from './nest/sensitive.decorator.js';
-export { CurrentPrincipal, Tenant } from './nest/principal.decorators.js';
+export { CurrentPrincipal } from './nest/principal.decorators.js';
+export { Tenant } from './nest/tenant.decorator.js';
 export { principalOf, rejectionOf } from './nest/request-state.js';
 export { JwtPassportStrategy } from './nest/passport-jwt.strategy.js';

@@ -39,14 +39,18 @@ export abstract class AuthError extends Error {
   }
 }
 
-/** The request carried no access token (RFC 6750 §3.1: no error code). */
+/**
+ * No credentials at all (RFC 6750 §3.1: no error code): a request without a token, or a call
+ * into a protected method with no principal in its context.
+ */
 export class MissingTokenError extends AuthError {
   readonly status = 401;
   readonly code = undefined;
-  readonly reason = 'missing_token';
 
-  constructor() {
-    super('no access token in the request');
+  constructor(readonly reason: 'missing_token' | 'no_principal' = 'missing_token') {
+    super(
+      reason === 'missing_token' ? 'no access token in the request' : 'no principal in context',
+    );
   }
 }
 

@@ -1,5 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, Inject, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { throwError, type Observable } from 'rxjs';
 import { AuthError, bearerChallenge } from '../errors/auth-errors.js';
 import type { ResolvedAuthOptions } from '../options/resolve-auth-options.js';
 import { AUTH_OPTIONS } from './auth.module-definition.js';
@@ -20,7 +21,11 @@ export class AuthExceptionFilter implements ExceptionFilter<AuthError> {
     @Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
   ) {}
 
-  catch(error: AuthError, host: ArgumentsHost): void {
+  catch(error: AuthError, host: ArgumentsHost): void | Observable<never> {
+    if (host.getType() === 'rpc') {
+      // A message consumer answers its client with the same code, and never the reason.
+      return throwError(() => ({ status: error.status, error: error.code ?? 'unauthorized' }));
+    }
     if (host.getType() !== 'http') throw error;
     const http = host.switchToHttp();
     const request = http.getRequest<object>();

@@ -4,8 +4,9 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { RequestAuthenticator } from '../authentication/request-authenticator.js';
+import { ServiceIdentities, setServiceIdentities } from '../authorization/service-identities.js';
 import type { AuthModuleOptions } from '../options/auth-options.js';
 import { resolveAuthOptions, type ResolvedAuthOptions } from '../options/resolve-auth-options.js';
 import { createRevocationStore } from '../revocation/create-revocation-store.js';
@@ -20,6 +21,8 @@ import {
   ConfigurableAuthModule,
 } from './auth.module-definition.js';
 import { BearerGuard, GlobalBearerGuard } from './bearer.guard.js';
+import { MethodSecurityExplorer } from './method-security.explorer.js';
+import { PrincipalContextInterceptor } from './principal-context.interceptor.js';
 
 const OWNED_REVOCATION_STORE = Symbol('OwnedRevocationStore');
 /** How long start-up waits for a shared revocation list to load before serving anyway. */
@@ -31,6 +34,7 @@ const REVOCATION_LOAD_WAIT_MS = 2000;
  * @example AuthModule.forRoot({ issuers: [...], audience: 'orders-api' })
  */
 @Module({
+  imports: [DiscoveryModule],
   providers: [
     {
       provide: AUTH_OPTIONS,
@@ -69,11 +73,26 @@ const REVOCATION_LOAD_WAIT_MS = 2000;
         ),
       inject: [AUTH_OPTIONS, TokenVerifier, RevocationStore],
     },
+    {
+      provide: ServiceIdentities,
+      useFactory: (options: ResolvedAuthOptions, authenticator: RequestAuthenticator) =>
+        new ServiceIdentities(options.serviceIdentities, authenticator, options.now, options.fetch),
+      inject: [AUTH_OPTIONS, RequestAuthenticator],
+    },
     BearerGuard,
+    MethodSecurityExplorer,
     { provide: APP_GUARD, useClass: GlobalBearerGuard },
+    { provide: APP_INTERCEPTOR, useClass: PrincipalContextInterceptor },
     { provide: APP_FILTER, useClass: AuthExceptionFilter },
   ],
-  exports: [AUTH_OPTIONS, TokenVerifier, RevocationStore, RequestAuthenticator, BearerGuard],
+  exports: [
+    AUTH_OPTIONS,
+    TokenVerifier,
+    RevocationStore,
+    RequestAuthenticator,
+    ServiceIdentities,
+    BearerGuard,
+  ],
 })
 export class AuthModule
   extends ConfigurableAuthModule
@@ -82,8 +101,11 @@ export class AuthModule
   constructor(
     @Inject(OWNED_REVOCATION_STORE)
     private readonly revocation: ReturnType<typeof createRevocationStore> | null,
+    identities: ServiceIdentities,
   ) {
     super();
+    // Before any scheduler starts: tasks decorated with @RunAs resolve their identity here.
+    setServiceIdentities(identities);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -96,6 +118,7 @@ export class AuthModule
   }
 
   async onApplicationShutdown(): Promise<void> {
+    setServiceIdentities(undefined);
     if (this.revocation?.owned) await this.revocation.store.close();
   }
 }

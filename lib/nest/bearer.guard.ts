@@ -2,11 +2,13 @@ import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@ne
 import { Reflector } from '@nestjs/core';
 import { RequestAuthenticator } from '../authentication/request-authenticator.js';
 import { assertScopes } from '../authorization/scopes.js';
+import { MissingTokenError } from '../errors/auth-errors.js';
 import type { ResolvedAuthOptions } from '../options/resolve-auth-options.js';
 import type { RiskTier } from '../revocation/revocation-checker.js';
 import type { CredentialCarrier } from '../verify/extract-token.js';
 import type { Principal } from '../verify/principal.js';
 import { AUTH_OPTIONS } from './auth.module-definition.js';
+import { setMessagePrincipal, tokenFromMessage } from './message-token.js';
 import { PublicRoute } from './public.decorator.js';
 import { principalOf, setPrincipal } from './request-state.js';
 import { RequiredScopes } from './scopes.decorator.js';
@@ -25,14 +27,33 @@ export class BearerGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() !== 'http') return true;
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride(PublicRoute, targets)) return true;
+    if (context.getType() === 'rpc') return this.authenticateMessage(context, targets);
+    if (context.getType() !== 'http') return true;
     const request = context.switchToHttp().getRequest<CredentialCarrier & object>();
     const required = this.reflector.getAllAndOverride(RequiredScopes, targets);
     const principal =
       principalOf(request) ?? (await this.authenticate(request, this.riskTier(targets, required)));
     if (required !== undefined) this.authorize(principal, required);
+    return true;
+  }
+
+  /** A message handler: the token travels in the message (see `tokenFromMessage`). */
+  protected async authenticateMessage(
+    context: ExecutionContext,
+    targets: Parameters<Reflector['getAllAndOverride']>[1],
+  ): Promise<boolean> {
+    const rpc = context.switchToRpc();
+    const token = tokenFromMessage(rpc.getData<unknown>(), rpc.getContext<unknown>());
+    if (token === undefined) throw new MissingTokenError();
+    const required = this.reflector.getAllAndOverride(RequiredScopes, targets);
+    const principal = await this.authenticator.authenticateToken(
+      token,
+      this.riskTier(targets, required),
+    );
+    if (required !== undefined) this.authorize(principal, required);
+    setMessagePrincipal(rpc.getContext<object>(), principal);
     return true;
   }
 

@@ -1,5 +1,6 @@
 import type { AuthEvents } from '../events.js';
 import type { SigningAlgorithm } from '../keys/algorithms.js';
+import type { ServiceIdentityOptions } from '../authorization/service-identities.js';
 import type { Jwk } from '../keys/jwk.js';
 import type { RedisConnection } from '../revocation/redis-connection.js';
 import type { OutagePolicy } from '../revocation/revocation-checker.js';
@@ -126,6 +127,12 @@ export interface AuthModuleOptions {
   revocation?: RevocationOptions | false;
   /** Where tokens may be read from besides `Authorization: Bearer`. */
   tokenSources?: TokenSourceOptions;
+  /**
+   * Named identities that scheduled tasks and workers run as (`@RunAs(name)`): a local principal
+   * with explicit scopes, or client credentials at the issuer.
+   * @default {}
+   */
+  serviceIdentities?: Readonly<Record<string, ServiceIdentityOptions>>;
   /**
    * Registers the bearer guard for every route (opt out with `@Public()`).
    * @default true

@@ -6,6 +6,7 @@ import {
   type SigningAlgorithm,
 } from '../keys/algorithms.js';
 import type { Jwk } from '../keys/jwk.js';
+import type { ServiceIdentityOptions } from '../authorization/service-identities.js';
 import type { OutagePolicy } from '../revocation/revocation-checker.js';
 import type { AuthModuleOptions, RevocationOptions } from './auth-options.js';
 
@@ -25,6 +26,7 @@ export interface ResolvedAuthOptions {
     forbiddenQueryParameters: readonly string[];
   };
   readonly revocation: ResolvedRevocationOptions | false;
+  readonly serviceIdentities: Readonly<Record<string, ServiceIdentityOptions>>;
   readonly globalGuard: boolean;
   readonly events: AuthEvents;
   readonly now: () => number;
@@ -79,6 +81,7 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
       forbiddenQueryParameters: sources.forbiddenQueryParameters ?? ['access_token'],
     },
     revocation: resolveRevocation(options.revocation),
+    serviceIdentities: resolveServiceIdentities(options.serviceIdentities ?? {}),
     globalGuard: options.globalGuard ?? true,
     events: options.events ?? {},
     now: options.now ?? (() => Date.now() / 1000),
@@ -141,6 +144,28 @@ function resolveRevocation(
     sensitiveScopes: new Set(r.sensitiveScopes ?? []),
     onOutage: policy,
   };
+}
+
+function resolveServiceIdentities(
+  identities: Readonly<Record<string, ServiceIdentityOptions>>,
+): Readonly<Record<string, ServiceIdentityOptions>> {
+  for (const [name, identity] of Object.entries(identities)) {
+    const where = `serviceIdentities.${name}`;
+    if ('principal' in identity) {
+      const { subject, scopes } = identity.principal ?? {};
+      if (typeof subject !== 'string' || subject === '')
+        fail(`${where}.principal.subject is required`);
+      if (!Array.isArray(scopes)) fail(`${where}.principal.scopes must be an array`);
+    } else if ('clientCredentials' in identity) {
+      const { tokenEndpoint, clientId, clientSecret } = identity.clientCredentials ?? {};
+      if (!/^https?:\/\//.test(String(tokenEndpoint)))
+        fail(`${where}: tokenEndpoint must be http(s)`);
+      if (!clientId || !clientSecret) fail(`${where}: clientId and clientSecret are required`);
+    } else {
+      fail(`${where}: give principal or clientCredentials`);
+    }
+  }
+  return identities;
 }
 
 function resolveAlgorithms(algorithms: AuthModuleOptions['algorithms']): SigningAlgorithm[] {

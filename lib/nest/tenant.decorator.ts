@@ -1,0 +1,50 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { TenantLocation } from '../authorization/method-rule.js';
+import { requireTenant } from '../authorization/scopes.js';
+import { MissingTokenError } from '../errors/auth-errors.js';
+import { principalOf } from './request-state.js';
+
+/** Metadata set by `@Tenant(location)` on a service method or class. */
+export const TenantRule = Reflector.createDecorator<TenantLocation>();
+
+const TenantParam = createParamDecorator((_: unknown, context: ExecutionContext) => {
+  const principal = principalOf(context.switchToHttp().getRequest<object>());
+  if (principal === undefined) throw new MissingTokenError();
+  return requireTenant(principal);
+});
+
+/**
+ * Two uses, one idea: the caller's tenant.
+ * - On a handler parameter, `@Tenant()` gives the caller's `tid`; a token bound to no tenant is
+ *   refused with 403 `insufficient_scope`.
+ * - On a service method (or class), `@Tenant({ arg: 0 })`, `@Tenant({ arg: 0, field: 'tenant' })`
+ *   or `@Tenant({ result: 'tenant' })` says where the tenant of the data is; a caller of another
+ *   tenant is refused, whoever calls.
+ * @example list(@Tenant() tenant: string) {}
+ * @example @Tenant({ arg: 0 }) findById(tenant: string, id: string) {}
+ */
+export function Tenant(
+  location?: TenantLocation,
+): ParameterDecorator & MethodDecorator & ClassDecorator {
+  return ((
+    target: object,
+    key?: string | symbol,
+    indexOrDescriptor?: number | PropertyDescriptor,
+  ) => {
+    if (typeof indexOrDescriptor === 'number') {
+      if (location !== undefined) throw new TypeError('@Tenant() on a parameter takes no location');
+      return TenantParam()(target, key, indexOrDescriptor);
+    }
+    if (location === undefined) {
+      throw new TypeError(
+        '@Tenant on a method or class needs a location, e.g. @Tenant({ arg: 0 })',
+      );
+    }
+    return TenantRule(location)(
+      target,
+      key as string | symbol,
+      indexOrDescriptor as PropertyDescriptor,
+    );
+  }) as ParameterDecorator & MethodDecorator & ClassDecorator;
+}
