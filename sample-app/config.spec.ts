@@ -33,6 +33,12 @@ describe('sample app configuration', () => {
       jwksCooldownSeconds: 5,
       clockToleranceSeconds: 5,
       throttle: { limit: 100, ttlSeconds: 1 },
+      reports: {
+        intervalSeconds: 60,
+        tokenEndpoint: 'http://localhost:3000/auth/token',
+        clientId: 'reports-job',
+        clientSecret: undefined,
+      },
     });
   });
 

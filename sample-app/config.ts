@@ -36,6 +36,14 @@ export interface OrdersServiceConfig {
   readonly jwksCooldownSeconds: number;
   readonly clockToleranceSeconds: number;
   readonly throttle: { readonly limit: number; readonly ttlSeconds: number };
+  /** The scheduled report job: how often, and the client it runs as. */
+  readonly reports: {
+    readonly intervalSeconds: number;
+    readonly tokenEndpoint: string;
+    readonly clientId: string;
+    /** Unset: the job runs as a locally declared principal with the client's scopes instead. */
+    readonly clientSecret: string | undefined;
+  };
 }
 
 /** The sample app's whole configuration, read once at start-up. */
@@ -123,6 +131,12 @@ export function loadConfig(env: Environment, dotenv?: string): SampleConfig {
       throttle: Object.freeze({
         limit: vars.integer('THROTTLE_LIMIT', 100, 0, 1_000_000),
         ttlSeconds: vars.integer('THROTTLE_TTL', 1, 1, 86_400),
+      }),
+      reports: Object.freeze({
+        intervalSeconds: vars.integer('REPORTS_INTERVAL', 60, 1, 86_400),
+        tokenEndpoint: vars.url('REPORTS_TOKEN_URL', `${withoutTrailingSlash(issuer)}/auth/token`),
+        clientId: vars.string('REPORTS_CLIENT_ID', 'reports-job'),
+        clientSecret: vars.optional('REPORTS_CLIENT_SECRET'),
       }),
     }),
   });
