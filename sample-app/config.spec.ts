@@ -11,6 +11,7 @@ describe('sample app configuration', () => {
     expect(config.httpAdapter).toBe('express');
     expect(config.production).toBe(false);
     expect(config.redisUrl).toBeUndefined();
+    expect(config.redisKeyPrefix).toBe('{tessera}:');
     expect(config.auth).toEqual({
       port: 3000,
       issuer: 'http://localhost:3000',
@@ -115,6 +116,7 @@ describe('sample app configuration', () => {
       'ORDERS_JWKS_URLS has 1 URLs for 2 trusted issuers',
     ],
     [{ ORDERS_JWKS_URLS: 'file:///etc/keys.json' }, 'ORDERS_JWKS_URLS must be an http(s) URL'],
+    [{ REDIS_KEY_PREFIX: 'a b' }, 'REDIS_KEY_PREFIX must be up to 100 characters, no spaces'],
   ])('refuses %j with a one-line message', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
@@ -131,5 +133,9 @@ describe('sample app configuration', () => {
     );
     expect(() => loadConfig({ REDIS_URL: 'http://:hunter2@cache:6379' })).not.toThrow(/hunter2/);
     expect(loadConfig({ REDIS_URL: 'redis://cache:6379' }).redisUrl).toBe('redis://cache:6379');
+  });
+
+  it('takes a Redis key prefix, for several deployments on one Redis', () => {
+    expect(loadConfig({ REDIS_KEY_PREFIX: '{shop-eu}:' }).redisKeyPrefix).toBe('{shop-eu}:');
   });
 });

@@ -55,6 +55,11 @@ export interface SampleConfig {
   readonly production: boolean;
   /** Unset: in-memory stores, one instance. */
   readonly redisUrl: string | undefined;
+  /**
+   * Prefix of every Redis key (`REDIS_KEY_PREFIX`); revocations live under `…revocation:`,
+   * sessions under `…session:`. The default gives the library's own key names.
+   */
+  readonly redisKeyPrefix: string;
   readonly auth: AuthServiceConfig;
   readonly orders: OrdersServiceConfig;
 }
@@ -104,6 +109,12 @@ export function loadConfig(env: Environment, dotenv?: string): SampleConfig {
     httpAdapter: vars.oneOf('HTTP_ADAPTER', ['express', 'fastify'] as const, 'express'),
     production: vars.optional('NODE_ENV') === 'production',
     redisUrl: vars.optionalUrl('REDIS_URL', ['redis:', 'rediss:']),
+    redisKeyPrefix: vars.pattern(
+      'REDIS_KEY_PREFIX',
+      /^\S{1,100}$/,
+      'up to 100 characters, no spaces',
+      '{tessera}:',
+    ),
     auth: Object.freeze({
       port: vars.integer('AUTH_PORT', 3000, 0, 65_535),
       issuer,
@@ -140,6 +151,14 @@ export function loadConfig(env: Environment, dotenv?: string): SampleConfig {
       }),
     }),
   });
+}
+
+/** The Redis key prefixes of the revocation list and of the sessions, the same in every service. */
+export function redisKeyPrefixes(config: SampleConfig): { revocation: string; session: string } {
+  return {
+    revocation: `${config.redisKeyPrefix}revocation:`,
+    session: `${config.redisKeyPrefix}session:`,
+  };
 }
 
 /** The JWKS location an issuer publishes by default (the auth service serves it there). */
@@ -194,6 +213,12 @@ class Variables {
 
   number(name: string, fallback: number, min: number, max: number): number {
     return this.numeric(name, fallback, min, max, /^\d+(?:\.\d+)?$/, 'a number');
+  }
+
+  pattern(name: string, shape: RegExp, what: string, fallback: string): string {
+    const value = this.optional(name) ?? fallback;
+    if (!shape.test(value)) throw new ConfigError(`${name} must be ${what}, got "${value}"`);
+    return value;
   }
 
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {

@@ -1,15 +1,22 @@
 import type { INestApplication } from '@nestjs/common';
-import type { KeyRing } from '../../lib/index.js';
+import type { KeyRing, RevocationStore } from '../../lib/index.js';
 import type { SampleConfig } from '../config.js';
 import { createHttpApp, type HttpAppOptions } from '../http/create-app.js';
+import { revocationEventLog } from '../http/security-events.js';
 import { loadClients, loadUsers } from './accounts.js';
 import { AuthServiceModule } from './auth-service.module.js';
+import { openAuthStores } from './auth-stores.js';
 import { loadKeyRing } from './signing-keys.js';
 
 /** Options of `createAuthApp`. */
 export interface AuthAppOptions extends HttpAppOptions {
   /** Signing keys to use instead of those `config` names (tests). */
   readonly keyRing?: KeyRing;
+  /**
+   * The revocation list shared with the orders service of the same process (`npm start`); unset:
+   * one of the service's own, in Redis when `REDIS_URL` is set. The caller closes it.
+   */
+  readonly revocations?: RevocationStore;
 }
 
 /** The auth service as a Nest application, not yet listening. */
@@ -22,8 +29,23 @@ export async function createAuthApp(
     loadUsers(config.auth.usersFile),
     loadClients(),
   ]);
-  return createHttpApp(
-    AuthServiceModule.forRoot({ config: config.auth, keyRing, users, clients }),
-    options,
-  );
+  const events = revocationEventLog(options.logger);
+  const stores = openAuthStores(config, { shared: options.revocations, events });
+  try {
+    return await createHttpApp(
+      AuthServiceModule.forRoot({
+        config: config.auth,
+        keyRing,
+        users,
+        clients,
+        stores,
+        events,
+        logger: options.logger,
+      }),
+      options,
+    );
+  } catch (error) {
+    await stores.close();
+    throw error;
+  }
 }

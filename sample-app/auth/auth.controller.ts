@@ -1,23 +1,112 @@
-import { Body, Controller, Header, HttpCode, Post, UnauthorizedException } from '@nestjs/common';
-import { parseLoginCredentials } from './token-requests.js';
-import { TokenService, type TokenResponse } from './token.service.js';
+import {
+  Body,
+  Controller,
+  Header,
+  Headers,
+  HttpCode,
+  Inject,
+  Post,
+  Res,
+  UnauthorizedException,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import {
+  BearerGuard,
+  CurrentPrincipal,
+  RefreshRefusedError,
+  RevocationStore,
+  RevocationUnavailableError,
+  SessionManager,
+  type Principal,
+  type TokenPair,
+} from '../../lib/index.js';
+import type { AuthServiceConfig } from '../config.js';
+import { AUTH_SERVICE_CONFIG } from './auth-service.tokens.js';
+import { refreshCookie } from './refresh-cookie.js';
+import { SessionErrorFilter } from './session-error.filter.js';
+import { parseLoginCredentials, parseRefreshRequest } from './token-requests.js';
+import { tokenResponse, TokenService, type TokenResponse } from './token.service.js';
+
+/** What `SessionManager` hands out: 32 random bytes, base64url. Anything else is not one. */
+const REFRESH_TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
 /**
- * The user session endpoints under `/auth`: login now; refresh, logout and renewal belong here
- * as they come.
+ * The user session endpoints under `/auth`: login opens a session, refresh rotates its refresh
+ * token, logout ends it. Browsers get the refresh token as an HttpOnly cookie scoped to `/auth`.
  */
 @Controller('auth')
+@UseFilters(SessionErrorFilter)
 export class AuthController {
-  constructor(private readonly tokens: TokenService) {}
+  constructor(
+    private readonly tokens: TokenService,
+    private readonly sessions: SessionManager,
+    @Inject(RevocationStore) private readonly revocations: RevocationStore,
+    @Inject(AUTH_SERVICE_CONFIG) private readonly config: AuthServiceConfig,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
 
   /** `POST /auth/login` `{username, password, device_id?}`. */
   @Post('login')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
-  async login(@Body() body: unknown): Promise<TokenResponse> {
-    const response = await this.tokens.login(parseLoginCredentials(body));
+  async login(
+    @Body() body: unknown,
+    @Res({ passthrough: true }) response: unknown,
+  ): Promise<TokenResponse> {
+    const pair = await this.tokens.login(parseLoginCredentials(body));
     // One answer for an unknown user and a wrong password.
-    if (response === undefined) throw new UnauthorizedException('invalid username or password');
-    return response;
+    if (pair === undefined) throw new UnauthorizedException('invalid username or password');
+    return this.answer(pair, response);
+  }
+
+  /** `POST /auth/refresh` with the refresh cookie or `{refresh_token}`, and `device_id`. */
+  @Post('refresh')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  async refresh(
+    @Body() body: unknown,
+    @Headers('cookie') cookies: string | undefined,
+    @Res({ passthrough: true }) response: unknown,
+  ): Promise<TokenResponse> {
+    const { refreshToken, deviceId } = parseRefreshRequest(body, cookies);
+    if (refreshToken === undefined || !REFRESH_TOKEN_SHAPE.test(refreshToken)) {
+      throw new RefreshRefusedError('invalid');
+    }
+    this.requireCurrentRevocations();
+    return this.answer(await this.sessions.refresh(refreshToken, deviceId), response);
+  }
+
+  /** `POST /auth/logout` with a bearer access token: that token and its session are revoked. */
+  @Post('logout')
+  @HttpCode(204)
+  @UseGuards(BearerGuard)
+  async logout(@CurrentPrincipal() principal: Principal): Promise<void> {
+    this.requireCurrentRevocations();
+    await this.sessions.logout(principal);
+  }
+
+  /**
+   * Refuses to change sessions while the revocation list cannot be written: a logout or a detected
+   * reuse must reach every verifier, and a request refused here changed nothing, so the client's
+   * retry after the outage does the whole job.
+   */
+  private requireCurrentRevocations(): void {
+    if (!this.revocations.isCurrent) {
+      throw new RevocationUnavailableError('the revocation list is not reachable');
+    }
+  }
+
+  private answer(pair: TokenPair, response: unknown): TokenResponse {
+    // The cookie lives as long as the refresh token may: its TTL, never past the session's end.
+    const sessionLeft = pair.session.expiresAt - Date.now() / 1000;
+    const maxAge = Math.min(this.config.refreshTokenTtlSeconds, sessionLeft);
+    this.adapterHost.httpAdapter.setHeader(
+      response,
+      'Set-Cookie',
+      refreshCookie(pair.refreshToken, maxAge),
+    );
+    return tokenResponse(pair.access);
   }
 }

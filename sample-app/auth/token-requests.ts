@@ -1,11 +1,19 @@
 import { BadRequestException } from '@nestjs/common';
 import { MAX_PASSWORD_LENGTH } from './password-hash.js';
 import { OAuthError } from './oauth-error.js';
+import { refreshTokenFromCookies } from './refresh-cookie.js';
 
 /** A validated `POST /auth/login` body. */
 export interface LoginCredentials {
   readonly username: string;
   readonly password: string;
+  readonly deviceId: string | undefined;
+}
+
+/** A validated `POST /auth/refresh`: the refresh token from the cookie or the body, and the device. */
+export interface RefreshRequest {
+  /** Unvalidated beyond its length: a token of the wrong shape is refused like an unknown one. */
+  readonly refreshToken: string | undefined;
   readonly deviceId: string | undefined;
 }
 
@@ -30,6 +38,33 @@ export function parseLoginCredentials(body: unknown): LoginCredentials {
   return {
     username: boundedString('username', username, MAX_NAME_LENGTH),
     password: boundedString('password', password, MAX_PASSWORD_LENGTH),
+    deviceId:
+      deviceId === undefined ? undefined : boundedString('device_id', deviceId, MAX_NAME_LENGTH),
+  };
+}
+
+/**
+ * The refresh token of the `refresh_token` cookie or of a JSON `{refresh_token}`, and `device_id`;
+ * 400 for fields of the wrong type, or two different refresh tokens in one request.
+ */
+export function parseRefreshRequest(body: unknown, cookies: string | undefined): RefreshRequest {
+  // A browser sends the cookie with no body at all.
+  const fields = body === undefined || body === null || body === '' ? {} : body;
+  if (typeof fields !== 'object' || Array.isArray(fields)) {
+    throw new BadRequestException('expected a JSON object {refresh_token?, device_id?}');
+  }
+  const { refresh_token: inBody, device_id: deviceId } = fields as Record<string, unknown>;
+  if (inBody !== undefined && (typeof inBody !== 'string' || inBody.length > MAX_NAME_LENGTH)) {
+    throw new BadRequestException(
+      `refresh_token must be a string of at most ${MAX_NAME_LENGTH} characters`,
+    );
+  }
+  const inCookie = refreshTokenFromCookies(cookies);
+  if (inBody !== undefined && inCookie !== undefined && inBody !== inCookie) {
+    throw new BadRequestException('send one refresh token, in the cookie or in the body');
+  }
+  return {
+    refreshToken: inBody ?? inCookie,
     deviceId:
       deviceId === undefined ? undefined : boundedString('device_id', deviceId, MAX_NAME_LENGTH),
   };

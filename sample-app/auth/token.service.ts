@@ -1,8 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { TokenIssuer, type IssuedAccessToken } from '../../lib/index.js';
+import {
+  SessionManager,
+  TokenIssuer,
+  type IssuedAccessToken,
+  type TokenPair,
+} from '../../lib/index.js';
 import { ClientDirectory, UserDirectory } from './accounts.js';
 import { OAuthError } from './oauth-error.js';
-import { SessionService } from './session.service.js';
 import type { ClientCredentialsRequest, LoginCredentials } from './token-requests.js';
 
 /** The `client_id` of tokens issued to users at login: the sample app itself. */
@@ -23,28 +27,23 @@ export class TokenService {
     private readonly issuer: TokenIssuer,
     private readonly users: UserDirectory,
     private readonly clients: ClientDirectory,
-    private readonly sessions: SessionService,
+    private readonly sessions: SessionManager,
   ) {}
 
-  /** A session and its first access token; `undefined` for bad credentials, whichever part. */
-  async login({
-    username,
-    password,
-    deviceId,
-  }: LoginCredentials): Promise<TokenResponse | undefined> {
+  /**
+   * A new session bound to the client's device, with its first access and refresh token;
+   * `undefined` for bad credentials, whichever part.
+   */
+  async login({ username, password, deviceId }: LoginCredentials): Promise<TokenPair | undefined> {
     const user = await this.users.authenticate(username, password);
     if (user === undefined) return undefined;
-    const session = await this.sessions.start(user, deviceId);
-    return tokenResponse(
-      this.issuer.issueAccessToken({
-        subject: user.username,
-        tenant: user.tenant,
-        scopes: user.scopes,
-        clientId: SAMPLE_APP_CLIENT_ID,
-        sessionId: session.id,
-        notAfter: session.expiresAt,
-      }),
-    );
+    return this.sessions.login({
+      subject: user.username,
+      tenant: user.tenant,
+      scopes: user.scopes,
+      clientId: SAMPLE_APP_CLIENT_ID,
+      deviceId,
+    });
   }
 
   /** RFC 6749 §4.4: a token for the client itself (`sub` = `client_id`), no session. */
@@ -71,6 +70,7 @@ export class TokenService {
   }
 }
 
-function tokenResponse(issued: IssuedAccessToken): TokenResponse {
+/** The RFC 6749 §5.1 answer for an access token. */
+export function tokenResponse(issued: IssuedAccessToken): TokenResponse {
   return { access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn };
 }

@@ -1,12 +1,44 @@
 import type { INestApplication } from '@nestjs/common';
-import type { SampleConfig } from '../config.js';
+import type { RevocationOptions, RevocationStore } from '../../lib/index.js';
+import { redisKeyPrefixes, type SampleConfig } from '../config.js';
 import { createHttpApp, type HttpAppOptions } from '../http/create-app.js';
+import { revocationEventLog } from '../http/security-events.js';
 import { OrdersServiceModule } from './orders-service.module.js';
+
+/** Options of `createOrdersApp`. */
+export interface OrdersAppOptions extends HttpAppOptions {
+  /**
+   * The revocation list shared with the auth service of the same process (`npm start`); unset:
+   * one of the service's own, in Redis when `REDIS_URL` is set. The caller closes it.
+   */
+  readonly revocations?: RevocationStore;
+}
+
+/** Routes that delete are checked against Redis itself and refused while it cannot answer. */
+export const SENSITIVE_SCOPES = ['orders:delete'];
 
 /** The orders service as a Nest application, not yet listening. */
 export function createOrdersApp(
   config: SampleConfig,
-  options: HttpAppOptions,
+  options: OrdersAppOptions,
 ): Promise<INestApplication> {
-  return createHttpApp(OrdersServiceModule.forRoot(config.orders), options);
+  return createHttpApp(
+    OrdersServiceModule.forRoot(config.orders, {
+      revocation: revocationOptions(config, options.revocations),
+      events: revocationEventLog(options.logger),
+    }),
+    options,
+  );
+}
+
+/** A shared store as it is; else Redis under the auth service's prefix; else the module's own. */
+function revocationOptions(config: SampleConfig, shared?: RevocationStore): RevocationOptions {
+  const sensitiveScopes = SENSITIVE_SCOPES;
+  if (shared !== undefined) return { store: shared, sensitiveScopes };
+  if (config.redisUrl === undefined) return { sensitiveScopes };
+  return {
+    redis: config.redisUrl,
+    keyPrefix: redisKeyPrefixes(config).revocation,
+    sensitiveScopes,
+  };
 }

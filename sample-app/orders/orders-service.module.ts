@@ -2,7 +2,9 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import {
   AuthModule,
+  type AuthEvents,
   type AuthModuleOptions,
+  type RevocationOptions,
   type ServiceIdentityOptions,
 } from '../../lib/index.js';
 import type { OrdersServiceConfig } from '../config.js';
@@ -24,8 +26,17 @@ function reportsIdentity(config: OrdersServiceConfig): ServiceIdentityOptions {
   return { principal: { subject: clientId, scopes: ['orders:read'], tenant: 'seller-a' } };
 }
 
+/** What the orders service shares with others: the revocation list, and where events go. */
+export interface OrdersServiceLinks {
+  readonly revocation: RevocationOptions;
+  readonly events: AuthEvents;
+}
+
 /** Maps the orders configuration to the library's options (the library never reads env). */
-export function authOptionsFor(config: OrdersServiceConfig): AuthModuleOptions {
+export function authOptionsFor(
+  config: OrdersServiceConfig,
+  { revocation, events }: OrdersServiceLinks,
+): AuthModuleOptions {
   return {
     issuers: config.trustedIssuers.map(({ issuer, jwksUri }) => ({ issuer, jwksUri })),
     audience: config.audience,
@@ -34,7 +45,11 @@ export function authOptionsFor(config: OrdersServiceConfig): AuthModuleOptions {
     // Besides Authorization: Bearer; a token in the query string is refused by the guard.
     tokenSources: { headers: ['x-access-token'], bodyField: 'access_token' },
     serviceIdentities: { 'reports-job': reportsIdentity(config) },
-    // Revocation, renewal, throttling and /metrics (AuthEvents) plug in here as they come.
+    // Standard routes check the local view and fail open (logged, counted) while Redis is down;
+    // the sensitive scopes ask Redis itself and fail closed.
+    revocation,
+    events,
+    // Renewal, throttling and /metrics (AuthEvents) plug in here as they come.
   };
 }
 
@@ -52,7 +67,7 @@ class OrdersConfigModule {
 /** The orders service: every route behind the bearer guard but `/health`. */
 @Module({})
 export class OrdersServiceModule {
-  static forRoot(config: OrdersServiceConfig): DynamicModule {
+  static forRoot(config: OrdersServiceConfig, links: OrdersServiceLinks): DynamicModule {
     const configModule = OrdersConfigModule.forRoot(config);
     return {
       module: OrdersServiceModule,
@@ -62,7 +77,7 @@ export class OrdersServiceModule {
         AuthModule.forRootAsync({
           imports: [configModule],
           inject: [ORDERS_SERVICE_CONFIG],
-          useFactory: authOptionsFor,
+          useFactory: (config: OrdersServiceConfig) => authOptionsFor(config, links),
         }),
       ],
       controllers: [HealthController, OrdersController],

@@ -1,0 +1,105 @@
+import {
+  MemoryRevocationStore,
+  MemorySessionStore,
+  RedisRevocationStore,
+  RedisSessionStore,
+  type RedisRevocationEvents,
+  type RevocationStore,
+  type RotationResult,
+  type SessionRecord,
+  type SessionStore,
+} from '../../lib/index.js';
+import { redisKeyPrefixes, type SampleConfig } from '../config.js';
+
+/** Where the auth service keeps sessions and publishes revocations. */
+export interface AuthStores {
+  readonly sessions: SessionStore;
+  readonly revocations: RevocationStore;
+  /** Closes what was opened here; a revocation store passed in stays its owner's. */
+  close(): Promise<void>;
+}
+
+/** The session store could not be reached (Redis down): a server outage, not the client's fault. */
+export class SessionStoreUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`session store unavailable: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'SessionStoreUnavailableError';
+  }
+}
+
+/**
+ * The stores `config` asks for: in memory without `REDIS_URL` (the revocation store shared with the
+ * orders service of the same process when one is passed), else Redis for both, under the key
+ * prefix the orders service reads revocations from.
+ */
+export function openAuthStores(
+  config: SampleConfig,
+  options: { shared?: RevocationStore; events?: RedisRevocationEvents } = {},
+): AuthStores {
+  if (config.redisUrl === undefined) {
+    const revocations = options.shared ?? new MemoryRevocationStore();
+    return stores(new MemorySessionStore(), revocations, options.shared === undefined);
+  }
+  const prefixes = redisKeyPrefixes(config);
+  const sessions = new RedisSessionStore({
+    connection: config.redisUrl,
+    keyPrefix: prefixes.session,
+  });
+  const revocations =
+    options.shared ??
+    new RedisRevocationStore({
+      connection: config.redisUrl,
+      keyPrefix: prefixes.revocation,
+      events: options.events,
+    });
+  return stores(new OutageAwareSessionStore(sessions), revocations, options.shared === undefined);
+}
+
+/** `RotationRequest` of the library (not exported by name). */
+type RotationRequest = Parameters<SessionStore['rotate']>[0];
+
+function stores(
+  sessions: SessionStore,
+  revocations: RevocationStore,
+  ownsRevocations: boolean,
+): AuthStores {
+  return {
+    sessions,
+    revocations,
+    close: async () => {
+      await Promise.all([sessions.close(), ownsRevocations ? revocations.close() : undefined]);
+    },
+  };
+}
+
+/**
+ * A session store whose failures say what they are: every rejection of the backend becomes a
+ * `SessionStoreUnavailableError`, which the auth service answers with 503, not 500.
+ */
+class OutageAwareSessionStore implements SessionStore {
+  constructor(private readonly store: SessionStore) {}
+
+  open(session: SessionRecord, refreshHash: string, refreshExpiresAt: number): Promise<void> {
+    return this.guard(() => this.store.open(session, refreshHash, refreshExpiresAt));
+  }
+
+  rotate(request: RotationRequest): Promise<RotationResult> {
+    return this.guard(() => this.store.rotate(request));
+  }
+
+  revoke(sessionId: string): Promise<SessionRecord | undefined> {
+    return this.guard(() => this.store.revoke(sessionId));
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+
+  private async guard<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      throw new SessionStoreUnavailableError(error);
+    }
+  }
+}
