@@ -7,7 +7,8 @@ import { assertSameTenant, tenantAt } from './tenant.js';
 /** Told of every refused call into a protected method. */
 export type DeniedListener = (event: { method: string; error: AuthError }) => void;
 
-type AnyMethod = (this: unknown, ...args: unknown[]) => unknown;
+// `never[]` parameters: any method fits, whatever its own parameter types.
+type AnyMethod = (...args: never[]) => unknown;
 
 /**
  * Wraps a method so every call is checked against the current identity before it runs (and,
@@ -48,12 +49,12 @@ export function guardMethod<F extends AnyMethod>(
       if (isAsync) return Promise.reject(error).catch(deny);
       deny(error);
     }
-    const result = method.apply(this, args);
+    const result = Reflect.apply(method, this, args);
     if (tenant === undefined || !('result' in tenant)) return result;
     return result instanceof Promise
       ? result.then((value: unknown) => checkResult(identity!, value))
       : checkResult(identity!, result);
   };
   Object.defineProperty(guarded, 'name', { value: method.name });
-  return guarded as F;
+  return guarded as unknown as F;
 }

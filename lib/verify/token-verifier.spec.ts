@@ -10,7 +10,7 @@ import {
   OTHER_ISSUER,
   type ForgeryKeys,
 } from '../../test/support/forged-tokens.js';
-import { forge, validClaims, validToken } from '../../test/support/keys.js';
+import { b64url, forge, validClaims, validToken } from '../../test/support/keys.js';
 import { createTokenVerifier } from './create-token-verifier.js';
 import type { TokenVerifier } from './token-verifier.js';
 
@@ -149,5 +149,25 @@ describe('TokenVerifier', () => {
       const token = validToken(keys.es, NOW);
       expect(await v.verify(token)).not.toBe(await v.verify(token));
     });
+  });
+});
+
+describe('verified-token cache keys', () => {
+  it('never answers a token with another token of the same signature tail', async () => {
+    const v = createTokenVerifier(
+      resolveAuthOptions({
+        issuers: [{ issuer: ISSUER, keys: [keys.es.publicJwk] }],
+        audience: AUDIENCE,
+        now: () => NOW,
+      }),
+    );
+    const token = validToken(keys.es, NOW, { scope: 'orders:read' });
+    await v.verify(token);
+    const [, , signature] = token.split('.');
+    const twin = `${b64url({ alg: 'ES256', kid: keys.es.kid, typ: 'at+jwt' })}.${b64url(
+      validClaims(NOW, { scope: 'orders:delete admin' }),
+    )}.${signature}`;
+    await expect(v.verify(twin)).rejects.toMatchObject({ reason: 'bad_signature' });
+    expect((await v.verify(token)).scopes).toEqual(['orders:read']);
   });
 });
