@@ -21,4 +21,10 @@ export default tseslint.config(
     files: ['sample-app/**', 'test/**', 'bench/**', '*.js'],
     rules: { 'no-restricted-syntax': 'off' },
   },
+  {
+    files: ['**/*.js'],
+    languageOptions: {
+      globals: { process: 'readonly', setTimeout: 'readonly', globalThis: 'readonly' },
+    },
+  },
 );

@@ -7,6 +7,8 @@ import { RequiredScopes } from './scopes.decorator.js';
 import { TenantRule } from './tenant.decorator.js';
 
 type Method = (this: unknown, ...args: unknown[]) => unknown;
+/** A provider's class, as Nest's discovery reports it. */
+type ProviderClass = abstract new (...args: never[]) => unknown;
 
 /**
  * Finds providers whose methods (or class) carry `@Scopes()` or `@Tenant(...)` and wraps those
@@ -31,7 +33,7 @@ export class MethodSecurityExplorer implements OnModuleInit {
       const prototype = Object.getPrototypeOf(instance) as object;
       const methods = this.scanner
         .getAllMethodNames(prototype)
-        .filter((name) => this.ruleFor(metatype, prototype, name) !== undefined);
+        .filter((name) => this.ruleFor(metatype as ProviderClass, prototype, name) !== undefined);
       if (methods.length === 0) continue;
       if (!wrapper.isDependencyTreeStatic()) {
         // A request-scoped provider is built per request, after this runs: it cannot be wrapped.
@@ -40,14 +42,20 @@ export class MethodSecurityExplorer implements OnModuleInit {
         );
         continue;
       }
-      for (const name of methods)
-        this.protect(instance as Record<string, Method>, metatype, prototype, name);
+      for (const name of methods) {
+        this.protect(
+          instance as Record<string, Method>,
+          metatype as ProviderClass,
+          prototype,
+          name,
+        );
+      }
     }
   }
 
   private protect(
     instance: Record<string, Method>,
-    metatype: Function,
+    metatype: ProviderClass,
     prototype: object,
     name: string,
   ): void {
@@ -58,7 +66,7 @@ export class MethodSecurityExplorer implements OnModuleInit {
     );
   }
 
-  private ruleFor(metatype: Function, prototype: object, name: string) {
+  private ruleFor(metatype: ProviderClass, prototype: object, name: string) {
     const targets = [(prototype as Record<string, Method>)[name], metatype];
     const scopes = this.reflector.getAllAndOverride(RequiredScopes, targets);
     const tenant = this.reflector.getAllAndOverride(TenantRule, targets);
