@@ -39,8 +39,8 @@ export class SessionErrorFilter implements ExceptionFilter<SessionError> {
       adapter.reply(response, { error: 'invalid_grant' }, 401);
       return;
     }
-    this.logger.error('session store unavailable', {
-      event: 'session_store_unavailable',
+    this.logger.error('sessions unavailable: Redis cannot be reached', {
+      event: 'store_unavailable',
       path: adapter.getRequestUrl(http.getRequest<unknown>()).split('?')[0],
       error: error.message,
     });

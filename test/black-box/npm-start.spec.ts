@@ -1,45 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parsePasswordHash, verifyPassword } from '../../sample-app/auth/password-hash.js';
+import { ensureBuild, freePort, MAIN, ROOT } from './built-app.js';
 
 // What `npm start` runs, spawned as a user would run it, and driven over real HTTP.
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const MAIN = join(ROOT, 'dist', 'sample-app', 'main.js');
-
-/** Builds dist/ unless it is newer than every source file it is compiled from. */
-function ensureBuild(): void {
-  const sources = ['lib', 'sample-app'].flatMap((dir) =>
-    readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
-      .filter((file) => file.endsWith('.ts') && !file.endsWith('.spec.ts'))
-      .map((file) => statSync(join(ROOT, dir, file)).mtimeMs),
-  );
-  const builtAt = () => statSync(MAIN, { throwIfNoEntry: false })?.mtimeMs ?? 0;
-  if (builtAt() >= Math.max(...sources)) return;
-  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const build = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
-  // tsc emits even with type errors elsewhere; what matters here is a fresh sample app.
-  if (builtAt() < Math.max(...sources)) {
-    throw new Error(`the build failed:\n${build.stdout}${build.stderr}`);
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -183,6 +150,19 @@ describe('npm start (the built sample app, both services in one process)', () =>
     expect(output).not.toContain(accessToken.split('.')[2]);
     expect(output).not.toContain(accessToken.split('.')[1]);
     expect(output).not.toContain('alice-password');
+  });
+
+  it('logs out: the orders service of the same process refuses the token at once, without Redis', async () => {
+    const logout = await fetch(`${authUrl}/auth/logout`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
+    expect(logout.status).toBe(204);
+    const after = await fetch(`${ordersUrl}/orders`, {
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
+    expect(after.status).toBe(401);
+    expect(after.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
   });
 
   it('stops cleanly on SIGTERM', async () => {
