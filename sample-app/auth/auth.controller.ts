@@ -75,7 +75,7 @@ export class AuthController {
       throw new RefreshRefusedError('invalid');
     }
     this.requireCurrentRevocations();
-    return this.answer(await this.sessions.refresh(refreshToken, deviceId), response);
+    return this.answer(await this.rotate(refreshToken, deviceId), response);
   }
 
   /** `POST /auth/logout` with a bearer access token: that token and its session are revoked. */
@@ -95,6 +95,17 @@ export class AuthController {
   private requireCurrentRevocations(): void {
     if (!this.revocations.isCurrent) {
       throw new RevocationUnavailableError('the revocation list is not reachable');
+    }
+  }
+
+  private async rotate(refreshToken: string, deviceId: string | undefined): Promise<TokenPair> {
+    try {
+      return await this.sessions.refresh(refreshToken, deviceId);
+    } catch (error) {
+      // The session reached its absolute limit between the rotation and the signing of the new
+      // access token (the issuer refuses a token with no time left): refused like an ended one.
+      if (error instanceof RangeError) throw new RefreshRefusedError('invalid');
+      throw error;
     }
   }
 
