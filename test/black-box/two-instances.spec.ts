@@ -57,6 +57,16 @@ class Service {
       .map((line) => JSON.parse(line) as Record<string, unknown>);
   }
 
+  /** SIGTERM; resolves with the exit code and how long the shutdown took. */
+  async terminate(): Promise<{ code: number | null; ms: number }> {
+    const started = performance.now();
+    const code = new Promise<number | null>((resolve) =>
+      this.child.once('exit', (exitCode) => resolve(exitCode)),
+    );
+    this.child.kill('SIGTERM');
+    return { code: await code, ms: performance.now() - started };
+  }
+
   async kill(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) {
       this.child.kill('SIGKILL');
@@ -291,4 +301,13 @@ describe('one auth service and two orders instances on one Redis (the built serv
       expect((await listOrders(late, revoked.access)).status).toBe(401);
     }
   }, 60_000);
+
+  it('stops every service cleanly on SIGTERM, closing its Redis connections', async () => {
+    const stopped = await Promise.all(services.map((service) => service.terminate()));
+    for (const { code, ms } of stopped) {
+      expect(code).toBe(0);
+      // Well before the 10 s grace period after which a hanging process is made to exit.
+      expect(ms).toBeLessThan(5000);
+    }
+  });
 });
