@@ -19,4 +19,15 @@ export interface AuthEvents extends RevocationCheckEvents, RedisRevocationEvents
   accessDenied?(event: { method: string; error: AuthError }): void;
   /** An issuer's JWKS was fetched (or the fetch failed). */
   jwksFetched?(event: JwksFetchEvent & { issuer: string }): void;
+  /**
+   * A near-expiry token was considered for renewal: `renewed` (the answer carries the new token),
+   * `skipped` (not renewable: session ended or revoked), `failed`, or `timeout` (not ready within
+   * the budget: the answer went without it).
+   */
+  tokenRenewed?(event: {
+    result: 'renewed' | 'skipped' | 'failed' | 'timeout';
+    reason?: string;
+  }): void;
+  /** A request was refused with 429; `tracker` says whether it counted per principal or per IP. */
+  requestThrottled?(event: { tracker: 'principal' | 'ip' }): void;
 }

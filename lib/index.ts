@@ -84,6 +84,17 @@ export type {
   TokenPair,
 } from './session/session-manager.js';
 
+// Throttling
+export type { ThrottleOptions } from './options/auth-options.js';
+export { TooManyRequestsError } from './errors/too-many-requests.error.js';
+export { ConsumerThrottle, consumerKey } from './throttling/consumer-throttle.js';
+export type { ThrottleDecision, ThrottleLimit } from './throttling/consumer-throttle.js';
+export { MemoryThrottleStorage } from './throttling/memory-throttle-storage.js';
+export { RedisThrottleStorage } from './throttling/redis-throttle-storage.js';
+export type { RedisThrottleStorageOptions } from './throttling/redis-throttle-storage.js';
+export type { ThrottleStorage, WindowRecord } from './throttling/throttle-storage.js';
+export { SkipThrottle, Throttle } from './nest/throttle.decorator.js';
+
 // Authorization, in controllers and in the service layer
 export { assertScopes, missingScopes, requireTenant } from './authorization/scopes.js';
 export { currentPrincipal, runAs } from './authorization/principal-context.js';

@@ -19,10 +19,28 @@ export class RequestAuthenticator {
     private readonly sources: TokenSources,
   ) {}
 
-  async authenticate(request: CredentialCarrier, tier: RiskTier = 'standard'): Promise<Principal> {
+  /** `alreadyVerified` is what the token verified as earlier in the same request, if it was. */
+  async authenticate(
+    request: CredentialCarrier,
+    tier: RiskTier = 'standard',
+    alreadyVerified?: (token: string) => Principal | undefined,
+  ): Promise<Principal> {
     const token = extractToken(request, this.sources);
     if (token === undefined) throw new MissingTokenError();
-    return this.authenticateToken(token, tier);
+    const principal = alreadyVerified?.(token);
+    if (principal === undefined) return this.authenticateToken(token, tier);
+    await this.revocation?.check(principal, tier);
+    return principal;
+  }
+
+  /** The verified principal of the request's token, without the revocation check. */
+  async identify(
+    request: CredentialCarrier,
+  ): Promise<{ token: string; principal: Principal } | undefined> {
+    const token = extractToken(request, this.sources);
+    return token === undefined
+      ? undefined
+      : { token, principal: await this.verifier.verify(token) };
   }
 
   /** Verifies a token obtained some other way (message metadata, a renewal request). */

@@ -21,10 +21,17 @@ import {
   ConfigurableAuthModule,
 } from './auth.module-definition.js';
 import { BearerGuard, GlobalBearerGuard } from './bearer.guard.js';
+import { CONSUMER_THROTTLE, RequestThrottler } from './request-throttler.js';
+import { ThrottleExceptionFilter } from './throttle-exception.filter.js';
+import { ConsumerThrottle } from '../throttling/consumer-throttle.js';
+import { MemoryThrottleStorage } from '../throttling/memory-throttle-storage.js';
+import { RedisThrottleStorage } from '../throttling/redis-throttle-storage.js';
+import type { ThrottleStorage } from '../throttling/throttle-storage.js';
 import { MethodSecurityExplorer } from './method-security.explorer.js';
 import { PrincipalContextInterceptor } from './principal-context.interceptor.js';
 
 const OWNED_REVOCATION_STORE = Symbol('OwnedRevocationStore');
+const OWNED_THROTTLE_STORAGE = Symbol('OwnedThrottleStorage');
 /** How long start-up waits for a shared revocation list to load before serving anyway. */
 const REVOCATION_LOAD_WAIT_MS = 2000;
 
@@ -79,11 +86,33 @@ const REVOCATION_LOAD_WAIT_MS = 2000;
         new ServiceIdentities(options.serviceIdentities, authenticator, options.now, options.fetch),
       inject: [AUTH_OPTIONS, RequestAuthenticator],
     },
+    {
+      provide: OWNED_THROTTLE_STORAGE,
+      useFactory: (options: ResolvedAuthOptions): ThrottleStorage | null => {
+        const throttle = options.throttle;
+        if (!throttle || throttle.storage) return null;
+        return throttle.redis
+          ? new RedisThrottleStorage({ connection: throttle.redis, keyPrefix: throttle.keyPrefix })
+          : new MemoryThrottleStorage();
+      },
+      inject: [AUTH_OPTIONS],
+    },
+    {
+      provide: CONSUMER_THROTTLE,
+      useFactory: (options: ResolvedAuthOptions, owned: ThrottleStorage | null) => {
+        const throttle = options.throttle;
+        if (!throttle) return null;
+        return new ConsumerThrottle(throttle.storage ?? owned!, throttle, throttle.perConsumer);
+      },
+      inject: [AUTH_OPTIONS, OWNED_THROTTLE_STORAGE],
+    },
+    RequestThrottler,
     BearerGuard,
     MethodSecurityExplorer,
     { provide: APP_GUARD, useClass: GlobalBearerGuard },
     { provide: APP_INTERCEPTOR, useClass: PrincipalContextInterceptor },
     { provide: APP_FILTER, useClass: AuthExceptionFilter },
+    { provide: APP_FILTER, useClass: ThrottleExceptionFilter },
   ],
   exports: [
     AUTH_OPTIONS,
@@ -102,6 +131,7 @@ export class AuthModule
     @Inject(OWNED_REVOCATION_STORE)
     private readonly revocation: ReturnType<typeof createRevocationStore> | null,
     identities: ServiceIdentities,
+    @Inject(OWNED_THROTTLE_STORAGE) private readonly throttleStorage: ThrottleStorage | null,
   ) {
     super();
     // Before any scheduler starts: tasks decorated with @RunAs resolve their identity here.
@@ -120,5 +150,6 @@ export class AuthModule
   async onApplicationShutdown(): Promise<void> {
     setServiceIdentities(undefined);
     if (this.revocation?.owned) await this.revocation.store.close();
+    await this.throttleStorage?.close?.();
   }
 }

@@ -10,7 +10,8 @@ import type { Principal } from '../verify/principal.js';
 import { AUTH_OPTIONS } from './auth.module-definition.js';
 import { setMessagePrincipal, tokenFromMessage } from './message-token.js';
 import { PublicRoute } from './public.decorator.js';
-import { principalOf, setPrincipal } from './request-state.js';
+import { principalOf, setPrincipal, verifiedFor } from './request-state.js';
+import { RequestThrottler } from './request-throttler.js';
 import { RequiredScopes } from './scopes.decorator.js';
 import { SensitiveRoute } from './sensitive.decorator.js';
 
@@ -24,14 +25,19 @@ export class BearerGuard implements CanActivate {
     protected readonly reflector: Reflector,
     protected readonly authenticator: RequestAuthenticator,
     @Inject(AUTH_OPTIONS) protected readonly options: ResolvedAuthOptions,
+    protected readonly throttler: RequestThrottler,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
+    const http = context.getType() === 'http';
+    const request = http
+      ? context.switchToHttp().getRequest<CredentialCarrier & object>()
+      : undefined;
+    if (request !== undefined) await this.throttler.check(request, targets);
     if (this.reflector.getAllAndOverride(PublicRoute, targets)) return true;
     if (context.getType() === 'rpc') return this.authenticateMessage(context, targets);
-    if (context.getType() !== 'http') return true;
-    const request = context.switchToHttp().getRequest<CredentialCarrier & object>();
+    if (request === undefined) return true;
     const required = this.reflector.getAllAndOverride(RequiredScopes, targets);
     const principal =
       principalOf(request) ?? (await this.authenticate(request, this.riskTier(targets, required)));
@@ -62,7 +68,9 @@ export class BearerGuard implements CanActivate {
     request: CredentialCarrier & object,
     tier: RiskTier,
   ): Promise<Principal> {
-    const principal = await this.authenticator.authenticate(request, tier);
+    const principal = await this.authenticator.authenticate(request, tier, (token) =>
+      verifiedFor(request, token),
+    );
     setPrincipal(request, principal);
     return principal;
   }

@@ -1,4 +1,5 @@
 import type { AuthError } from '../errors/auth-errors.js';
+import type { TooManyRequestsError } from '../errors/too-many-requests.error.js';
 import type { Principal } from '../verify/principal.js';
 
 const REJECTION = Symbol('tessera.rejection');
@@ -6,7 +7,7 @@ const REJECTION = Symbol('tessera.rejection');
 interface AdapterRequest {
   user?: unknown;
   raw?: AdapterRequest;
-  [REJECTION]?: AuthError;
+  [REJECTION]?: RequestRejection;
 }
 
 /**
@@ -22,17 +23,36 @@ export function principalOf(request: object): Principal | undefined {
   return (request as AdapterRequest).user as Principal | undefined;
 }
 
+/** Why a request was refused: an authentication or authorization error, or throttling. */
+export type RequestRejection = AuthError | TooManyRequestsError;
+
 /** Records why the request was refused, for the access log (never sent to the client). */
-export function setRejection(request: object, error: AuthError): void {
+export function setRejection(request: object, error: RequestRejection): void {
   for (const target of layers(request)) target[REJECTION] = error;
 }
 
 /** Why the request was refused, if it was: `rejectionOf(req)?.reason`. */
-export function rejectionOf(request: object): AuthError | undefined {
+export function rejectionOf(request: object): RequestRejection | undefined {
   return (request as AdapterRequest)[REJECTION];
 }
 
 function layers(request: object): AdapterRequest[] {
   const adapter = request as AdapterRequest;
   return adapter.raw && adapter.raw !== adapter ? [adapter, adapter.raw] : [adapter];
+}
+
+const verified = new WeakMap<object, { token: string; principal: Principal }>();
+
+/**
+ * Remembers that `token` verified as `principal` for this request (the throttle identifies the
+ * consumer before the bearer guard authenticates), so it is not verified twice.
+ */
+export function setVerified(request: object, token: string, principal: Principal): void {
+  verified.set(request, { token, principal });
+}
+
+/** The principal `token` verified as earlier in this request, if it did. */
+export function verifiedFor(request: object, token: string): Principal | undefined {
+  const entry = verified.get(request);
+  return entry !== undefined && entry.token === token ? entry.principal : undefined;
 }

@@ -5,6 +5,7 @@ import type { Jwk } from '../keys/jwk.js';
 import type { RedisConnection } from '../revocation/redis-connection.js';
 import type { OutagePolicy } from '../revocation/revocation-checker.js';
 import type { RevocationStore } from '../revocation/revocation-store.js';
+import type { ThrottleStorage } from '../throttling/throttle-storage.js';
 
 /** An issuer whose tokens are accepted, with the one place its keys come from. */
 export interface TrustedIssuerOptions {
@@ -86,6 +87,26 @@ export interface RevocationOptions {
   onOutage?: Partial<OutagePolicy>;
 }
 
+/** Per-consumer rate limits (fixed windows), keyed by the verified consumer, else the IP. */
+export interface ThrottleOptions {
+  /** Requests a consumer may make per window. */
+  limit: number;
+  /** The window, in seconds. */
+  ttlSeconds: number;
+  /**
+   * Limits of particular consumers, by key: `sub:<subject>` for users, `client:<client_id>` for
+   * service clients, `ip:<address>` for requests without a valid token.
+   * @default {}
+   */
+  perConsumer?: Readonly<Record<string, number>>;
+  /** Redis to hold the counters, so a limit holds across instances. @default in memory */
+  redis?: RedisConnection;
+  /** @default '{tessera}:throttle:' */
+  keyPrefix?: string;
+  /** Counters of your own (you close them). */
+  storage?: ThrottleStorage;
+}
+
 /** Configuration of `AuthModule.forRoot()`; checked once at start-up. */
 export interface AuthModuleOptions {
   /** The issuers whose tokens are accepted; a key of one issuer never verifies another's token. */
@@ -127,6 +148,11 @@ export interface AuthModuleOptions {
   revocation?: RevocationOptions | false;
   /** Where tokens may be read from besides `Authorization: Bearer`. */
   tokenSources?: TokenSourceOptions;
+  /**
+   * Per-consumer throttling, checked before authentication; `false` or absent: off.
+   * @default false
+   */
+  throttle?: ThrottleOptions | false;
   /**
    * Named identities that scheduled tasks and workers run as (`@RunAs(name)`): a local principal
    * with explicit scopes, or client credentials at the issuer.

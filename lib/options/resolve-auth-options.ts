@@ -8,7 +8,7 @@ import {
 import type { Jwk } from '../keys/jwk.js';
 import type { ServiceIdentityOptions } from '../authorization/service-identities.js';
 import type { OutagePolicy } from '../revocation/revocation-checker.js';
-import type { AuthModuleOptions, RevocationOptions } from './auth-options.js';
+import type { AuthModuleOptions, RevocationOptions, ThrottleOptions } from './auth-options.js';
 
 /** Options with every default applied and every value checked. */
 export interface ResolvedAuthOptions {
@@ -27,6 +27,7 @@ export interface ResolvedAuthOptions {
   };
   readonly revocation: ResolvedRevocationOptions | false;
   readonly serviceIdentities: Readonly<Record<string, ServiceIdentityOptions>>;
+  readonly throttle: ThrottleOptions | false;
   readonly globalGuard: boolean;
   readonly events: AuthEvents;
   readonly now: () => number;
@@ -82,6 +83,7 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     },
     revocation: resolveRevocation(options.revocation),
     serviceIdentities: resolveServiceIdentities(options.serviceIdentities ?? {}),
+    throttle: resolveThrottle(options.throttle),
     globalGuard: options.globalGuard ?? true,
     events: options.events ?? {},
     now: options.now ?? (() => Date.now() / 1000),
@@ -144,6 +146,19 @@ function resolveRevocation(
     sensitiveScopes: new Set(r.sensitiveScopes ?? []),
     onOutage: policy,
   };
+}
+
+function resolveThrottle(throttle: AuthModuleOptions['throttle']): ThrottleOptions | false {
+  if (throttle === undefined || throttle === false) return false;
+  bounded('throttle.limit', throttle.limit, 0, 1, 1e9);
+  bounded('throttle.ttlSeconds', throttle.ttlSeconds, 0, 1, 86_400);
+  for (const [consumer, limit] of Object.entries(throttle.perConsumer ?? {})) {
+    bounded(`throttle.perConsumer["${consumer}"]`, limit, 0, 0, 1e9);
+  }
+  if (throttle.storage !== undefined && throttle.redis !== undefined) {
+    fail('throttle: give storage or redis, not both');
+  }
+  return throttle;
 }
 
 function resolveServiceIdentities(

@@ -1,0 +1,66 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { RequestAuthenticator } from '../authentication/request-authenticator.js';
+import { TooManyRequestsError } from '../errors/too-many-requests.error.js';
+import type { ResolvedAuthOptions } from '../options/resolve-auth-options.js';
+import { consumerKey, type ConsumerThrottle } from '../throttling/consumer-throttle.js';
+import type { CredentialCarrier } from '../verify/extract-token.js';
+import { AUTH_OPTIONS } from './auth.module-definition.js';
+import { principalOf, setVerified } from './request-state.js';
+import { RouteThrottle, SkipThrottleRoute } from './throttle.decorator.js';
+
+/** Injection token of the module's `ConsumerThrottle` (`null` when throttling is off). */
+export const CONSUMER_THROTTLE = Symbol('ConsumerThrottle');
+
+type Targets = Parameters<Reflector['getAllAndOverride']>[1];
+
+/**
+ * Counts a request against its consumer before it is authenticated: the verified `sub` (or
+ * `client_id` of a service client) when the request carries a valid token, else the client IP, so
+ * that floods of bad tokens are limited too. Over the limit: `TooManyRequestsError` (429).
+ */
+@Injectable()
+export class RequestThrottler {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly authenticator: RequestAuthenticator,
+    @Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
+    @Optional() @Inject(CONSUMER_THROTTLE) private readonly throttle: ConsumerThrottle | null,
+  ) {}
+
+  async check(request: CredentialCarrier & { ip?: string }, targets: Targets): Promise<void> {
+    if (!this.throttle || this.reflector.getAllAndOverride(SkipThrottleRoute, targets)) return;
+    const consumer = await this.consumerOf(request);
+    const limit = this.reflector.getAllAndOverride(RouteThrottle, targets);
+    const route = limit && {
+      id: targets.map((t) => (t as { name?: string }).name).join('.'),
+      limit,
+    };
+    let decision;
+    try {
+      decision = await this.throttle.hit(consumer, route);
+    } catch {
+      return; // the counters are unreachable: serving beats refusing everyone
+    }
+    if (decision.allowed) return;
+    this.options.events.requestThrottled?.({
+      tracker: consumer.startsWith('ip:') ? 'ip' : 'principal',
+    });
+    throw new TooManyRequestsError(decision.retryAfterSeconds);
+  }
+
+  private async consumerOf(request: CredentialCarrier & { ip?: string }): Promise<string> {
+    const known = principalOf(request);
+    if (known !== undefined) return consumerKey(known);
+    try {
+      const identified = await this.authenticator.identify(request);
+      if (identified !== undefined) {
+        setVerified(request, identified.token, identified.principal);
+        return consumerKey(identified.principal);
+      }
+    } catch {
+      // Not a valid token: it counts against the IP, and the bearer guard answers it.
+    }
+    return `ip:${request.ip ?? 'unknown'}`;
+  }
+}
