@@ -8,7 +8,8 @@ const ATTRIBUTES = 'Path=/auth; HttpOnly; Secure; SameSite=Strict';
 
 /** The `Set-Cookie` value that hands a refresh token to a browser for `maxAgeSeconds`. */
 export function refreshCookie(token: string, maxAgeSeconds: number): string {
-  return `${REFRESH_COOKIE}=${token}; Max-Age=${Math.max(0, Math.floor(maxAgeSeconds))}; ${ATTRIBUTES}`;
+  const maxAge = Math.max(0, Math.floor(maxAgeSeconds));
+  return `${REFRESH_COOKIE}=${token}; Max-Age=${maxAge}; ${ATTRIBUTES}`;
 }
 
 /** The `Set-Cookie` value that makes a browser drop its refresh token. */
@@ -16,7 +17,7 @@ export function clearedRefreshCookie(): string {
   return `${REFRESH_COOKIE}=; Max-Age=0; ${ATTRIBUTES}`;
 }
 
-/** The refresh token of a `Cookie` header, if it has one (the first, as browsers send the most specific first). */
+/** The refresh token of a `Cookie` header, if it has one (the first: the most specific path's). */
 export function refreshTokenFromCookies(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
   for (const pair of header.split(';')) {

@@ -10,7 +10,7 @@ export interface LoginCredentials {
   readonly deviceId: string | undefined;
 }
 
-/** A validated `POST /auth/refresh`: the refresh token from the cookie or the body, and the device. */
+/** A validated `POST /auth/refresh`: the refresh token (cookie or body) and the device. */
 export interface RefreshRequest {
   /** Unvalidated beyond its length: a token of the wrong shape is refused like an unknown one. */
   readonly refreshToken: string | undefined;
