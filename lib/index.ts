@@ -67,7 +67,7 @@ export type {
   RevocationCheckEvents,
   RiskTier,
 } from './revocation/revocation-checker.js';
-export type { BreakerState } from './revocation/circuit-breaker.js';
+export type { BreakerState } from './resilience/circuit-breaker.js';
 
 // Sessions and refresh tokens (issuer side)
 export { SessionStore } from './session/session-store.js';

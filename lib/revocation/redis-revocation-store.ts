@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import { BreakerOpenError, CircuitBreaker, type BreakerState } from './circuit-breaker.js';
+import { BreakerOpenError, CircuitBreaker, type BreakerState } from '../resilience/circuit-breaker.js';
 import {
   duplicateForSubscriber,
   firstConnection,
