@@ -84,6 +84,13 @@ export type {
   TokenPair,
 } from './session/session-manager.js';
 
+// Renewal
+export type { RenewalOptions } from './options/auth-options.js';
+export type { TokenRenewer } from './renewal/token-renewer.js';
+export { LocalTokenRenewer } from './renewal/local-token-renewer.js';
+export { RemoteTokenRenewer } from './renewal/remote-token-renewer.js';
+export type { RemoteTokenRenewerOptions } from './renewal/remote-token-renewer.js';
+
 // Throttling
 export type { ThrottleOptions } from './options/auth-options.js';
 export { TooManyRequestsError } from './errors/too-many-requests.error.js';

@@ -29,6 +29,8 @@ import { RedisThrottleStorage } from '../throttling/redis-throttle-storage.js';
 import type { ThrottleStorage } from '../throttling/throttle-storage.js';
 import { MethodSecurityExplorer } from './method-security.explorer.js';
 import { PrincipalContextInterceptor } from './principal-context.interceptor.js';
+import { RENEWAL_COORDINATOR, RenewalInterceptor } from './renewal.interceptor.js';
+import { RenewalCoordinator } from '../renewal/renewal-coordinator.js';
 
 const OWNED_REVOCATION_STORE = Symbol('OwnedRevocationStore');
 const OWNED_THROTTLE_STORAGE = Symbol('OwnedThrottleStorage');
@@ -106,11 +108,28 @@ const REVOCATION_LOAD_WAIT_MS = 2000;
       },
       inject: [AUTH_OPTIONS, OWNED_THROTTLE_STORAGE],
     },
+    {
+      provide: RENEWAL_COORDINATOR,
+      useFactory: (options: ResolvedAuthOptions) => {
+        const renewal = options.renewal;
+        if (!renewal) return null;
+        return new RenewalCoordinator(
+          renewal.renewer,
+          renewal.windowSeconds,
+          // Session tokens of the renewing issuer only: client tokens get a new one by asking.
+          (p) => p.sessionId !== undefined && renewal.issuers.has(p.issuer),
+          options.now,
+          options.events,
+        );
+      },
+      inject: [AUTH_OPTIONS],
+    },
     RequestThrottler,
     BearerGuard,
     MethodSecurityExplorer,
     { provide: APP_GUARD, useClass: GlobalBearerGuard },
     { provide: APP_INTERCEPTOR, useClass: PrincipalContextInterceptor },
+    { provide: APP_INTERCEPTOR, useClass: RenewalInterceptor },
     { provide: APP_FILTER, useClass: AuthExceptionFilter },
     { provide: APP_FILTER, useClass: ThrottleExceptionFilter },
   ],

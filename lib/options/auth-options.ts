@@ -4,6 +4,7 @@ import type { ServiceIdentityOptions } from '../authorization/service-identities
 import type { Jwk } from '../keys/jwk.js';
 import type { RedisConnection } from '../revocation/redis-connection.js';
 import type { OutagePolicy } from '../revocation/revocation-checker.js';
+import type { TokenRenewer } from '../renewal/token-renewer.js';
 import type { RevocationStore } from '../revocation/revocation-store.js';
 import type { ThrottleStorage } from '../throttling/throttle-storage.js';
 
@@ -107,6 +108,29 @@ export interface ThrottleOptions {
   storage?: ThrottleStorage;
 }
 
+/** Sliding renewal of near-expiry tokens, returned in a response header. */
+export interface RenewalOptions {
+  /** Who issues the renewed token: `LocalTokenRenewer` (issuer) or `RemoteTokenRenewer`. */
+  renewer: TokenRenewer;
+  /** A valid token with less than this many seconds left is renewed. */
+  windowSeconds: number;
+  /**
+   * The response header that carries the renewed token.
+   * @default 'X-Renewed-Token'
+   */
+  header?: string;
+  /**
+   * How long a finished answer may wait for a renewal still running, in milliseconds.
+   * @default 10
+   */
+  budgetMs?: number;
+  /**
+   * Issuers whose tokens are renewed (the renewer's own); client tokens never are.
+   * @default every trusted issuer
+   */
+  issuers?: readonly string[];
+}
+
 /** Configuration of `AuthModule.forRoot()`; checked once at start-up. */
 export interface AuthModuleOptions {
   /** The issuers whose tokens are accepted; a key of one issuer never verifies another's token. */
@@ -148,6 +172,11 @@ export interface AuthModuleOptions {
   revocation?: RevocationOptions | false;
   /** Where tokens may be read from besides `Authorization: Bearer`. */
   tokenSources?: TokenSourceOptions;
+  /**
+   * Sliding renewal of near-expiry session tokens; absent: off.
+   * @default off
+   */
+  renewal?: RenewalOptions;
   /**
    * Per-consumer throttling, checked before authentication; `false` or absent: off.
    * @default false

@@ -9,6 +9,7 @@ import type { Jwk } from '../keys/jwk.js';
 import type { ServiceIdentityOptions } from '../authorization/service-identities.js';
 import type { OutagePolicy } from '../revocation/revocation-checker.js';
 import type { AuthModuleOptions, RevocationOptions, ThrottleOptions } from './auth-options.js';
+import type { TokenRenewer } from '../renewal/token-renewer.js';
 
 /** Options with every default applied and every value checked. */
 export interface ResolvedAuthOptions {
@@ -28,10 +29,19 @@ export interface ResolvedAuthOptions {
   readonly revocation: ResolvedRevocationOptions | false;
   readonly serviceIdentities: Readonly<Record<string, ServiceIdentityOptions>>;
   readonly throttle: ThrottleOptions | false;
+  readonly renewal: ResolvedRenewalOptions | false;
   readonly globalGuard: boolean;
   readonly events: AuthEvents;
   readonly now: () => number;
   readonly fetch: typeof fetch | undefined;
+}
+
+export interface ResolvedRenewalOptions {
+  readonly renewer: TokenRenewer;
+  readonly windowSeconds: number;
+  readonly header: string;
+  readonly budgetMs: number;
+  readonly issuers: ReadonlySet<string>;
 }
 
 export interface ResolvedRevocationOptions {
@@ -84,6 +94,7 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     revocation: resolveRevocation(options.revocation),
     serviceIdentities: resolveServiceIdentities(options.serviceIdentities ?? {}),
     throttle: resolveThrottle(options.throttle),
+    renewal: resolveRenewal(options),
     globalGuard: options.globalGuard ?? true,
     events: options.events ?? {},
     now: options.now ?? (() => Date.now() / 1000),
@@ -145,6 +156,24 @@ function resolveRevocation(
     keyPrefix: r.keyPrefix,
     sensitiveScopes: new Set(r.sensitiveScopes ?? []),
     onOutage: policy,
+  };
+}
+
+function resolveRenewal(options: AuthModuleOptions): ResolvedRenewalOptions | false {
+  const renewal = options.renewal;
+  if (renewal === undefined) return false;
+  if (typeof renewal.renewer?.renew !== 'function') fail('renewal.renewer must be a TokenRenewer');
+  const trusted = new Set(options.issuers.map((i) => i.issuer));
+  const issuers = renewal.issuers ?? [...trusted];
+  for (const issuer of issuers) {
+    if (!trusted.has(issuer)) fail(`renewal.issuers: ${issuer} is not a trusted issuer`);
+  }
+  return {
+    renewer: renewal.renewer,
+    windowSeconds: bounded('renewal.windowSeconds', renewal.windowSeconds, 0, 0, 86_400),
+    header: headerName(renewal.header ?? 'X-Renewed-Token', 'renewal.header'),
+    budgetMs: bounded('renewal.budgetMs', renewal.budgetMs, 10, 0, 5_000),
+    issuers: new Set(issuers),
   };
 }
 
@@ -220,12 +249,12 @@ function bounded(
   return v;
 }
 
-function headerName(name: string): string {
+function headerName(name: string, where = 'tokenSources.headers'): string {
   if (typeof name !== 'string' || !/^[A-Za-z0-9-]+$/.test(name)) {
-    fail(`tokenSources.headers: "${String(name)}" is not a header name`);
+    fail(`${where}: "${String(name)}" is not a header name`);
   }
   if (name.toLowerCase() === 'authorization') {
-    fail('tokenSources.headers: Authorization is always read; do not list it');
+    fail(`${where}: Authorization cannot be used here`);
   }
   return name.toLowerCase();
 }

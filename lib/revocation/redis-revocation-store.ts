@@ -1,5 +1,9 @@
 import type { Cluster, Redis } from 'ioredis';
-import { BreakerOpenError, CircuitBreaker, type BreakerState } from '../resilience/circuit-breaker.js';
+import {
+  BreakerOpenError,
+  CircuitBreaker,
+  type BreakerState,
+} from '../resilience/circuit-breaker.js';
 import {
   duplicateForSubscriber,
   firstConnection,

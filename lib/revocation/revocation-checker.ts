@@ -1,4 +1,9 @@
 import { InvalidTokenError } from '../errors/auth-errors.js';
+import {
+  recordRevocationEvent,
+  SpanEventNames,
+  traceRevocationCheck,
+} from '../observability/tracing.js';
 import type { Principal } from '../verify/principal.js';
 import type { RevocationQuery } from './revocation-entry.js';
 import { RevocationUnavailableError, type RevocationStore } from './revocation-store.js';
@@ -41,17 +46,9 @@ export class RevocationChecker {
 
   async check(principal: Principal, tier: RiskTier): Promise<void> {
     const query = revocationQuery(principal);
+    // Only the backend round trip gets a span: the local check is a set look-up, cheaper than one.
     if (tier === 'sensitive') {
-      let revoked: boolean;
-      try {
-        revoked = await this.store.isRevokedStrong(query);
-      } catch (error) {
-        if (!(error instanceof RevocationUnavailableError)) throw error;
-        this.outage(principal, tier, error);
-        revoked = this.store.isRevoked(query);
-      }
-      if (revoked) this.refuse(principal, tier);
-      return;
+      return traceRevocationCheck(tier, () => this.checkBackend(principal, query, tier));
     }
     if (this.store.isRevoked(query)) this.refuse(principal, tier);
     if (!this.store.isCurrent) {
@@ -63,14 +60,32 @@ export class RevocationChecker {
     }
   }
 
+  private async checkBackend(
+    principal: Principal,
+    query: RevocationQuery,
+    tier: RiskTier,
+  ): Promise<void> {
+    let revoked: boolean;
+    try {
+      revoked = await this.store.isRevokedStrong(query);
+    } catch (error) {
+      if (!(error instanceof RevocationUnavailableError)) throw error;
+      this.outage(principal, tier, error);
+      revoked = this.store.isRevoked(query);
+    }
+    if (revoked) this.refuse(principal, tier);
+  }
+
   private outage(principal: Principal, tier: RiskTier, error: Error): void {
     if (this.policy[tier] === 'fail-closed') {
       throw new InvalidTokenError('revocation_unavailable', { cause: error });
     }
+    recordRevocationEvent(SpanEventNames.revocationFailedOpen, tier);
     this.events.revocationFailedOpen?.({ principal, tier, error });
   }
 
   private refuse(principal: Principal, tier: RiskTier): never {
+    recordRevocationEvent(SpanEventNames.revocationHit, tier);
     this.events.revocationHit?.({ principal, tier });
     throw new InvalidTokenError('revoked');
   }

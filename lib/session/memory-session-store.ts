@@ -53,6 +53,14 @@ export class MemorySessionStore implements SessionStore {
     return { status: 'rotated', session };
   }
 
+  async find(sessionId: string): Promise<SessionRecord | undefined> {
+    const family = this.families.get(sessionId);
+    if (family === undefined || family.revoked || family.session.expiresAt <= this.now()) {
+      return undefined;
+    }
+    return family.session;
+  }
+
   async revoke(sessionId: string): Promise<SessionRecord | undefined> {
     const family = this.families.get(sessionId);
     if (family === undefined || family.revoked) return undefined;

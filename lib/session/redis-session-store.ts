@@ -121,6 +121,18 @@ export class RedisSessionStore implements SessionStore {
     return { status: status as 'rotated' | 'reused' | 'device_mismatch', session };
   }
 
+  async find(sessionId: string): Promise<SessionRecord | undefined> {
+    await firstConnection(this.client);
+    const [record, revoked] = await this.client.hmget(
+      this.sessionKey(sessionId),
+      'record',
+      'revoked',
+    );
+    if (record === null || revoked === '1') return undefined;
+    const session = JSON.parse(record) as SessionRecord;
+    return session.expiresAt > Date.now() / 1000 ? session : undefined;
+  }
+
   async revoke(sessionId: string): Promise<SessionRecord | undefined> {
     await firstConnection(this.client);
     const record = await this.client.tesseraSessionRevoke(this.sessionKey(sessionId));

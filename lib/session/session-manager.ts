@@ -122,6 +122,34 @@ export class SessionManager {
     throw new RefreshRefusedError(result.status);
   }
 
+  /**
+   * A new access token for a live session's valid token: same `sub`, `tid`, `scope`, `sid`, a new
+   * `jti` and `exp`, never past the session's absolute limit. `undefined` when the token is not a
+   * session's, or the session has ended, or the token or session is revoked.
+   */
+  async renew(principal: Principal): Promise<IssuedAccessToken | undefined> {
+    if (principal.sessionId === undefined) return undefined;
+    const query = {
+      jti: principal.tokenId,
+      sid: principal.sessionId,
+      sub: principal.subject,
+      iat: principal.issuedAt,
+    };
+    // Asks the revocation backend itself: a renewal must never outlive a logout.
+    if (await this.options.revocations.isRevokedStrong(query)) return undefined;
+    const session = await this.options.sessions.find(principal.sessionId);
+    if (session === undefined || session.subject !== principal.subject) return undefined;
+    if (session.expiresAt <= this.now() + 1) return undefined;
+    return this.options.issuer.issueAccessToken({
+      subject: session.subject,
+      tenant: principal.tenant,
+      scopes: principal.scopes,
+      clientId: principal.clientId ?? session.clientId,
+      sessionId: session.id,
+      notAfter: session.expiresAt,
+    });
+  }
+
   /** Revokes the caller's access token and, for a user token, its whole session. */
   async logout(principal: Principal): Promise<void> {
     await this.options.revocations.revokeToken(principal.tokenId, principal.expiresAt);

@@ -43,6 +43,8 @@ export interface SessionStore {
   open(session: SessionRecord, refreshHash: string, refreshExpiresAt: number): Promise<void>;
   /** Retires the presented token and makes its successor current, or says why not. */
   rotate(request: RotationRequest): Promise<RotationResult>;
+  /** The session if it is live: not ended, not revoked. */
+  find(sessionId: string): Promise<SessionRecord | undefined>;
   /** Ends a session: its refresh tokens stop working. Returns it if it was live. */
   revoke(sessionId: string): Promise<SessionRecord | undefined>;
   close(): Promise<void>;

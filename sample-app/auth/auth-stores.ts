@@ -87,6 +87,10 @@ class OutageAwareSessionStore implements SessionStore {
     return this.guard(() => this.store.rotate(request));
   }
 
+  find(sessionId: string): Promise<SessionRecord | undefined> {
+    return this.guard(() => this.store.find(sessionId));
+  }
+
   revoke(sessionId: string): Promise<SessionRecord | undefined> {
     return this.guard(() => this.store.revoke(sessionId));
   }
