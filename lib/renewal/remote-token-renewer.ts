@@ -1,5 +1,4 @@
 import { CircuitBreaker, type BreakerState } from '../resilience/circuit-breaker.js';
-import type { Principal } from '../verify/principal.js';
 import type { TokenRenewer } from './token-renewer.js';
 
 export interface RemoteTokenRenewerOptions {
@@ -27,7 +26,7 @@ export class RemoteTokenRenewer implements TokenRenewer {
     this.breaker = new CircuitBreaker({ onStateChange: options.onBreakerStateChange });
   }
 
-  renew(token: string, _principal: Principal): Promise<string | undefined> {
+  renew(token: string): Promise<string | undefined> {
     return this.breaker.run(() => this.call(token));
   }
 
