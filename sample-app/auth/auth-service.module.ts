@@ -68,8 +68,7 @@ export class AuthServiceModule implements OnApplicationShutdown {
         AuthModule.forRoot({
           issuers: [{ issuer: config.issuer, keys: keyRing.publicJwks().keys }],
           audience: config.audience,
-          // Only logout takes a bearer token here; it names the guard itself.
-          globalGuard: false,
+          // Every route needs a bearer token unless it is @Public(): here only logout does.
           revocation: { store: stores.revocations },
           events,
         }),

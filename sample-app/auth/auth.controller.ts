@@ -9,12 +9,11 @@ import {
   Res,
   UnauthorizedException,
   UseFilters,
-  UseGuards,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import {
-  BearerGuard,
   CurrentPrincipal,
+  Public,
   RefreshRefusedError,
   RevocationStore,
   RevocationUnavailableError,
@@ -48,6 +47,7 @@ export class AuthController {
   ) {}
 
   /** `POST /auth/login` `{username, password, device_id?}`. */
+  @Public()
   @Post('login')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
@@ -62,6 +62,7 @@ export class AuthController {
   }
 
   /** `POST /auth/refresh` with the refresh cookie or `{refresh_token}`, and `device_id`. */
+  @Public()
   @Post('refresh')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
@@ -78,10 +79,12 @@ export class AuthController {
     return this.answer(await this.rotate(refreshToken, deviceId), response);
   }
 
-  /** `POST /auth/logout` with a bearer access token: that token and its session are revoked. */
+  /**
+   * `POST /auth/logout` with a bearer access token (checked by the module's global guard, like
+   * any route that is not public): that token and its session are revoked.
+   */
   @Post('logout')
   @HttpCode(204)
-  @UseGuards(BearerGuard)
   async logout(@CurrentPrincipal() principal: Principal): Promise<void> {
     this.requireCurrentRevocations();
     await this.sessions.logout(principal);

@@ -1,9 +1,11 @@
 import { Body, Controller, Header, Headers, HttpCode, Post, UseFilters } from '@nestjs/common';
+import { Public } from '../../lib/index.js';
 import { OAuthErrorFilter } from './oauth-error.js';
 import { parseTokenRequest } from './token-requests.js';
 import { TokenService, type TokenResponse } from './token.service.js';
 
 /** The OAuth token endpoint, `POST /auth/token` (RFC 6749 §3.2), form or JSON. */
+@Public()
 @Controller('auth')
 @UseFilters(OAuthErrorFilter)
 export class TokenController {

@@ -1,5 +1,5 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
-import { KeyRing, type JwkSet } from '../../lib/index.js';
+import { KeyRing, Public, type JwkSet } from '../../lib/index.js';
 import type { AuthServiceConfig } from '../config.js';
 import { ClientDirectory, UserDirectory } from './accounts.js';
 import { AUTH_SERVICE_CONFIG } from './auth-service.tokens.js';
@@ -8,6 +8,7 @@ import { AUTH_SERVICE_CONFIG } from './auth-service.tokens.js';
 export const JWKS_MAX_AGE_SECONDS = 300;
 
 /** Discovery: the public signing keys (RFC 7517) and the server metadata (RFC 8414). */
+@Public()
 @Controller('.well-known')
 export class WellKnownController {
   private readonly metadata: Record<string, unknown>;
