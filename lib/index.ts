@@ -27,6 +27,13 @@ export type {
 export { resolveAuthOptions } from './options/resolve-auth-options.js';
 export type { ResolvedAuthOptions } from './options/resolve-auth-options.js';
 export type { AuthEvents } from './events.js';
+export { combineAuthEvents } from './observability/combine-events.js';
+export {
+  SpanEventNames,
+  SpanNames,
+  TraceAttributes,
+  TRACER_NAME,
+} from './observability/tracing.js';
 
 // Keys
 export { SIGNING_ALGORITHMS } from './keys/algorithms.js';

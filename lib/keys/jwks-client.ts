@@ -1,3 +1,4 @@
+import { describeJwksFetch, traceJwksFetch, type Span } from '../observability/tracing.js';
 import { importVerificationKey, JwkImportError, type VerificationKey } from './jwk.js';
 import type { KeySource } from './key-source.js';
 
@@ -75,19 +76,23 @@ export class JwksClient implements KeySource {
       return Promise.resolve();
     }
     this.lastAttemptAt = this.options.now();
-    this.inFlight = this.fetchKeys(cause).finally(() => (this.inFlight = undefined));
+    this.inFlight = traceJwksFetch(this.options.uri, cause, (span) =>
+      this.fetchKeys(cause, span),
+    ).finally(() => (this.inFlight = undefined));
     return this.inFlight;
   }
 
-  private async fetchKeys(cause: JwksFetchEvent['cause']): Promise<void> {
+  private async fetchKeys(cause: JwksFetchEvent['cause'], span: Span): Promise<void> {
     const started = performance.now();
-    const report = (event: Omit<JwksFetchEvent, 'uri' | 'cause' | 'durationMs'>) =>
+    const report = (event: Omit<JwksFetchEvent, 'uri' | 'cause' | 'durationMs'>) => {
+      describeJwksFetch(span, event);
       this.options.onFetch?.({
         uri: this.options.uri,
         cause,
         durationMs: performance.now() - started,
         ...event,
       });
+    };
     try {
       const { body, maxAgeSeconds } = await this.download();
       const { keys, skipped } = parseKeySet(body);

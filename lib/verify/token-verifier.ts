@@ -4,6 +4,7 @@ import type { AuthEvents } from '../events.js';
 import { cryptoParams, keyWithParams, type SigningAlgorithm } from '../keys/algorithms.js';
 import type { VerificationKey } from '../keys/jwk.js';
 import type { KeySource } from '../keys/key-source.js';
+import { describeToken, traceVerification, type Span } from '../observability/tracing.js';
 import { normalizeTyp } from '../options/resolve-auth-options.js';
 import { checkJwsSignature, decodeCompactJws, type DecodedJws } from './compact-jws.js';
 import { principalFromClaims, type AccessTokenClaims, type Principal } from './principal.js';
@@ -51,7 +52,7 @@ export class TokenVerifier {
     try {
       const cached = this.fromCache(token);
       // With the key at hand, verification completes synchronously: nothing to await.
-      const verified = cached ?? this.verifyUncached(token);
+      const verified = cached ?? traceVerification((span) => this.verifyUncached(token, span));
       const principal = verified instanceof Promise ? await verified : verified;
       events?.tokenVerified?.({
         principal,
@@ -84,7 +85,7 @@ export class TokenVerifier {
     return undefined;
   }
 
-  private verifyUncached(token: string): Principal | Promise<Principal> {
+  private verifyUncached(token: string, span: Span): Principal | Promise<Principal> {
     if (typeof token !== 'string' || token.length > this.config.maxTokenBytes) {
       throw new InvalidTokenError(typeof token === 'string' ? 'oversized' : 'malformed');
     }
@@ -92,6 +93,7 @@ export class TokenVerifier {
     const alg = this.checkHeader(jws.header);
     const issuer = jws.payload.iss;
     if (typeof issuer !== 'string') throw new InvalidTokenError('missing_claim');
+    describeToken(span, alg, this.config.issuers.has(issuer) ? issuer : undefined, jws.header.kid);
     const key = this.keyFor(issuer, jws.header.kid);
     return key instanceof Promise
       ? key.then((fetched) => this.verifyWithKey(jws, alg, fetched))

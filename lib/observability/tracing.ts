@@ -1,0 +1,199 @@
+import {
+  context,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Span,
+} from '@opentelemetry/api';
+import { InvalidTokenError, type InvalidTokenReason } from '../errors/auth-errors.js';
+import type { JwksFetchEvent } from '../keys/jwks-client.js';
+import type { RiskTier } from '../revocation/revocation-checker.js';
+
+export type { Span } from '@opentelemetry/api';
+
+/** The instrumentation scope name of every span and span event the library records. */
+export const TRACER_NAME = 'nest-tessera';
+
+/** Names of the spans the library starts through `@opentelemetry/api`. */
+export const SpanNames = {
+  /** One verification that was not answered from the verified-token cache. */
+  verification: 'tessera.token.verify',
+  /** One download of an issuer's JWKS. */
+  jwksFetch: 'tessera.jwks.fetch',
+  /** One revocation check that asks the backend (sensitive tier). */
+  revocationCheck: 'tessera.revocation.check',
+} as const;
+
+/** Names of the span events the library adds to the span active at the time. */
+export const SpanEventNames = {
+  revocationHit: 'tessera.revocation.hit',
+  revocationFailedOpen: 'tessera.revocation.fail_open',
+} as const;
+
+/** Attribute keys of those spans and events. None ever holds a token or a part of one. */
+export const TraceAttributes = {
+  issuer: 'tessera.token.issuer',
+  alg: 'tessera.token.alg',
+  kid: 'tessera.token.kid',
+  cached: 'tessera.token.cached',
+  /** `success` or `failure`. */
+  result: 'tessera.token.result',
+  /** The `InvalidTokenReason` of a rejected token. */
+  rejectionReason: 'tessera.token.rejection_reason',
+  jwksUri: 'tessera.jwks.uri',
+  jwksCause: 'tessera.jwks.cause',
+  jwksResult: 'tessera.jwks.result',
+  jwksKeyCount: 'tessera.jwks.key_count',
+  revocationTier: 'tessera.revocation.tier',
+  /** `passed`, `revoked` or `unavailable`. */
+  revocationResult: 'tessera.revocation.result',
+} as const;
+
+// Rejections caused by the server's side, not by the client's token: only these mark a
+// verification span as an error (a refused forgery is the verifier working, as a 4xx is not an
+// error on an HTTP server span).
+const SERVER_SIDE_REASONS: ReadonlySet<InvalidTokenReason> = new Set([
+  'keys_unavailable',
+  'revocation_unavailable',
+]);
+
+/**
+ * Runs `work` inside a new span made active (so spans it starts, like a JWKS fetch, are its
+ * children), then lets `finish` describe the outcome and ends the span. A synchronous `work`
+ * stays synchronous. With no OpenTelemetry SDK registered the API hands out non-recording spans
+ * and this costs a few allocations.
+ */
+function inSpan<T>(
+  name: string,
+  attributes: Attributes,
+  work: (span: Span) => T | Promise<T>,
+  finish: (span: Span, error: unknown) => void,
+): T | Promise<T> {
+  const span = trace
+    .getTracer(TRACER_NAME)
+    .startSpan(name, { kind: SpanKind.INTERNAL, attributes });
+  const end = (error: unknown) => {
+    try {
+      finish(span, error);
+    } finally {
+      span.end();
+    }
+  };
+  let result: T | Promise<T>;
+  try {
+    result = context.with(trace.setSpan(context.active(), span), work, undefined, span);
+  } catch (error) {
+    end(error);
+    throw error;
+  }
+  if (!(result instanceof Promise)) {
+    end(undefined);
+    return result;
+  }
+  return result.then(
+    (value) => {
+      end(undefined);
+      return value;
+    },
+    (error: unknown) => {
+      end(error);
+      throw error;
+    },
+  );
+}
+
+/**
+ * Traces one uncached token verification. `work` receives the span so that it can name the
+ * issuer, `alg` and `kid` once the header is decoded (`describeToken`).
+ */
+export function traceVerification<T>(work: (span: Span) => T | Promise<T>): T | Promise<T> {
+  return inSpan(SpanNames.verification, { [TraceAttributes.cached]: false }, work, endVerification);
+}
+
+/** Longest `kid` recorded: a forged token may carry any string there. */
+const MAX_KID_LENGTH = 128;
+
+/**
+ * Adds what the token's header says to its verification span: the allowed `alg`, the `kid`
+ * (cut to 128 characters) and the issuer when it is a trusted one. Never the token.
+ */
+export function describeToken(
+  span: Span,
+  alg: string,
+  trustedIssuer: string | undefined,
+  kid: unknown,
+): void {
+  if (!span.isRecording()) return;
+  span.setAttribute(TraceAttributes.alg, alg);
+  if (trustedIssuer !== undefined) span.setAttribute(TraceAttributes.issuer, trustedIssuer);
+  if (typeof kid === 'string') span.setAttribute(TraceAttributes.kid, kid.slice(0, MAX_KID_LENGTH));
+}
+
+function endVerification(span: Span, error: unknown): void {
+  if (!span.isRecording()) return;
+  if (error === undefined) {
+    span.setAttribute(TraceAttributes.result, 'success');
+    return;
+  }
+  // As at the verify boundary: anything but an InvalidTokenError is the token being malformed.
+  // Neither the error's message nor its cause is recorded: a JSON parse error quotes the payload.
+  const reason = error instanceof InvalidTokenError ? error.reason : 'malformed';
+  span.setAttribute(TraceAttributes.result, 'failure');
+  span.setAttribute(TraceAttributes.rejectionReason, reason);
+  if (SERVER_SIDE_REASONS.has(reason))
+    span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
+}
+
+/** Traces one JWKS download; `work` reports its outcome with `describeJwksFetch`. */
+export function traceJwksFetch<T>(
+  uri: string,
+  cause: JwksFetchEvent['cause'],
+  work: (span: Span) => Promise<T>,
+): Promise<T> {
+  const attributes = { [TraceAttributes.jwksUri]: uri, [TraceAttributes.jwksCause]: cause };
+  return inSpan(SpanNames.jwksFetch, attributes, work, noFinish) as Promise<T>;
+}
+
+/** Records a JWKS fetch's outcome on its span; a failure marks the span as an error. */
+export function describeJwksFetch(
+  span: Span,
+  event: Pick<JwksFetchEvent, 'ok' | 'keyCount' | 'error'>,
+): void {
+  if (!span.isRecording()) return;
+  span.setAttribute(TraceAttributes.jwksResult, event.ok ? 'success' : 'failure');
+  if (event.keyCount !== undefined) span.setAttribute(TraceAttributes.jwksKeyCount, event.keyCount);
+  if (!event.ok) span.setStatus({ code: SpanStatusCode.ERROR, message: event.error?.message });
+}
+
+function noFinish(): void {}
+
+/** Traces one revocation check against the backend. */
+export function traceRevocationCheck<T>(tier: RiskTier, work: () => Promise<T>): Promise<T> {
+  const attributes = { [TraceAttributes.revocationTier]: tier };
+  return inSpan(SpanNames.revocationCheck, attributes, work, endRevocationCheck) as Promise<T>;
+}
+
+function endRevocationCheck(span: Span, error: unknown): void {
+  if (!span.isRecording()) return;
+  if (error === undefined) {
+    span.setAttribute(TraceAttributes.revocationResult, 'passed');
+  } else if (error instanceof InvalidTokenError && error.reason === 'revoked') {
+    span.setAttribute(TraceAttributes.revocationResult, 'revoked');
+  } else {
+    span.setAttribute(TraceAttributes.revocationResult, 'unavailable');
+    span.setStatus({ code: SpanStatusCode.ERROR, message: 'revocation backend unavailable' });
+  }
+}
+
+/**
+ * Adds a revocation event (a hit, or a check let through while the backend is out) to the span
+ * active at the time: the revocation check's own span, or the request's on the local path.
+ * Only rare paths call this, so the look-up of the active span costs nothing on the hot one.
+ */
+export function recordRevocationEvent(
+  name: (typeof SpanEventNames)[keyof typeof SpanEventNames],
+  tier: RiskTier,
+): void {
+  trace.getActiveSpan()?.addEvent(name, { [TraceAttributes.revocationTier]: tier });
+}
