@@ -51,6 +51,13 @@ export type { AccessTokenClaims, Principal } from './verify/principal.js';
 // Issuing
 export { KeyRing, generateSigningJwk } from './issue/key-ring.js';
 export { TokenIssuer } from './issue/token-issuer.js';
+export type { KeyRingOptions } from './issue/key-ring.js';
+export { KeyRotator } from './issue/key-rotator.js';
+export type { KeyRotationEvent, KeyRotatorOptions } from './issue/key-rotator.js';
+export { describeKeySet, pruneKeySet, rotateKeySet, rotationDue } from './issue/key-rotation.js';
+export type { RotationPolicy } from './issue/key-rotation.js';
+export { readKeyFile, writeKeyFile } from './issue/key-file.js';
+export type { KeyPhase } from './issue/key-schedule.js';
 export type {
   AccessTokenRequest,
   IssuedAccessToken,
@@ -78,7 +85,7 @@ export type { BreakerState } from './resilience/circuit-breaker.js';
 
 // Sessions and refresh tokens (issuer side)
 export { SessionStore } from './session/session-store.js';
-export type { RotationResult, SessionRecord } from './session/session-store.js';
+export type { RotationRequest, RotationResult, SessionRecord } from './session/session-store.js';
 export { MemorySessionStore } from './session/memory-session-store.js';
 export { RedisSessionStore } from './session/redis-session-store.js';
 export type { RedisSessionStoreOptions } from './session/redis-session-store.js';

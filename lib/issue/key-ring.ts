@@ -1,7 +1,8 @@
 import { generateKeyPairSync, randomBytes, sign as cryptoSign, type KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { AuthConfigError } from '../errors/auth-errors.js';
 import { cryptoParams, keyWithParams, type SigningAlgorithm } from '../keys/algorithms.js';
+import { readKeyFile } from './key-file.js';
+import { activateAtOf, activeKey, phaseOf, type ScheduledKey } from './key-schedule.js';
 import {
   importSigningKey,
   JwkImportError,
@@ -10,46 +11,48 @@ import {
   type JwkSet,
 } from '../keys/jwk.js';
 
-interface SigningKey {
-  readonly kid: string;
+interface SigningKey extends ScheduledKey {
   readonly alg: SigningAlgorithm;
   readonly privateKey: KeyObject;
   readonly publicJwk: Jwk;
 }
 
+/** How a key ring chooses its signing key over time. */
+export interface KeyRingOptions {
+  /** Pins the signing key, whatever the schedule says (`AUTH_ACTIVE_KID`). */
+  readonly activeKid?: string;
+  /**
+   * How long a retired key stays published: at least the longest access-token lifetime plus the
+   * verifiers' clock tolerance.
+   * @default 86400
+   */
+  readonly retainSeconds?: number;
+  /** Epoch seconds. @default () => Date.now() / 1000 */
+  readonly now?: () => number;
+}
+
 /**
- * The issuer's private keys: one active key signs, every key's public half is published.
- * Keys come from a JWKS document of private JWKs (a file, the environment or a vault), never code.
+ * The issuer's private keys. Keys come from a JWKS document of private JWKs (a file, the
+ * environment or a vault), never code. Each key may carry `activate_at` (epoch seconds): a key
+ * is published as soon as it is in the ring, signs from its activation until the next key's, and
+ * stays published until every token it signed has expired (see `key-schedule.ts`). A ring read
+ * from a file can `reload()` it, so rotation needs no restart.
  */
 export class KeyRing {
   private constructor(
-    private readonly keys: readonly SigningKey[],
-    private readonly activeKey: SigningKey,
+    private keys: readonly SigningKey[],
+    private readonly options: KeyRingOptions,
+    private readonly path?: string,
   ) {}
 
-  /** A ring of the private JWKs in `jwks`; `activeKid` signs (default: the first key). */
-  static fromJwks(jwks: JwkSet, activeKid?: string): KeyRing {
-    if (!Array.isArray(jwks?.keys) || jwks.keys.length === 0) {
-      throw new AuthConfigError('signing keys: the JWKS has no keys');
-    }
-    const keys = jwks.keys.map(toSigningKey);
-    const kids = new Set(keys.map((k) => k.kid));
-    if (kids.size !== keys.length) throw new AuthConfigError('signing keys: duplicate kid');
-    const active = activeKid === undefined ? keys[0] : keys.find((k) => k.kid === activeKid);
-    if (active === undefined)
-      throw new AuthConfigError(`signing keys: no key with kid ${activeKid}`);
-    return new KeyRing(keys, active);
+  /** A ring of the private JWKs in `jwks`. */
+  static fromJwks(jwks: JwkSet, options: KeyRingOptions = {}): KeyRing {
+    return new KeyRing(signingKeys(jwks, options.activeKid), options);
   }
 
-  /** Reads a JWKS file of private JWKs. */
-  static async fromFile(path: string, activeKid?: string): Promise<KeyRing> {
-    let jwks: JwkSet;
-    try {
-      jwks = JSON.parse(await readFile(path, 'utf8')) as JwkSet;
-    } catch (error) {
-      throw new AuthConfigError(`signing keys: cannot read ${path}: ${(error as Error).message}`);
-    }
-    return KeyRing.fromJwks(jwks, activeKid);
+  /** Reads a JWKS file of private JWKs; `reload()` reads it again. */
+  static async fromFile(path: string, options: KeyRingOptions = {}): Promise<KeyRing> {
+    return new KeyRing(signingKeys(await readKeyFile(path), options.activeKid), options, path);
   }
 
   /** A ring of one freshly generated key, for development only: it dies with the process. */
@@ -57,19 +60,39 @@ export class KeyRing {
     return KeyRing.fromJwks({ keys: [generateSigningJwk(alg)] });
   }
 
-  /** The `kid` and `alg` of the key that signs. */
-  get active(): { kid: string; alg: SigningAlgorithm } {
-    return { kid: this.activeKey.kid, alg: this.activeKey.alg };
+  /**
+   * Reads the key file again and swaps the keys in at once. A file that cannot be read or holds
+   * no usable keys leaves the ring as it was and rejects with the reason.
+   */
+  async reload(): Promise<void> {
+    if (this.path === undefined)
+      throw new AuthConfigError('this key ring was not read from a file');
+    this.keys = signingKeys(await readKeyFile(this.path), this.options.activeKid);
   }
 
-  /** The JWKS document to publish: public members only, each with `kid`, `alg`, `use: "sig"`. */
+  /** The `kid` and `alg` of the key that signs now. */
+  get active(): { kid: string; alg: SigningAlgorithm } {
+    const { kid, alg } = this.signingKey();
+    return { kid, alg };
+  }
+
+  /**
+   * The JWKS document to publish: every key not yet dropped, public members only, each with
+   * `kid`, `alg`, `use: "sig"`.
+   */
   publicJwks(): JwkSet {
-    return { keys: this.keys.map((k) => ({ ...k.publicJwk })) };
+    const now = this.now();
+    const retain = this.options.retainSeconds ?? 86_400;
+    return {
+      keys: this.keys
+        .filter((k) => phaseOf(this.keys, k, now, retain) !== 'dropped')
+        .map((k) => ({ ...k.publicJwk })),
+    };
   }
 
   /** Signs `payload` as a JWS compact JWT with the active key; `typ` goes in the header. */
   sign(payload: object, typ: string): string {
-    const { kid, alg, privateKey } = this.activeKey;
+    const { kid, alg, privateKey } = this.signingKey();
     const header = base64url({ alg, kid, typ });
     const body = base64url(payload);
     const input = `${header}.${body}`;
@@ -80,6 +103,30 @@ export class KeyRing {
     );
     return `${input}.${signature.toString('base64url')}`;
   }
+
+  private signingKey(): SigningKey {
+    const pinned = this.options.activeKid;
+    if (pinned !== undefined) return this.keys.find((k) => k.kid === pinned)!;
+    return activeKey(this.keys, this.now());
+  }
+
+  private now(): number {
+    return (this.options.now ?? (() => Date.now() / 1000))();
+  }
+}
+
+function signingKeys(jwks: JwkSet, activeKid: string | undefined): SigningKey[] {
+  if (!Array.isArray(jwks?.keys) || jwks.keys.length === 0) {
+    throw new AuthConfigError('signing keys: the JWKS has no keys');
+  }
+  const keys = jwks.keys.map(toSigningKey);
+  if (new Set(keys.map((k) => k.kid)).size !== keys.length) {
+    throw new AuthConfigError('signing keys: duplicate kid');
+  }
+  if (activeKid !== undefined && !keys.some((k) => k.kid === activeKid)) {
+    throw new AuthConfigError(`signing keys: no key with kid ${activeKid}`);
+  }
+  return keys;
 }
 
 /** A new private JWK for `alg` with a random `kid` (RSA keys are 2048-bit). */
@@ -102,6 +149,7 @@ function toSigningKey(jwk: Jwk): SigningKey {
     return {
       kid,
       alg,
+      activateAt: activateAtOf(jwk),
       privateKey: key,
       publicJwk: { ...publicMembers(jwk), kid, alg, use: 'sig' },
     };

@@ -97,7 +97,10 @@ describe('TokenIssuer and KeyRing', () => {
   it('signs with the key AUTH_ACTIVE_KID names', () => {
     const keys = [generateSigningJwk('ES256', 'one'), generateSigningJwk('EdDSA', 'two')];
     expect(KeyRing.fromJwks({ keys }).active.kid).toBe('one');
-    expect(KeyRing.fromJwks({ keys }, 'two').active).toEqual({ kid: 'two', alg: 'EdDSA' });
+    expect(KeyRing.fromJwks({ keys }, { activeKid: 'two' }).active).toEqual({
+      kid: 'two',
+      alg: 'EdDSA',
+    });
   });
 
   it.each([
@@ -127,8 +130,8 @@ describe('TokenIssuer and KeyRing', () => {
       /unsupported/,
     ],
   ])('refuses %s with an AuthConfigError', (_name, jwks, active, message) => {
-    expect(() => KeyRing.fromJwks(jwks as never, active)).toThrow(AuthConfigError);
-    expect(() => KeyRing.fromJwks(jwks as never, active)).toThrow(message);
+    expect(() => KeyRing.fromJwks(jwks as never, { activeKid: active })).toThrow(AuthConfigError);
+    expect(() => KeyRing.fromJwks(jwks as never, { activeKid: active })).toThrow(message);
   });
 
   it('loads a JWKS file and says which file it cannot read', async () => {

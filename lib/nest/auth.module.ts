@@ -139,6 +139,7 @@ const REVOCATION_LOAD_WAIT_MS = 2000;
     RevocationStore,
     RequestAuthenticator,
     ServiceIdentities,
+    RequestThrottler,
     BearerGuard,
   ],
 })

@@ -13,7 +13,7 @@ export async function loadKeyRing(
   logger: LoggerService,
 ): Promise<KeyRing> {
   if (config.signingKeysPath !== undefined) {
-    return KeyRing.fromFile(config.signingKeysPath, config.activeKid);
+    return KeyRing.fromFile(config.signingKeysPath, { activeKid: config.activeKid });
   }
   if (production) {
     throw new ConfigError(

@@ -1,8 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
-import { Controller, Get, Injectable, Module } from '@nestjs/common';
+import { Controller, Get, Injectable, Module, UseGuards } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { AuthConfigError, AuthModule, Scopes, type AuthModuleOptions } from '../../lib/index.js';
+import {
+  AuthConfigError,
+  AuthModule,
+  BearerGuard,
+  Scopes,
+  type AuthModuleOptions,
+} from '../../lib/index.js';
 import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
 import { createHttpApp } from '../support/http-app.js';
 import { makeKey, validToken } from '../support/keys.js';
@@ -26,7 +32,43 @@ class PingController {
   }
 }
 
+@Controller()
+class GuardedPerRouteController {
+  @Get('open')
+  open() {
+    return 'open';
+  }
+
+  @UseGuards(BearerGuard)
+  @Scopes('ping')
+  @Get('guarded')
+  guarded() {
+    return 'guarded';
+  }
+}
+
 describe('AuthModule', () => {
+  it('with globalGuard off, guards only the routes that ask with @UseGuards(BearerGuard)', async () => {
+    const app = await createHttpApp('express', {
+      imports: [
+        AuthModule.forRoot({
+          issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+          audience: AUDIENCE,
+          globalGuard: false,
+        }),
+      ],
+      controllers: [GuardedPerRouteController],
+    });
+    const token = validToken(key, Math.floor(Date.now() / 1000), { scope: 'ping' });
+    await request(app.getHttpServer()).get('/open').expect(200);
+    await request(app.getHttpServer()).get('/guarded').expect(401);
+    await request(app.getHttpServer())
+      .get('/guarded')
+      .set('Authorization', `Bearer ${token}`)
+      .expect(200);
+    await app.close();
+  });
+
   it('forRootAsync builds its options from injected providers', async () => {
     const app = await createHttpApp('express', {
       imports: [
