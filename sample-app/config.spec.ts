@@ -18,6 +18,8 @@ describe('sample app configuration', () => {
       audience: 'orders-api',
       signingKeysPath: undefined,
       activeKid: undefined,
+      keysReloadSeconds: 60,
+      keyRotationSeconds: undefined,
       accessTokenTtlSeconds: 900,
       refreshTokenTtlSeconds: 1_209_600,
       sessionMaxAgeSeconds: 86_400,

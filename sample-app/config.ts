@@ -19,6 +19,10 @@ export interface AuthServiceConfig {
   /** Path of a JWKS file of private JWKs; unset: an ephemeral key (refused in production). */
   readonly signingKeysPath: string | undefined;
   readonly activeKid: string | undefined;
+  /** Seconds between two reads of the key file (0: only on SIGHUP). */
+  readonly keysReloadSeconds: number;
+  /** Age at which the service rotates its signing key itself; unset: rotation by the CLI only. */
+  readonly keyRotationSeconds: number | undefined;
   readonly accessTokenTtlSeconds: number;
   readonly refreshTokenTtlSeconds: number;
   readonly sessionMaxAgeSeconds: number;
@@ -121,6 +125,11 @@ export function loadConfig(env: Environment, dotenv?: string): SampleConfig {
       audience,
       signingKeysPath: vars.optional('AUTH_SIGNING_KEYS'),
       activeKid: vars.optional('AUTH_ACTIVE_KID'),
+      keysReloadSeconds: vars.integer('AUTH_KEYS_RELOAD', 60, 0, 86_400),
+      keyRotationSeconds:
+        vars.optional('AUTH_KEY_ROTATION') === undefined
+          ? undefined
+          : vars.integer('AUTH_KEY_ROTATION', 86_400, 900, 31_536_000),
       accessTokenTtlSeconds,
       refreshTokenTtlSeconds: vars.integer('REFRESH_TOKEN_TTL', 1_209_600, 1, 31_536_000),
       sessionMaxAgeSeconds: vars.integer('SESSION_MAX_AGE', 86_400, 1, 31_536_000),

@@ -1,10 +1,18 @@
-import { generateKeyPairSync, randomBytes, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import {
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  sign as cryptoSign,
+  type KeyObject,
+} from 'node:crypto';
 import { AuthConfigError } from '../errors/auth-errors.js';
 import { cryptoParams, keyWithParams, type SigningAlgorithm } from '../keys/algorithms.js';
+import type { KeySource } from '../keys/key-source.js';
 import { readKeyFile } from './key-file.js';
 import { activateAtOf, activeKey, phaseOf, type ScheduledKey } from './key-schedule.js';
 import {
   importSigningKey,
+  type VerificationKey,
   JwkImportError,
   publicMembers,
   type Jwk,
@@ -15,6 +23,8 @@ interface SigningKey extends ScheduledKey {
   readonly alg: SigningAlgorithm;
   readonly privateKey: KeyObject;
   readonly publicJwk: Jwk;
+  /** The public half, pinned to its algorithm, for `asKeySource()`. */
+  readonly verification: VerificationKey;
 }
 
 /** How a key ring chooses its signing key over time. */
@@ -82,12 +92,30 @@ export class KeyRing {
    */
   publicJwks(): JwkSet {
     const now = this.now();
-    const retain = this.options.retainSeconds ?? 86_400;
+    const retain = this.retainSeconds();
     return {
       keys: this.keys
         .filter((k) => phaseOf(this.keys, k, now, retain) !== 'dropped')
         .map((k) => ({ ...k.publicJwk })),
     };
+  }
+
+  /**
+   * The published keys as a verifier's key source, current across reloads and rotations: for the
+   * issuer's own service, which verifies the tokens it signs without fetching its own JWKS.
+   */
+  asKeySource(): KeySource {
+    const find = (kid: string): VerificationKey | undefined => {
+      const key = this.keys.find((k) => k.kid === kid);
+      if (
+        key === undefined ||
+        phaseOf(this.keys, key, this.now(), this.retainSeconds()) === 'dropped'
+      ) {
+        return undefined;
+      }
+      return key.verification;
+    };
+    return { ready: true, cachedKey: find, key: async (kid) => find(kid) };
   }
 
   /** Signs `payload` as a JWS compact JWT with the active key; `typ` goes in the header. */
@@ -108,6 +136,10 @@ export class KeyRing {
     const pinned = this.options.activeKid;
     if (pinned !== undefined) return this.keys.find((k) => k.kid === pinned)!;
     return activeKey(this.keys, this.now());
+  }
+
+  private retainSeconds(): number {
+    return this.options.retainSeconds ?? 86_400;
   }
 
   private now(): number {
@@ -151,6 +183,7 @@ function toSigningKey(jwk: Jwk): SigningKey {
       alg,
       activateAt: activateAtOf(jwk),
       privateKey: key,
+      verification: { kid, alg, key: createPublicKey(key) },
       publicJwk: { ...publicMembers(jwk), kid, alg, use: 'sig' },
     };
   } catch (error) {

@@ -88,3 +88,39 @@ describe('KeyRotator', () => {
     expect(keyRing.active.kid).toBe('only');
   });
 });
+
+describe('KeyRing.asKeySource', () => {
+  it("verifies the issuer's own tokens across a rotation, without fetching its JWKS", async () => {
+    let clock = T0;
+    const now = () => clock;
+    const file = join(await mkdtemp(join(tmpdir(), 'rotator-')), 'keys.json');
+    await writeKeyFile(file, { keys: [{ ...generateSigningJwk('EdDSA', 'a'), activate_at: T0 }] });
+    const keyRing = await KeyRing.fromFile(file, { retainSeconds: 1200, now });
+    const verifier = createTokenVerifier(
+      resolveAuthOptions({
+        issuers: [{ issuer: 'https://auth.test', keySource: keyRing.asKeySource() }],
+        audience: 'api',
+        now,
+        verifiedTokenCacheSize: 0,
+      }),
+    );
+    const issuer = new TokenIssuer({ issuer: 'https://auth.test', audience: 'api', keyRing, now });
+    const token = () =>
+      issuer.issueAccessToken({ subject: 'alice', scopes: [], clientId: 'web' }).token;
+    const before = token();
+    await writeKeyFile(file, {
+      keys: [
+        { ...generateSigningJwk('ES256', 'a'), activate_at: T0 },
+        { ...generateSigningJwk('ES256', 'b'), activate_at: T0 + 60 },
+      ],
+    });
+    await keyRing.reload();
+    clock = T0 + 60;
+    expect(keyRing.active.kid).toBe('b');
+    await expect(verifier.verify(token())).resolves.toMatchObject({ subject: 'alice' });
+    // Key `a` was replaced in the file by another key with the same kid: its old tokens fail.
+    await expect(verifier.verify(before)).rejects.toMatchObject({
+      reason: expect.stringMatching(/alg_not_allowed|bad_signature/),
+    });
+  });
+});

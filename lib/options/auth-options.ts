@@ -2,6 +2,7 @@ import type { AuthEvents } from '../events.js';
 import type { SigningAlgorithm } from '../keys/algorithms.js';
 import type { ServiceIdentityOptions } from '../authorization/service-identities.js';
 import type { Jwk } from '../keys/jwk.js';
+import type { KeySource } from '../keys/key-source.js';
 import type { RedisConnection } from '../revocation/redis-connection.js';
 import type { OutagePolicy } from '../revocation/revocation-checker.js';
 import type { TokenRenewer } from '../renewal/token-renewer.js';
@@ -12,10 +13,15 @@ import type { ThrottleStorage } from '../throttling/throttle-storage.js';
 export interface TrustedIssuerOptions {
   /** The exact `iss` value of its tokens. */
   issuer: string;
-  /** Its JWKS URL (http or https). Exactly one of `jwksUri` and `keys` is given. */
+  /** Its JWKS URL (http or https). Exactly one of `jwksUri`, `keys` and `keySource` is given. */
   jwksUri?: string;
   /** Its public keys as JWKs, each with a `kid`, for issuers that publish no JWKS. */
   keys?: readonly Jwk[];
+  /**
+   * Keys that change at run time, e.g. the issuer's own `keyRing.asKeySource()` in the service
+   * that signs (its rotations are seen at once).
+   */
+  keySource?: KeySource;
 }
 
 /** Where the guard looks for the access token besides `Authorization: Bearer`. */

@@ -1,11 +1,13 @@
 import { AuthConfigError } from '../errors/auth-errors.js';
 import type { AuthEvents } from '../events.js';
+import { combineAuthEvents } from '../observability/combine-events.js';
 import {
   isSigningAlgorithm,
   SIGNING_ALGORITHMS,
   type SigningAlgorithm,
 } from '../keys/algorithms.js';
 import type { Jwk } from '../keys/jwk.js';
+import type { KeySource } from '../keys/key-source.js';
 import type { ServiceIdentityOptions } from '../authorization/service-identities.js';
 import type { OutagePolicy } from '../revocation/revocation-checker.js';
 import type { AuthModuleOptions, RevocationOptions, ThrottleOptions } from './auth-options.js';
@@ -54,7 +56,8 @@ export interface ResolvedRevocationOptions {
 
 export type ResolvedIssuer =
   | { readonly issuer: string; readonly jwksUri: string }
-  | { readonly issuer: string; readonly keys: readonly Jwk[] };
+  | { readonly issuer: string; readonly keys: readonly Jwk[] }
+  | { readonly issuer: string; readonly keySource: KeySource };
 
 /** Applies defaults and validates, once, at start-up; throws `AuthConfigError`. */
 export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOptions {
@@ -96,7 +99,8 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     throttle: resolveThrottle(options.throttle),
     renewal: resolveRenewal(options),
     globalGuard: options.globalGuard ?? true,
-    events: options.events ?? {},
+    // Isolated: a listener that throws never turns a valid token into a refusal.
+    events: combineAuthEvents(options.events ?? {}),
     now: options.now ?? (() => Date.now() / 1000),
     fetch: options.fetch,
   });
@@ -117,8 +121,12 @@ function resolveIssuers(issuers: AuthModuleOptions['issuers']): ResolvedIssuer[]
       fail(`${where}.issuer is required`);
     if (seen.has(entry.issuer)) fail(`${where}: issuer ${entry.issuer} is listed twice`);
     seen.add(entry.issuer);
-    if ((entry.jwksUri === undefined) === (entry.keys === undefined)) {
-      fail(`${where}: give exactly one of jwksUri and keys`);
+    const given = [entry.jwksUri, entry.keys, entry.keySource].filter((v) => v !== undefined);
+    if (given.length !== 1) fail(`${where}: give exactly one of jwksUri, keys and keySource`);
+    if (entry.keySource !== undefined) {
+      if (typeof entry.keySource.cachedKey !== 'function')
+        fail(`${where}.keySource is not a KeySource`);
+      return { issuer: entry.issuer, keySource: entry.keySource };
     }
     if (entry.jwksUri !== undefined) {
       let url: URL;

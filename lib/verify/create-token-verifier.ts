@@ -14,6 +14,7 @@ export function createTokenVerifier(options: ResolvedAuthOptions): TokenVerifier
 }
 
 function keySourceFor(issuer: ResolvedIssuer, options: ResolvedAuthOptions): KeySource {
+  if ('keySource' in issuer) return issuer.keySource;
   if ('keys' in issuer)
     return new StaticKeySource(issuer.keys.map((jwk) => staticKey(issuer.issuer, jwk)));
   return new JwksClient({

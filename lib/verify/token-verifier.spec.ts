@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { InvalidTokenError } from '../errors/auth-errors.js';
 import { resolveAuthOptions } from '../options/resolve-auth-options.js';
 import { tripwire } from '../../test/support/jwks-server.js';
@@ -169,5 +169,28 @@ describe('verified-token cache keys', () => {
     )}.${signature}`;
     await expect(v.verify(twin)).rejects.toMatchObject({ reason: 'bad_signature' });
     expect((await v.verify(token)).scopes).toEqual(['orders:read']);
+  });
+});
+
+describe('event listeners', () => {
+  it('cannot turn a valid token into a refusal by throwing', async () => {
+    const v = createTokenVerifier(
+      resolveAuthOptions({
+        issuers: [{ issuer: ISSUER, keys: [keys.es.publicJwk] }],
+        audience: AUDIENCE,
+        now: () => NOW,
+        events: {
+          tokenVerified: () => {
+            throw new Error('a broken metrics sink');
+          },
+        },
+      }),
+    );
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      await expect(v.verify(validToken(keys.es, NOW))).resolves.toMatchObject({ subject: 'alice' });
+    } finally {
+      warn.mockRestore();
+    }
   });
 });

@@ -18,6 +18,7 @@ import { sessionEventLog } from '../http/security-events.js';
 import { ClientDirectory, UserDirectory } from './accounts.js';
 import type { AuthStores } from './auth-stores.js';
 import { AuthController } from './auth.controller.js';
+import { KeyRotationLifecycle } from './key-rotation.lifecycle.js';
 import { AUTH_SERVICE_CONFIG, AUTH_SERVICE_LOGGER } from './auth-service.tokens.js';
 import { TokenController } from './token.controller.js';
 import { TokenService } from './token.service.js';
@@ -66,7 +67,8 @@ export class AuthServiceModule implements OnApplicationShutdown {
       module: AuthServiceModule,
       imports: [
         AuthModule.forRoot({
-          issuers: [{ issuer: config.issuer, keys: keyRing.publicJwks().keys }],
+          // Its own keys, as they rotate: no fetch of its own JWKS.
+          issuers: [{ issuer: config.issuer, keySource: keyRing.asKeySource() }],
           audience: config.audience,
           // Every route needs a bearer token unless it is @Public(): here only logout does.
           revocation: { store: stores.revocations },
@@ -94,6 +96,7 @@ export class AuthServiceModule implements OnApplicationShutdown {
           }),
         },
         TokenService,
+        KeyRotationLifecycle,
       ],
     };
   }

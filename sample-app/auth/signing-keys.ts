@@ -13,7 +13,11 @@ export async function loadKeyRing(
   logger: LoggerService,
 ): Promise<KeyRing> {
   if (config.signingKeysPath !== undefined) {
-    return KeyRing.fromFile(config.signingKeysPath, { activeKid: config.activeKid });
+    return KeyRing.fromFile(config.signingKeysPath, {
+      activeKid: config.activeKid,
+      // A retired key stays published until every access token it signed has expired.
+      retainSeconds: config.accessTokenTtlSeconds + 60,
+    });
   }
   if (production) {
     throw new ConfigError(

@@ -105,7 +105,7 @@ describe('AuthModule', () => {
         issuers: [{ issuer: ISSUER, keys: [key.publicJwk], jwksUri: 'https://x.test/jwks' }],
         audience: AUDIENCE,
       },
-      /exactly one of jwksUri and keys/,
+      /exactly one of jwksUri, keys and keySource/,
     ],
     [
       'a JWKS URL that is not http(s)',
