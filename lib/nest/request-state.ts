@@ -1,4 +1,4 @@
-import type { AuthError } from '../errors/auth-errors.js';
+import type { AuthError, InvalidTokenError } from '../errors/auth-errors.js';
 import type { TooManyRequestsError } from '../errors/too-many-requests.error.js';
 import type { Principal } from '../verify/principal.js';
 
@@ -41,7 +41,10 @@ function layers(request: object): AdapterRequest[] {
   return adapter.raw && adapter.raw !== adapter ? [adapter, adapter.raw] : [adapter];
 }
 
-const verified = new WeakMap<object, { token: string; principal: Principal }>();
+const verified = new WeakMap<
+  object,
+  { token: string; principal: Principal } | { token: string; error: InvalidTokenError }
+>();
 
 /**
  * Remembers that `token` verified as `principal` for this request (the throttle identifies the
@@ -51,8 +54,18 @@ export function setVerified(request: object, token: string, principal: Principal
   verified.set(request, { token, principal });
 }
 
-/** The principal `token` verified as earlier in this request, if it did. */
+/** Remembers that `token` failed verification in this request, so it is not verified twice. */
+export function setRejectedToken(request: object, token: string, error: InvalidTokenError): void {
+  verified.set(request, { token, error });
+}
+
+/**
+ * The principal `token` verified as earlier in this request, if it did; throws the error it was
+ * refused with, if it was (so a bad token is verified, counted and logged once per request).
+ */
 export function verifiedFor(request: object, token: string): Principal | undefined {
   const entry = verified.get(request);
-  return entry !== undefined && entry.token === token ? entry.principal : undefined;
+  if (entry === undefined || entry.token !== token) return undefined;
+  if ('error' in entry) throw entry.error;
+  return entry.principal;
 }

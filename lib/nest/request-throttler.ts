@@ -1,12 +1,13 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { RequestAuthenticator } from '../authentication/request-authenticator.js';
+import { InvalidTokenError } from '../errors/auth-errors.js';
 import { TooManyRequestsError } from '../errors/too-many-requests.error.js';
 import type { ResolvedAuthOptions } from '../options/resolve-auth-options.js';
 import { consumerKey, type ConsumerThrottle } from '../throttling/consumer-throttle.js';
-import type { CredentialCarrier } from '../verify/extract-token.js';
+import { extractToken, type CredentialCarrier } from '../verify/extract-token.js';
 import { AUTH_OPTIONS } from './auth.module-definition.js';
-import { principalOf, setVerified } from './request-state.js';
+import { principalOf, setRejectedToken, setVerified } from './request-state.js';
 import { RouteThrottle, SkipThrottleRoute } from './throttle.decorator.js';
 
 /** Injection token of the module's `ConsumerThrottle` (`null` when throttling is off). */
@@ -58,8 +59,13 @@ export class RequestThrottler {
         setVerified(request, identified.token, identified.principal);
         return consumerKey(identified.principal);
       }
-    } catch {
-      // Not a valid token: it counts against the IP, and the bearer guard answers it.
+    } catch (error) {
+      // Not a valid token: it counts against the IP, and the bearer guard answers it with the
+      // same error, without verifying the token again.
+      if (error instanceof InvalidTokenError) {
+        const token = extractToken(request, this.options.tokenSources);
+        if (token !== undefined) setRejectedToken(request, token, error);
+      }
     }
     return `ip:${request.ip ?? 'unknown'}`;
   }
