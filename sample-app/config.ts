@@ -61,7 +61,8 @@ export interface SampleConfig {
   readonly redisUrl: string | undefined;
   /**
    * Prefix of every Redis key (`REDIS_KEY_PREFIX`); revocations live under `…revocation:`,
-   * sessions under `…session:`. The default gives the library's own key names.
+   * sessions under `…session:`, throttle counters under `…throttle:`. The default gives the
+   * library's own key names.
    */
   readonly redisKeyPrefix: string;
   readonly auth: AuthServiceConfig;
@@ -162,11 +163,16 @@ export function loadConfig(env: Environment, dotenv?: string): SampleConfig {
   });
 }
 
-/** The Redis key prefixes of the revocation list and of the sessions, the same in every service. */
-export function redisKeyPrefixes(config: SampleConfig): { revocation: string; session: string } {
+/** The Redis key prefixes of the revocation list, the sessions and the throttle counters. */
+export function redisKeyPrefixes(config: SampleConfig): {
+  revocation: string;
+  session: string;
+  throttle: string;
+} {
   return {
     revocation: `${config.redisKeyPrefix}revocation:`,
     session: `${config.redisKeyPrefix}session:`,
+    throttle: `${config.redisKeyPrefix}throttle:`,
   };
 }
 

@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { KeyRing, RevocationStore } from '../../lib/index.js';
 import type { SampleConfig } from '../config.js';
 import { createHttpApp, type HttpAppOptions } from '../http/create-app.js';
-import { revocationEventLog } from '../http/security-events.js';
+import { serviceTelemetry } from '../http/telemetry.js';
 import { loadClients, loadUsers } from './accounts.js';
 import { AuthServiceModule } from './auth-service.module.js';
 import { openAuthStores } from './auth-stores.js';
@@ -29,7 +29,7 @@ export async function createAuthApp(
     loadUsers(config.auth.usersFile),
     loadClients(),
   ]);
-  const events = revocationEventLog(options.logger);
+  const { events, registry } = serviceTelemetry(options.logger);
   const stores = openAuthStores(config, { shared: options.revocations, events });
   try {
     return await createHttpApp(
@@ -40,6 +40,8 @@ export async function createAuthApp(
         clients,
         stores,
         events,
+        registry,
+        redis: config.redisUrl !== undefined,
         logger: options.logger,
       }),
       options,

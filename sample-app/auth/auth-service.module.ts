@@ -5,16 +5,20 @@ import {
   Module,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import type { Registry } from 'prom-client';
 import {
   AuthModule,
   KeyRing,
   SessionManager,
   TokenIssuer,
   type AuthEvents,
+  type SessionEvents,
 } from '../../lib/index.js';
 import type { AuthServiceConfig } from '../config.js';
+import { HEALTH_CHECKS, redisCheck, type HealthCheck } from '../http/health.js';
 import { HealthController } from '../http/health.controller.js';
-import { sessionEventLog } from '../http/security-events.js';
+import { MetricsController } from '../http/metrics.controller.js';
+import { METRICS_REGISTRY } from '../http/telemetry.js';
 import { ClientDirectory, UserDirectory } from './accounts.js';
 import type { AuthStores } from './auth-stores.js';
 import { AuthController } from './auth.controller.js';
@@ -34,15 +38,40 @@ export interface AuthServiceDependencies {
   readonly clients: ClientDirectory;
   /** Sessions and the revocation list; closed with the application. */
   readonly stores: AuthStores;
-  /** Where the revocation checks of logout report (the log). */
-  readonly events: AuthEvents;
+  /** Where the library's and the sessions' events go: `/metrics` and the log. */
+  readonly events: AuthEvents & SessionEvents;
+  /** The service's own metrics registry, served at `/metrics`. */
+  readonly registry: Registry;
+  /** Whether `REDIS_URL` is set (then `/health` reports Redis). */
+  readonly redis: boolean;
   readonly logger: LoggerService;
 }
 
 /**
- * The auth service: discovery documents, login, refresh and logout, and the client-credentials
- * token endpoint. It verifies the access tokens presented to logout with the library, against
- * its own public keys and the revocation list its sessions publish to.
+ * Redis down: no session can be opened, refreshed, renewed or ended (those routes answer 503 with
+ * Retry-After themselves), but the JWKS, the discovery document and client tokens are still
+ * served; and every instance shares that Redis, so taking this one out of rotation would help
+ * nobody. Degraded, not out.
+ */
+const REDIS_DOWN = 'unreachable: login, refresh, renew and logout answer 503';
+
+/** The auth service's health: Redis when it holds the sessions, and the keys it publishes. */
+function healthChecks(keyRing: KeyRing, stores: AuthStores, redis: boolean): HealthCheck[] {
+  const keys: HealthCheck = {
+    part: 'jwks',
+    check: () =>
+      keyRing.publicJwks().keys.length > 0 && keyRing.active.kid !== ''
+        ? undefined
+        : { impact: 'unavailable', detail: 'no signing key' },
+  };
+  return redis ? [redisCheck(stores.revocations, 'degraded', REDIS_DOWN), keys] : [keys];
+}
+
+/**
+ * The auth service: discovery documents, login, refresh, renew and logout, the client-credentials
+ * token endpoint, `/health` and `/metrics`. It verifies the access tokens presented to logout and
+ * renew with the library, against its own public keys and the revocation list its sessions
+ * publish to.
  */
 @Module({})
 export class AuthServiceModule implements OnApplicationShutdown {
@@ -55,6 +84,8 @@ export class AuthServiceModule implements OnApplicationShutdown {
     clients,
     stores,
     events,
+    registry,
+    redis,
     logger,
   }: AuthServiceDependencies): DynamicModule {
     const issuer = new TokenIssuer({
@@ -70,16 +101,24 @@ export class AuthServiceModule implements OnApplicationShutdown {
           // Its own keys, as they rotate: no fetch of its own JWKS.
           issuers: [{ issuer: config.issuer, keySource: keyRing.asKeySource() }],
           audience: config.audience,
-          // Every route needs a bearer token unless it is @Public(): here only logout does.
+          // Every route needs a bearer token unless it is @Public(): here logout and renew.
           revocation: { store: stores.revocations },
           events,
         }),
       ],
-      controllers: [HealthController, WellKnownController, AuthController, TokenController],
+      controllers: [
+        HealthController,
+        MetricsController,
+        WellKnownController,
+        AuthController,
+        TokenController,
+      ],
       providers: [
         { provide: AUTH_SERVICE_CONFIG, useValue: config },
         { provide: AUTH_SERVICE_LOGGER, useValue: logger },
         { provide: AUTH_STORES, useValue: stores },
+        { provide: METRICS_REGISTRY, useValue: registry },
+        { provide: HEALTH_CHECKS, useValue: healthChecks(keyRing, stores, redis) },
         { provide: KeyRing, useValue: keyRing },
         { provide: UserDirectory, useValue: users },
         { provide: ClientDirectory, useValue: clients },
@@ -92,7 +131,7 @@ export class AuthServiceModule implements OnApplicationShutdown {
             revocations: stores.revocations,
             refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
             sessionMaxAgeSeconds: config.sessionMaxAgeSeconds,
-            events: sessionEventLog(logger),
+            events,
           }),
         },
         TokenService,

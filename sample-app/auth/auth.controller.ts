@@ -13,6 +13,7 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import {
   CurrentPrincipal,
+  InvalidTokenError,
   Public,
   RefreshRefusedError,
   RevocationStore,
@@ -33,7 +34,8 @@ const REFRESH_TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * The user session endpoints under `/auth`: login opens a session, refresh rotates its refresh
- * token, logout ends it. Browsers get the refresh token as an HttpOnly cookie scoped to `/auth`.
+ * token, renew re-issues a valid access token of a live session, logout ends it. Browsers get the
+ * refresh token as an HttpOnly cookie scoped to `/auth`.
  */
 @Controller('auth')
 @UseFilters(SessionErrorFilter)
@@ -88,6 +90,34 @@ export class AuthController {
   async logout(@CurrentPrincipal() principal: Principal): Promise<void> {
     this.requireCurrentRevocations();
     await this.sessions.logout(principal);
+  }
+
+  /**
+   * `POST /auth/renew` with a bearer access token (checked by the global guard): a new access
+   * token of the same session, with the same `sub`, `tid`, `scope` and `sid`, a new `jti` and
+   * `exp`, never past the session's absolute limit. This is what the orders service calls for
+   * sliding renewal; a client may call it too.
+   *
+   * The revocation list is asked in Redis itself, not the local view (`SessionManager.renew`
+   * does), so a renewal never outlives a logout or a detected reuse. While Redis cannot be asked
+   * the answer is 503, not 401: the session has not ended, and the orders service tries again
+   * later rather than remembering the token as not renewable. Not renewable (a token of no
+   * session, such as a client's; a revoked token or session; a session at its limit): 401.
+   */
+  @Post('renew')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  async renew(@CurrentPrincipal() principal: Principal): Promise<TokenResponse> {
+    if (principal.sessionId === undefined) throw new InvalidTokenError('missing_claim');
+    let renewed;
+    try {
+      renewed = await this.sessions.renew(principal);
+    } catch (error) {
+      // The session reaches its limit between the look-up and the signing: as if it had ended.
+      if (!(error instanceof RangeError)) throw error;
+    }
+    if (renewed === undefined) throw new InvalidTokenError('revoked');
+    return tokenResponse(renewed);
   }
 
   /**

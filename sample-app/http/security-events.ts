@@ -1,5 +1,62 @@
 import type { LoggerService } from '@nestjs/common';
-import type { AuthEvents, SessionEvents } from '../../lib/index.js';
+import { combineAuthEvents, type AuthEvents, type SessionEvents } from '../../lib/index.js';
+
+/**
+ * Every library event worth an operator's attention as one JSON log line each: verification
+ * failures, revocation hits, renewals, throttled requests, JWKS fetches, refused service calls,
+ * and the revocation and session events below. Nothing here receives a token; the fields are
+ * reasons, results, `sub`, `sid` and issuers. A successful verification is no line of its own:
+ * the request's access-log line carries its `sub`, and `/metrics` counts it.
+ */
+export function securityEventLog(logger: LoggerService): AuthEvents & SessionEvents {
+  return combineAuthEvents(
+    verificationEventLog(logger),
+    revocationEventLog(logger),
+    sessionEventLog(logger),
+  );
+}
+
+/** Verification, renewal, throttling and JWKS events as JSON log lines. */
+export function verificationEventLog(logger: LoggerService): AuthEvents {
+  return {
+    tokenRejected: ({ error }) =>
+      logger.log('token rejected', { event: 'token_rejected', reason: error.reason }),
+    revocationHit: ({ principal, tier }) =>
+      logger.warn('revoked token refused', {
+        event: 'revocation_hit',
+        sub: principal.subject,
+        sid: principal.sessionId,
+        tier,
+      }),
+    tokenRenewed: ({ result, reason }) => {
+      const entry = { event: 'token_renewal', result, reason };
+      if (result === 'failed') logger.warn('token renewal failed', entry);
+      else logger.log('token renewal', entry);
+    },
+    requestThrottled: ({ tracker }) =>
+      logger.warn('request throttled', { event: 'request_throttled', tracker }),
+    accessDenied: ({ method, error }) =>
+      logger.log('service call refused', {
+        event: 'access_denied',
+        method,
+        reason: error.reason,
+      }),
+    jwksFetched: ({ issuer, ok, cause, keyCount, skipped, error, durationMs }) => {
+      const entry = {
+        event: 'jwks_fetch',
+        issuer,
+        ok,
+        cause,
+        keyCount,
+        skipped: skipped?.length ? skipped : undefined,
+        error: error?.message,
+        durationMs: Math.round(durationMs * 100) / 100,
+      };
+      if (ok) logger.log('JWKS fetched', entry);
+      else logger.warn('JWKS fetch failed: keys already known are kept', entry);
+    },
+  };
+}
 
 /**
  * The library's revocation events as JSON log lines. A request let through while the revocation

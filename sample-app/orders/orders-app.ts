@@ -2,7 +2,8 @@ import type { INestApplication } from '@nestjs/common';
 import type { RevocationOptions, RevocationStore } from '../../lib/index.js';
 import { redisKeyPrefixes, type SampleConfig } from '../config.js';
 import { createHttpApp, type HttpAppOptions } from '../http/create-app.js';
-import { revocationEventLog } from '../http/security-events.js';
+import { serviceTelemetry } from '../http/telemetry.js';
+import { JwksHealth } from './jwks-health.js';
 import { OrdersServiceModule } from './orders-service.module.js';
 
 /** Options of `createOrdersApp`. */
@@ -22,10 +23,23 @@ export function createOrdersApp(
   config: SampleConfig,
   options: OrdersAppOptions,
 ): Promise<INestApplication> {
+  const { logger } = options;
+  const jwksHealth = new JwksHealth(config.orders.trustedIssuers);
+  const telemetry = serviceTelemetry(logger, jwksHealth.events);
   return createHttpApp(
     OrdersServiceModule.forRoot(config.orders, {
       revocation: revocationOptions(config, options.revocations),
-      events: revocationEventLog(options.logger),
+      events: telemetry.events,
+      authIssuer: config.auth.issuer,
+      throttleRedis:
+        config.redisUrl === undefined
+          ? undefined
+          : { url: config.redisUrl, keyPrefix: redisKeyPrefixes(config).throttle },
+      onRenewalBreakerChange: (state) =>
+        logger.log('renewal circuit breaker', { event: 'renewal_breaker', state }),
+      registry: telemetry.registry,
+      jwksHealth,
+      redis: config.redisUrl !== undefined,
     }),
     options,
   );

@@ -1,14 +1,23 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
+import type { Registry } from 'prom-client';
 import {
   AuthModule,
+  RemoteTokenRenewer,
+  RevocationStore,
   type AuthEvents,
   type AuthModuleOptions,
+  type BreakerState,
+  type RenewalOptions,
   type RevocationOptions,
   type ServiceIdentityOptions,
+  type ThrottleOptions,
 } from '../../lib/index.js';
 import type { OrdersServiceConfig } from '../config.js';
+import { HEALTH_CHECKS, redisCheck, type HealthCheck } from '../http/health.js';
 import { HealthController } from '../http/health.controller.js';
+import { MetricsController } from '../http/metrics.controller.js';
+import { METRICS_REGISTRY } from '../http/telemetry.js';
 import { ORDERS_SERVICE_CONFIG } from './orders-config.js';
 import { OrdersController } from './orders.controller.js';
 import { OrdersService } from './orders.service.js';
@@ -26,17 +35,36 @@ function reportsIdentity(config: OrdersServiceConfig): ServiceIdentityOptions {
   return { principal: { subject: clientId, scopes: ['orders:read'], tenant: 'seller-a' } };
 }
 
-/** What the orders service shares with others: the revocation list, and where events go. */
+/** The header that carries a renewed access token (CONTRACT.md). */
+export const RENEWED_TOKEN_HEADER = 'X-Renewed-Token';
+
+/**
+ * What the orders service shares with others: the revocation list and the throttle counters,
+ * where events go, and the parts `/health` and `/metrics` report on.
+ */
 export interface OrdersServiceLinks {
   readonly revocation: RevocationOptions;
+  /** Metrics, the JSON event log, and the JWKS health's listener. */
   readonly events: AuthEvents;
+  /** The sample issuer (`AUTH_ISSUER`): only its session tokens are renewed. */
+  readonly authIssuer: string;
+  /** Throttle counters in Redis, shared by every instance; unset: in memory. */
+  readonly throttleRedis?: { readonly url: string; readonly keyPrefix: string };
+  /** The renewal endpoint's circuit breaker changed state (for the log). */
+  readonly onRenewalBreakerChange?: (state: BreakerState) => void;
+  readonly registry: Registry;
+  /** Whether the trusted issuers' keys can be had. */
+  readonly jwksHealth: HealthCheck;
+  /** Whether `REDIS_URL` is set (then `/health` reports Redis). */
+  readonly redis: boolean;
 }
 
 /** Maps the orders configuration to the library's options (the library never reads env). */
 export function authOptionsFor(
   config: OrdersServiceConfig,
-  { revocation, events }: OrdersServiceLinks,
+  links: OrdersServiceLinks,
 ): AuthModuleOptions {
+  const { revocation, events } = links;
   return {
     issuers: config.trustedIssuers.map(({ issuer, jwksUri }) => ({ issuer, jwksUri })),
     audience: config.audience,
@@ -49,9 +77,51 @@ export function authOptionsFor(
     // the sensitive scopes ask Redis itself and fail closed.
     revocation,
     events,
-    // Renewal, throttling and /metrics (AuthEvents) plug in here as they come.
+    renewal: renewalOptions(config, links),
+    throttle: throttleOptions(config, links),
   };
 }
+
+/**
+ * Sliding renewal through the issuer's `POST /auth/renew` (orders holds no private key), for the
+ * sample issuer's session tokens only; off with `RENEW_WINDOW=0`, or when orders does not trust
+ * that issuer at all.
+ */
+function renewalOptions(
+  config: OrdersServiceConfig,
+  { authIssuer, onRenewalBreakerChange }: OrdersServiceLinks,
+): RenewalOptions | undefined {
+  const trusted = config.trustedIssuers.some(({ issuer }) => issuer === authIssuer);
+  if (config.renewWindowSeconds === 0 || !trusted) return undefined;
+  return {
+    renewer: new RemoteTokenRenewer({
+      url: config.renewUrl,
+      onBreakerStateChange: onRenewalBreakerChange,
+    }),
+    windowSeconds: config.renewWindowSeconds,
+    header: RENEWED_TOKEN_HEADER,
+    issuers: [authIssuer],
+  };
+}
+
+/** Per-consumer limits, in Redis when it is configured; `THROTTLE_LIMIT=0` turns them off. */
+function throttleOptions(
+  config: OrdersServiceConfig,
+  { throttleRedis }: OrdersServiceLinks,
+): ThrottleOptions | false {
+  const { limit, ttlSeconds } = config.throttle;
+  if (limit === 0) return false;
+  if (throttleRedis === undefined) return { limit, ttlSeconds };
+  return { limit, ttlSeconds, redis: throttleRedis.url, keyPrefix: throttleRedis.keyPrefix };
+}
+
+/**
+ * Redis down: the standard routes answer from the local revocation view (fail-open, logged), the
+ * sensitive ones are refused, throttling lets requests through. Reads go on, and every instance
+ * shares that Redis: degraded, not out.
+ */
+const REDIS_DOWN =
+  'unreachable: reads served from the local revocation view, deletes refused, throttling off';
 
 @Module({})
 class OrdersConfigModule {
@@ -64,7 +134,7 @@ class OrdersConfigModule {
   }
 }
 
-/** The orders service: every route behind the bearer guard but `/health`. */
+/** The orders service: every route behind the bearer guard but `/health` and `/metrics`. */
 @Module({})
 export class OrdersServiceModule {
   static forRoot(config: OrdersServiceConfig, links: OrdersServiceLinks): DynamicModule {
@@ -80,8 +150,22 @@ export class OrdersServiceModule {
           useFactory: (config: OrdersServiceConfig) => authOptionsFor(config, links),
         }),
       ],
-      controllers: [HealthController, OrdersController],
-      providers: [OrdersService, ReportsJob],
+      controllers: [HealthController, MetricsController, OrdersController],
+      providers: [
+        OrdersService,
+        ReportsJob,
+        { provide: METRICS_REGISTRY, useValue: links.registry },
+        {
+          provide: HEALTH_CHECKS,
+          useFactory: (revocations: RevocationStore | null): HealthCheck[] => [
+            ...(links.redis && revocations
+              ? [redisCheck(revocations, 'degraded', REDIS_DOWN)]
+              : []),
+            links.jwksHealth,
+          ],
+          inject: [RevocationStore],
+        },
+      ],
     };
   }
 }

@@ -118,9 +118,12 @@ describe('npm start (the built sample app, both services in one process)', () =>
   });
 
   it('logs JSON lines only, with the request fields, and never a token or a password', async () => {
+    // Both lines: the unauthenticated request came last, and may still be on its way.
     await waitForOutput(
-      (lines) => lines.some((line) => line.includes(`/orders/${orderId}`)),
-      'access-log line of the order read',
+      (lines) =>
+        lines.some((line) => line.includes(`/orders/${orderId}`)) &&
+        lines.some((line) => line.includes('"missing_token"')),
+      'access-log lines of the order read and of the request without a token',
     );
     const entries = stdout
       .split('\n')

@@ -193,15 +193,35 @@ describe('one auth service and two orders instances on one Redis (the built serv
       expect(warnings.at(-1)).toMatchObject({ level: 'warn', sub: 'dave', tier: 'standard' });
       expect(warnings.at(-1)?.count).toEqual(expect.any(Number));
     }
-    // The auth service cannot open or change sessions now: 503, try again later. Nothing changed.
+    // The auth service cannot open, change or renew sessions now: 503, try again later. Nothing
+    // changed.
     const loginAttempt = await fetch(`${auth.url}/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ username: 'dave', password: 'dave-password' }),
     });
-    for (const response of [loginAttempt, await logout(kept.access), await refresh(kept.refresh)]) {
+    const renewAttempt = await fetch(`${auth.url}/auth/renew`, {
+      method: 'POST',
+      headers: bearer(kept.access),
+    });
+    for (const response of [
+      loginAttempt,
+      renewAttempt,
+      await logout(kept.access),
+      await refresh(kept.refresh),
+    ]) {
       expect(response.status).toBe(503);
       expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
+    }
+    // /health names Redis, and stays 200: the orders instances serve reads, the auth service its
+    // keys and client tokens, and no other instance would do better with the same Redis down.
+    for (const service of [auth, ...instances]) {
+      const health = await fetch(`${service.url}/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toEqual({
+        status: 'degraded',
+        failing: { redis: expect.stringContaining('unreachable') },
+      });
     }
     expect(auth.logLines()).toContainEqual(
       expect.objectContaining({ level: 'error', event: 'store_unavailable' }),
@@ -218,6 +238,11 @@ describe('one auth service and two orders instances on one Redis (the built serv
     }
     // A revocation made after the outage, once the auth service reaches Redis again.
     await until(() => logout(revokedAfter.access), 204, 10_000, 'logout after the outage');
+    for (const service of [auth, ...instances]) {
+      await until(() => fetch(`${service.url}/health`), 200, 5000, `${service.name} health`);
+      const health = await fetch(`${service.url}/health`);
+      expect(await health.json()).toEqual({ status: 'ok' });
+    }
     const times = await propagation(revokedAfter.access, performance.now());
     for (const instance of instances) {
       for (const revoked of [revokedBefore, revokedAfter]) {
