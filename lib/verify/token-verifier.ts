@@ -5,23 +5,25 @@ import { cryptoParams, keyWithParams, type SigningAlgorithm } from '../keys/algo
 import type { VerificationKey } from '../keys/jwk.js';
 import type { KeySource } from '../keys/key-source.js';
 import { describeToken, traceVerification, type Span } from '../observability/tracing.js';
-import { normalizeTyp } from '../options/resolve-auth-options.js';
+import { normalizeTyp, type ResolvedAuthOptions } from '../options/resolve-auth-options.js';
 import { checkJwsSignature, decodeCompactJws, type DecodedJws } from './compact-jws.js';
 import { principalFromClaims, type AccessTokenClaims, type Principal } from './principal.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 
-/** What a `TokenVerifier` checks tokens against. */
-export interface TokenVerifierConfig {
+/** What a `TokenVerifier` checks tokens against: resolved options, with each issuer's keys. */
+export interface TokenVerifierConfig
+  extends Pick<
+    ResolvedAuthOptions,
+    | 'audiences'
+    | 'algorithms'
+    | 'tokenTypes'
+    | 'clockToleranceSeconds'
+    | 'maxTokenBytes'
+    | 'verifiedTokenCacheSize'
+    | 'now'
+  > {
   /** Each trusted issuer (`iss`) and the only source of its keys. */
   readonly issuers: ReadonlyMap<string, KeySource>;
-  readonly audiences: readonly string[];
-  readonly algorithms: readonly SigningAlgorithm[];
-  /** Normalized `typ` values (see `normalizeTyp`). */
-  readonly tokenTypes: readonly string[];
-  readonly clockToleranceSeconds: number;
-  readonly maxTokenBytes: number;
-  readonly verifiedTokenCacheSize: number;
-  readonly now: () => number;
   readonly events?: AuthEvents;
 }
 
