@@ -6,7 +6,7 @@ import { KeyRing, MemoryRevocationStore, type RevocationStore } from '../../lib/
 import { createAuthApp } from '../../sample-app/auth/auth-app.js';
 import { loadConfig, type HttpAdapterName } from '../../sample-app/config.js';
 import { createOrdersApp } from '../../sample-app/orders/orders-app.js';
-import { deleteKeys, sharedRedisUrl, uniquePrefix } from '../support/redis-server.js';
+import { deleteKeys, RedisServer, sharedRedisUrl, uniquePrefix } from '../support/redis-server.js';
 
 // Per-consumer throttling on the sample orders service: THROTTLE_LIMIT requests per consumer
 // (the verified sub, or client_id for a service client; the IP without a valid token) per fixed
@@ -188,4 +188,65 @@ describe('throttling across two orders instances on one Redis (Express and Fasti
       redis.disconnect();
     }
   });
+});
+
+describe('throttling while Redis is down (THROTTLE_LIMIT=2)', () => {
+  const apps: INestApplication[] = [];
+  const revocations = new MemoryRevocationStore();
+  let redis: RedisServer;
+  let authUrl: string;
+  let ordersUrl: string;
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    const auth = await createAuthApp(loadConfig({ AUTH_ISSUER: ISSUER }), {
+      logger: quiet,
+      keyRing: KeyRing.ephemeral('ES256'),
+      revocations,
+    });
+    apps.push(auth);
+    authUrl = await listen(auth);
+    const config = loadConfig({
+      AUTH_ISSUER: ISSUER,
+      ORDERS_JWKS_URLS: `${authUrl}/.well-known/jwks.json`,
+      REDIS_URL: redis.url,
+      THROTTLE_LIMIT: '2',
+      THROTTLE_TTL: '30',
+    });
+    const orders = await createOrdersApp(config, { logger: quiet });
+    apps.push(orders);
+    ordersUrl = await listen(orders);
+  });
+
+  afterAll(async () => {
+    for (const app of apps.reverse()) await app.close();
+    await revocations.close();
+    await redis.stop();
+  });
+
+  it('lets requests through at once (fail-open), and limits again once Redis is back', async () => {
+    const [alice, bob] = [await login(authUrl, 'alice'), await login(authUrl, 'bob')];
+    const list = (token: string) => request(ordersUrl).get('/orders').set(bearer(token));
+    await list(alice).expect(200);
+    await list(alice).expect(200);
+    expectThrottled(await list(alice), 30);
+
+    await redis.stop();
+    // Over the limit, but the counters cannot be reached: served, and without waiting for them.
+    for (let i = 0; i < 10; i++) {
+      const started = performance.now();
+      await list(bob).expect(200);
+      expect(performance.now() - started).toBeLessThan(1000);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+
+    // Redis restarts empty: the counting starts over, and holds again.
+    await redis.start();
+    const statuses: number[] = [];
+    for (let i = 0; i < 100 && statuses.at(-1) !== 429; i++) {
+      statuses.push((await list(bob)).status);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(statuses.at(-1)).toBe(429);
+  }, 30_000);
 });
