@@ -1,0 +1,158 @@
+// The scratch Nest 12 applications the packaging spec installs the packed tarball into, written
+// by hand as a user would: one ES-module project, one CommonJS project.
+
+export interface ConsumerApp {
+  readonly name: string;
+  /** Its folder in the spec's temporary directory. */
+  readonly directory: string;
+  /** Packages installed beside the tarball (beyond Nest 12, reflect-metadata, rxjs, TypeScript). */
+  readonly extraPackages: readonly string[];
+  /** Relative path to contents. */
+  readonly files: Readonly<Record<string, string>>;
+}
+
+const NEST_AND_TYPESCRIPT = [
+  '@nestjs/common@^12',
+  '@nestjs/core@^12',
+  '@nestjs/platform-express@^12',
+  'reflect-metadata',
+  'rxjs',
+  'typescript@~6.0',
+  '@types/node@^20',
+];
+
+/** What `npm install` gets for a consumer, the tarball first. */
+export function installArguments(tarball: string, app: ConsumerApp): string[] {
+  return [tarball, ...NEST_AND_TYPESCRIPT, ...app.extraPackages];
+}
+
+const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+
+const compilerOptions = {
+  target: 'ES2023',
+  strict: true,
+  experimentalDecorators: true,
+  emitDecoratorMetadata: true,
+  types: ['node'],
+  rootDir: 'src',
+  outDir: 'dist',
+};
+
+/**
+ * The application: a route that needs a token with `profile:read`, verified with static keys
+ * against the package's own `KeyRing`, which also signs the token the spec sends. Once it
+ * listens it prints one JSON line: `{ url, token, prometheusEntry }`.
+ */
+function mainSource(variant: { header: string; events: string }): string {
+  return `import 'reflect-metadata';
+import { Controller, Get, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import {
+  AuthModule,
+  CurrentPrincipal,
+  KeyRing,
+  Public,
+  Scopes,
+  TokenIssuer,
+  type Principal,
+} from 'nest-tessera';
+${variant.header}
+
+const ISSUER = 'https://issuer.example';
+const AUDIENCE = 'scratch-api';
+const keyRing = KeyRing.ephemeral('EdDSA');
+
+@Controller()
+class AppController {
+  @Scopes('profile:read')
+  @Get('whoami')
+  whoami(@CurrentPrincipal() principal: Principal): { subject: string } {
+    return { subject: principal.subject };
+  }
+
+  @Public()
+  @Get('metrics')
+  metrics(): Promise<string> {
+    return metrics();
+  }
+}
+
+@Module({
+  imports: [
+    AuthModule.forRoot({
+      issuers: [{ issuer: ISSUER, keys: keyRing.publicJwks().keys }],
+      audience: AUDIENCE,
+      events: ${variant.events},
+    }),
+  ],
+  controllers: [AppController],
+})
+class AppModule {}
+
+async function main(): Promise<void> {
+  const app = await NestFactory.create(AppModule, { logger: ['error', 'warn'] });
+  await app.listen(0, '127.0.0.1');
+  const issuer = new TokenIssuer({ issuer: ISSUER, audience: AUDIENCE, keyRing });
+  const { token } = issuer.issueAccessToken({
+    subject: 'alice',
+    scopes: ['profile:read'],
+    clientId: 'scratch-app',
+  });
+  console.log(JSON.stringify({ url: await app.getUrl(), token, prometheusEntry }));
+}
+
+void main();
+`;
+}
+
+/** `"type": "module"`, NodeNext resolution; declaration files checked too (no skipLibCheck). */
+export const ESM_APP: ConsumerApp = {
+  name: 'an ES-module app (NodeNext)',
+  directory: 'esm-app',
+  extraPackages: ['prom-client@^15'],
+  files: {
+    'package.json': json({ name: 'scratch-esm-app', private: true, type: 'module' }),
+    'tsconfig.json': json({
+      compilerOptions: {
+        ...compilerOptions,
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        skipLibCheck: false,
+      },
+      include: ['src'],
+    }),
+    'src/main.ts': mainSource({
+      header: `import { prometheusAuthEvents } from 'nest-tessera/prometheus';
+import { Registry } from 'prom-client';
+
+const registry = new Registry();
+const metrics = (): Promise<string> => registry.metrics();
+const prometheusEntry = import.meta.resolve('nest-tessera/prometheus');`,
+      events: 'prometheusAuthEvents(registry)',
+    }),
+  },
+};
+
+/** A CommonJS app: tsc emits `require('nest-tessera')`, which Node loads through require(esm). */
+export const COMMONJS_APP: ConsumerApp = {
+  name: 'a CommonJS app (module commonjs)',
+  directory: 'commonjs-app',
+  extraPackages: [],
+  files: {
+    'package.json': json({ name: 'scratch-commonjs-app', private: true }),
+    'tsconfig.json': json({
+      compilerOptions: { ...compilerOptions, module: 'commonjs', skipLibCheck: true },
+      include: ['src'],
+    }),
+    'src/main.ts': mainSource({
+      // prom-client is not installed here: the main entry loads without it, and the subpath
+      // still resolves, types included.
+      header: `import type { PrometheusAuthEventsOptions } from 'nest-tessera/prometheus';
+
+const unusedMetricsOptions: PrometheusAuthEventsOptions = {};
+const metrics = async (): Promise<string> => JSON.stringify(unusedMetricsOptions);
+const prometheusEntry = require.resolve('nest-tessera/prometheus');`,
+      events: '{}',
+    }),
+  },
+};
