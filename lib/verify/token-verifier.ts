@@ -11,17 +11,16 @@ import { principalFromClaims, type AccessTokenClaims, type Principal } from './p
 import { VerifiedTokenCache } from './verified-token-cache.js';
 
 /** What a `TokenVerifier` checks tokens against: resolved options, with each issuer's keys. */
-export interface TokenVerifierConfig
-  extends Pick<
-    ResolvedAuthOptions,
-    | 'audiences'
-    | 'algorithms'
-    | 'tokenTypes'
-    | 'clockToleranceSeconds'
-    | 'maxTokenBytes'
-    | 'verifiedTokenCacheSize'
-    | 'now'
-  > {
+export interface TokenVerifierConfig extends Pick<
+  ResolvedAuthOptions,
+  | 'audiences'
+  | 'algorithms'
+  | 'tokenTypes'
+  | 'clockToleranceSeconds'
+  | 'maxTokenBytes'
+  | 'verifiedTokenCacheSize'
+  | 'now'
+> {
   /** Each trusted issuer (`iss`) and the only source of its keys. */
   readonly issuers: ReadonlyMap<string, KeySource>;
   readonly events?: AuthEvents;
