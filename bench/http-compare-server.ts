@@ -1,0 +1,187 @@
+// One server of the HTTP comparison (http-compare.bench.ts starts it as a child process, with an
+// IPC channel): a Nest app with one JSON route, `GET /orders` requiring scope `orders:read`, under
+// one guard and on one adapter. Takes its configuration as one JSON argument, sends its URL once it
+// serves, answers 'usage' with the CPU time it has used, and exits when the channel closes (so that
+// it never outlives the benchmark, and so that `--cpu-prof` gets to write its profile).
+
+import 'reflect-metadata';
+import {
+  type CanActivate,
+  Controller,
+  type ExecutionContext,
+  ForbiddenException,
+  Get,
+  type INestApplication,
+  Injectable,
+  Module,
+  type Type,
+  UseGuards,
+} from '@nestjs/common';
+import { NestFactory, Reflector } from '@nestjs/core';
+import { AuthGuard, PassportModule, PassportStrategy } from '@nestjs/passport';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { passportJwtSecret } from 'jwks-rsa';
+import { ExtractJwt, Strategy } from 'passport-jwt';
+import { AuthModule, RevocationStore, Scopes } from '../lib/index.js';
+
+export type GuardId = 'none' | 'tesseraCached' | 'tesseraUncached' | 'passportJwt';
+export type AdapterId = 'express' | 'fastify';
+
+export interface ServerConfig {
+  readonly guard: GuardId;
+  readonly adapter: AdapterId;
+  readonly issuer: string;
+  readonly audience: string;
+  readonly jwksUri: string;
+  /** Tokens revoked at start-up (`jti` and `exp`), so that revocation checks see a real list. */
+  readonly revoked: readonly { readonly jti: string; readonly exp: number }[];
+}
+
+/** What a server sends its parent: its URL once it serves, then its CPU time when asked. */
+export type ServerMessage = { readonly url: string } | { readonly cpuMicros: number };
+
+// What every app answers on `GET /orders`, whatever its guard.
+const ORDERS = [{ id: 'o-1', item: 'lamp', qty: 1 }];
+
+@Controller('orders')
+class UnguardedOrdersController {
+  @Get()
+  list() {
+    return ORDERS;
+  }
+}
+
+@Controller('orders')
+class TesseraOrdersController {
+  @Scopes('orders:read')
+  @Get()
+  list() {
+    return ORDERS;
+  }
+}
+
+function tesseraModule(config: ServerConfig, cached: boolean): Type {
+  @Module({
+    imports: [
+      AuthModule.forRoot({
+        issuers: [{ issuer: config.issuer, jwksUri: config.jwksUri }],
+        audience: config.audience,
+        algorithms: ['RS256'],
+        // Revocation is on by default: an in-memory store, filled below.
+        ...(cached ? {} : { verifiedTokenCacheSize: 0 }),
+      }),
+    ],
+    controllers: [TesseraOrdersController],
+  })
+  class TesseraBenchModule {}
+  return TesseraBenchModule;
+}
+
+// The stack as teams hand-wire it: passport-jwt with jwks-rsa's key provider, then a scope guard.
+const RequireScopes = Reflector.createDecorator<readonly string[]>();
+
+interface PassportUser {
+  readonly subject: string;
+  readonly scopes: readonly string[];
+}
+
+@Injectable()
+class ScopesGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const required = this.reflector.getAllAndOverride(RequireScopes, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (required === undefined) return true;
+    const { user } = context.switchToHttp().getRequest<{ user?: PassportUser }>();
+    if (required.every((scope) => user?.scopes.includes(scope))) return true;
+    throw new ForbiddenException();
+  }
+}
+
+@Controller('orders')
+class PassportOrdersController {
+  @UseGuards(AuthGuard('jwt'), ScopesGuard)
+  @RequireScopes(['orders:read'])
+  @Get()
+  list() {
+    return ORDERS;
+  }
+}
+
+function passportModule(config: ServerConfig): Type {
+  @Injectable()
+  class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+    constructor() {
+      super({
+        jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+        secretOrKeyProvider: passportJwtSecret({
+          jwksUri: config.jwksUri,
+          cache: true,
+          rateLimit: true,
+          jwksRequestsPerMinute: 10,
+        }),
+        issuer: config.issuer,
+        audience: config.audience,
+        algorithms: ['RS256'],
+      });
+    }
+
+    validate(payload: { sub: string; scope?: string }): PassportUser {
+      return { subject: payload.sub, scopes: payload.scope?.split(' ') ?? [] };
+    }
+  }
+
+  @Module({
+    imports: [PassportModule],
+    providers: [JwtStrategy, ScopesGuard],
+    controllers: [PassportOrdersController],
+  })
+  class PassportBenchModule {}
+  return PassportBenchModule;
+}
+
+function moduleFor(config: ServerConfig): Type {
+  switch (config.guard) {
+    case 'none': {
+      @Module({ controllers: [UnguardedOrdersController] })
+      class UnguardedBenchModule {}
+      return UnguardedBenchModule;
+    }
+    case 'tesseraCached':
+      return tesseraModule(config, true);
+    case 'tesseraUncached':
+      return tesseraModule(config, false);
+    case 'passportJwt':
+      return passportModule(config);
+  }
+}
+
+async function serve(config: ServerConfig): Promise<INestApplication> {
+  const module = moduleFor(config);
+  const app =
+    config.adapter === 'fastify'
+      ? await NestFactory.create(module, new FastifyAdapter(), { logger: false })
+      : await NestFactory.create(module, { logger: false });
+  if (config.guard === 'tesseraCached' || config.guard === 'tesseraUncached') {
+    const store = app.get<RevocationStore>(RevocationStore);
+    for (const { jti, exp } of config.revoked) await store.revokeToken(jti, exp);
+  }
+  await app.listen(0, '127.0.0.1');
+  return app;
+}
+
+const config = JSON.parse(process.argv[2] ?? '') as ServerConfig;
+const app = await serve(config);
+const send = (message: ServerMessage) => process.send!(message);
+process.on('message', (message) => {
+  if (message !== 'usage') return;
+  const { user, system } = process.cpuUsage();
+  send({ cpuMicros: user + system });
+});
+process.on('disconnect', () => {
+  void app.close().then(() => process.exit(0));
+});
+send({ url: await app.getUrl() });

@@ -1,0 +1,574 @@
+// The head-to-head over HTTP: `npm run bench`.
+//
+// One small Nest app, `GET /orders` requiring scope `orders:read`, under four guards: none (the
+// baseline), nest-tessera with its verified-token cache on and off (revocation on, in memory, with
+// a thousand entries), and `@nestjs/passport` + `passport-jwt` + `jwks-rsa` as teams hand-wire it,
+// with a scope guard after `AuthGuard('jwt')`. Each runs on Express and on Fastify, in its own
+// process (http-compare-server.ts); every guard fetches the issuer's keys from a JWKS endpoint on
+// loopback. RS256 for all: jsonwebtoken, hence passport-jwt, cannot verify EdDSA.
+//
+// The load is autocannon in one child process (load-client.ts), with one token repeated, then
+// with 1,000 distinct tokens taken in turn. Every cell is warmed up, then measured in ROUNDS rounds
+// of DURATION_S seconds, the cells taking turns in an order that rotates from round to round, so
+// that a busy spell of a shared machine hits them alike; the tables give medians of the rounds.
+// Besides req/s and p99, each server reports the CPU time it spent per request: a shared machine
+// disturbs that far less than it disturbs req/s, and it stays a server's own cost when the load
+// generator, not the server, sets the pace (as it may for the unguarded app).
+//
+// Before timing, each app must answer 200 to a valid token and each guard must refuse what it is
+// there to refuse (with revocation: a revoked token); during timing, any answer other than 200
+// stops the benchmark. About 3.5 minutes; --quick gives one short round in under a minute.
+//
+// Optional arguments: --quick, --rounds=N, --duration-s=N, --warmup-s=N, --connections=N,
+// --guards=a,b and --adapters=a,b (a subset), --cpu-prof-dir=DIR (CPU profiles of the servers,
+// written when they exit).
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { arch, cpus, platform, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KeyRing, TokenIssuer, type AccessTokenRequest } from '../lib/index.js';
+import { median } from './harness.js';
+import type { AdapterId, GuardId, ServerConfig, ServerMessage } from './http-compare-server.js';
+import type { LoadRequest, LoadResult } from './load-client.js';
+
+const QUICK = process.argv.includes('--quick');
+const ROUNDS = numberArgument('rounds', QUICK ? 1 : 5);
+const DURATION_S = numberArgument('duration-s', QUICK ? 1 : 2);
+const WARMUP_S = numberArgument('warmup-s', QUICK ? 1 : 1.5);
+const CONNECTIONS = numberArgument('connections', 16);
+const CPU_PROF_DIR = stringArgument('cpu-prof-dir');
+const GUARDS = listArgument<GuardId>('guards', [
+  'none',
+  'tesseraCached',
+  'tesseraUncached',
+  'passportJwt',
+]);
+const ADAPTERS = listArgument<AdapterId>('adapters', ['express', 'fastify']);
+const MIXES = [1, 1000] as const;
+type Mix = (typeof MIXES)[number];
+
+const ISSUER = 'https://auth.bench';
+const AUDIENCE = 'orders-api';
+const REVOKED_ENTRIES = 1000;
+
+const GUARD_LABELS: Record<GuardId, string> = {
+  none: 'no guard (baseline)',
+  tesseraCached: 'nest-tessera, cache on',
+  tesseraUncached: 'nest-tessera, cache off',
+  passportJwt: '`@nestjs/passport` + `passport-jwt` + `jwks-rsa`',
+};
+const ADAPTER_LABELS: Record<AdapterId, string> = { express: 'Express', fastify: 'Fastify' };
+const MIX_LABELS: Record<Mix, string> = { 1: '1 token', 1000: '1,000 tokens' };
+
+interface Cell {
+  readonly guard: GuardId;
+  readonly adapter: AdapterId;
+  readonly mix: Mix;
+}
+
+interface Measured {
+  readonly rps: number[];
+  readonly p99: number[];
+  /** The server's CPU time per answered request, in µs. */
+  readonly cpuMicros: number[];
+}
+
+interface Refusal {
+  readonly what: string;
+  readonly token?: string;
+  readonly status: 401 | 403;
+}
+
+interface Tokens {
+  /** The 1,000 valid tokens; the first is the repeated one. */
+  readonly valid: readonly string[];
+  /** What a guard must refuse, with the status it must answer. */
+  readonly refused: readonly Refusal[];
+  /** A valid token that every nest-tessera app has on its revocation list. */
+  readonly revokedToken: string;
+  readonly revoked: ServerConfig['revoked'];
+}
+
+function issueTokens(keyRing: KeyRing): Tokens {
+  const issuer = (iss: string, audience: string) =>
+    new TokenIssuer({ issuer: iss, audience, keyRing, accessTokenTtlSeconds: 3600 });
+  const ours = issuer(ISSUER, AUDIENCE);
+  const request = (i: number, scopes = ['orders:read', 'orders:write']): AccessTokenRequest => ({
+    subject: `user-${String(i).padStart(4, '0')}`,
+    tenant: 'tenant-a',
+    scopes,
+    clientId: 'web-app',
+    sessionId: `session-${String(i).padStart(4, '0')}`,
+  });
+  const valid = Array.from({ length: 1000 }, (_, i) => ours.issueAccessToken(request(i)).token);
+  const revokedToken = ours.issueAccessToken(request(1000));
+  const exp = revokedToken.claims.exp;
+  const revoked = [
+    { jti: revokedToken.claims.jti, exp },
+    ...Array.from({ length: REVOKED_ENTRIES - 1 }, (_, i) => ({ jti: `old-${i}`, exp })),
+  ];
+  return {
+    valid,
+    revokedToken: revokedToken.token,
+    revoked,
+    refused: [
+      { what: 'no token', status: 401 },
+      {
+        what: 'another audience',
+        token: issuer(ISSUER, 'another-api').issueAccessToken(request(0)).token,
+        status: 401,
+      },
+      {
+        what: 'another issuer',
+        token: issuer('https://elsewhere.bench', AUDIENCE).issueAccessToken(request(0)).token,
+        status: 401,
+      },
+      {
+        what: 'a bad signature',
+        token: `${valid[0].slice(0, -8)}${valid[1].slice(-8)}`,
+        status: 401,
+      },
+      {
+        what: 'no orders:read scope',
+        token: ours.issueAccessToken(request(0, ['orders:write'])).token,
+        status: 403,
+      },
+    ],
+  };
+}
+
+/** The issuer's public keys on loopback, as a JWKS endpoint serves them. */
+async function jwksServer(keyRing: KeyRing): Promise<{ server: Server; uri: string }> {
+  const body = JSON.stringify(keyRing.publicJwks());
+  const server = createServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=600' });
+    response.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { server, uri: `http://127.0.0.1:${port}/.well-known/jwks.json` };
+}
+
+interface RunningServer {
+  readonly child: ChildProcess;
+  readonly url: string;
+}
+
+function startServer(config: ServerConfig): Promise<RunningServer> {
+  const script = fileURLToPath(new URL('./http-compare-server.js', import.meta.url));
+  const profile =
+    CPU_PROF_DIR === undefined
+      ? []
+      : [
+          '--cpu-prof',
+          `--cpu-prof-dir=${CPU_PROF_DIR}`,
+          `--cpu-prof-name=${config.guard}-${config.adapter}.cpuprofile`,
+        ];
+  const child = spawn(process.execPath, [...profile, script, JSON.stringify(config)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const where = `${GUARD_LABELS[config.guard]} on ${ADAPTER_LABELS[config.adapter]}`;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${where}: not serving after 30 s`));
+    }, 30_000);
+    child.on('error', reject);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${where} exited with ${code} before serving`));
+    });
+    child.once('message', (message: ServerMessage) => {
+      clearTimeout(timer);
+      child.removeAllListeners('exit');
+      if ('url' in message) resolve({ child, url: `${message.url}/orders` });
+      else reject(new Error(`${where}: unexpected message ${JSON.stringify(message)}`));
+    });
+  });
+}
+
+/** The server's CPU time so far (user and system), in µs. */
+function serverCpuMicros({ child }: RunningServer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onExit = () => reject(new Error('a server exited during the benchmark'));
+    child.once('exit', onExit);
+    child.once('message', (message: ServerMessage) => {
+      child.off('exit', onExit);
+      if ('cpuMicros' in message) resolve(message.cpuMicros);
+      else reject(new Error(`unexpected message ${JSON.stringify(message)}`));
+    });
+    child.send('usage');
+  });
+}
+
+/** Closes the IPC channel, on which the server closes the app and exits. */
+async function stopServer({ child }: RunningServer): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.disconnect();
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Throws unless the app serves a valid token and its guard refuses what it must. */
+async function check(
+  guard: GuardId,
+  adapter: AdapterId,
+  url: string,
+  tokens: Tokens,
+  expectedBody: string,
+): Promise<void> {
+  const ask = async (token: string | undefined) => {
+    const response = await fetch(url, {
+      headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+    });
+    return { status: response.status, body: await response.text() };
+  };
+  const where = `${GUARD_LABELS[guard]} on ${ADAPTER_LABELS[adapter]}`;
+  const served = await ask(tokens.valid[0]);
+  if (served.status !== 200 || served.body !== expectedBody) {
+    throw new Error(`${where}: a valid token got ${served.status} ${served.body}`);
+  }
+  if (guard === 'none') return;
+  const refused: Refusal[] = [...tokens.refused];
+  if (guard !== 'passportJwt') {
+    refused.push({ what: 'a revoked token', token: tokens.revokedToken, status: 401 });
+  }
+  for (const { what, token, status } of refused) {
+    const answer = await ask(token);
+    if (answer.status !== status) {
+      throw new Error(`${where}: ${what} got ${answer.status}, not ${status}`);
+    }
+  }
+}
+
+/** The load client, started once: each run is a message to it, its result the answer. */
+class LoadClient {
+  private readonly child = spawn(
+    process.execPath,
+    [fileURLToPath(new URL('./load-client.js', import.meta.url))],
+    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+  );
+
+  run(url: string, tokensFile: string, durationS: number): Promise<LoadResult> {
+    const request: LoadRequest = { url, tokensFile, connections: CONNECTIONS, durationS };
+    return new Promise((resolve, reject) => {
+      const fail = (error: Error) => {
+        clearTimeout(timer);
+        this.child.off('message', onResult);
+        reject(error);
+      };
+      const onExit = (code: number | null) => fail(new Error(`the load client exited (${code})`));
+      const onResult = (result: LoadResult) => {
+        clearTimeout(timer);
+        this.child.off('exit', onExit);
+        resolve(result);
+      };
+      const timer = setTimeout(
+        () => {
+          this.child.kill('SIGKILL');
+          fail(new Error(`the load client did not answer within ${durationS + 30} s`));
+        },
+        (durationS + 30) * 1000,
+      );
+      this.child.once('exit', onExit);
+      this.child.once('message', onResult);
+      this.child.send(request);
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.disconnect();
+    await exited;
+  }
+}
+
+function cellName({ guard, adapter, mix }: Cell): string {
+  return `${GUARD_LABELS[guard]} on ${ADAPTER_LABELS[adapter]}, ${MIX_LABELS[mix]}`;
+}
+
+/** Every answer must have been a 200: a guard that refuses is not being measured. */
+function assertAllServed(cell: Cell, result: LoadResult): void {
+  const others = Object.entries(result.statusCodes).filter(([code]) => code !== '200');
+  if (result.total === 0 || others.length > 0 || result.errors > 0 || result.timeouts > 0) {
+    throw new Error(
+      `${cellName(cell)}: ${result.total} answers, status codes ${JSON.stringify(result.statusCodes)}, ` +
+        `${result.errors} errors, ${result.timeouts} timeouts`,
+    );
+  }
+}
+
+async function measure(
+  cells: readonly Cell[],
+  servers: ReadonlyMap<string, RunningServer>,
+  tokenFiles: ReadonlyMap<Mix, string>,
+  client: LoadClient,
+): Promise<Map<Cell, Measured>> {
+  const server = (cell: Cell) => servers.get(`${cell.guard}/${cell.adapter}`)!;
+  for (const cell of cells) {
+    assertAllServed(cell, await client.run(server(cell).url, tokenFiles.get(cell.mix)!, WARMUP_S));
+  }
+  const results = new Map<Cell, Measured>(
+    cells.map((cell) => [cell, { rps: [], p99: [], cpuMicros: [] }]),
+  );
+  for (let round = 0; round < ROUNDS; round++) {
+    const started = performance.now();
+    // Each round starts five cells further on and odd rounds run backwards, so that no cell
+    // always follows the same one.
+    const rotated = cells.map((_, i) => cells[(i + round * 5) % cells.length]);
+    for (const cell of round % 2 === 0 ? rotated : rotated.reverse()) {
+      const cpuBefore = await serverCpuMicros(server(cell));
+      const result = await client.run(server(cell).url, tokenFiles.get(cell.mix)!, DURATION_S);
+      const cpuAfter = await serverCpuMicros(server(cell));
+      assertAllServed(cell, result);
+      const measured = results.get(cell)!;
+      measured.rps.push(result.rps);
+      measured.p99.push(result.p99);
+      measured.cpuMicros.push((cpuAfter - cpuBefore) / result.total);
+    }
+    const seconds = ((performance.now() - started) / 1000).toFixed(0);
+    console.error(`round ${round + 1} of ${ROUNDS} measured in ${seconds} s`);
+  }
+  return results;
+}
+
+type Metric = 'rps' | 'cpuMicros';
+
+class Report {
+  constructor(
+    private readonly cells: readonly Cell[],
+    private readonly results: ReadonlyMap<Cell, Measured>,
+  ) {}
+
+  private find(guard: GuardId, adapter: AdapterId, mix: Mix): Measured | undefined {
+    const cell = this.cells.find(
+      (c) => c.guard === guard && c.adapter === adapter && c.mix === mix,
+    );
+    return cell === undefined ? undefined : this.results.get(cell);
+  }
+
+  /**
+   * How many times `base`'s throughput `guard` has: by req/s measured, or by the server CPU time
+   * each request took (base's time ÷ guard's), which a busy machine disturbs far less.
+   */
+  ratio(
+    metric: Metric,
+    guard: GuardId,
+    base: GuardId,
+    adapter: AdapterId,
+    mix: Mix,
+  ): number | undefined {
+    const a = this.find(guard, adapter, mix);
+    const b = this.find(base, adapter, mix);
+    if (a === undefined || b === undefined) return undefined;
+    return metric === 'rps'
+      ? median(a.rps) / median(b.rps)
+      : median(b.cpuMicros) / median(a.cpuMicros);
+  }
+
+  private columns(): { adapter: AdapterId; mix: Mix }[] {
+    return ADAPTERS.flatMap((adapter) => MIXES.map((mix) => ({ adapter, mix })));
+  }
+
+  ratesTable(adapter: AdapterId): string {
+    const head = [
+      ADAPTER_LABELS[adapter],
+      ...MIXES.flatMap((mix) => [`${MIX_LABELS[mix]}: req/s`, 'p99 ms', 'server CPU µs/req']),
+    ];
+    const rows = GUARDS.map((guard) => [
+      GUARD_LABELS[guard],
+      ...MIXES.flatMap((mix) => {
+        const m = this.find(guard, adapter, mix);
+        if (m === undefined) return ['n/a', 'n/a', 'n/a'];
+        return [rpsCell(median(m.rps)), String(median(m.p99)), median(m.cpuMicros).toFixed(0)];
+      }),
+    ]);
+    return markdownTable(head, rows);
+  }
+
+  ratioTable(metric: Metric): string {
+    const columns = this.columns();
+    const head = ['', ...columns.map((c) => `${ADAPTER_LABELS[c.adapter]}, ${MIX_LABELS[c.mix]}`)];
+    const row = (label: string, guard: GuardId, base: GuardId) => [
+      label,
+      ...columns.map(({ adapter, mix }) =>
+        ratioCell(this.ratio(metric, guard, base, adapter, mix)),
+      ),
+    ];
+    return markdownTable(head, [
+      ...GUARDS.filter((g) => g !== 'none').map((guard) =>
+        row(`${GUARD_LABELS[guard]} ÷ no guard`, guard, 'none'),
+      ),
+      row('nest-tessera, cache off ÷ passport-jwt stack', 'tesseraUncached', 'passportJwt'),
+      row('nest-tessera, cache on ÷ passport-jwt stack', 'tesseraCached', 'passportJwt'),
+    ]);
+  }
+
+  spreadTable(): string {
+    const columns = this.columns();
+    const head = [
+      '',
+      ...columns.map((c) => `${ADAPTER_LABELS[c.adapter]}, ${MIX_LABELS[c.mix]}: min – max req/s`),
+    ];
+    const rows = GUARDS.map((guard) => [
+      GUARD_LABELS[guard],
+      ...columns.map(({ adapter, mix }) => {
+        const m = this.find(guard, adapter, mix);
+        if (m === undefined) return 'n/a';
+        return `${rpsCell(Math.min(...m.rps))} – ${rpsCell(Math.max(...m.rps))}`;
+      }),
+    ]);
+    return markdownTable(head, rows);
+  }
+
+  targetLines(): string[] {
+    const verdict = (
+      guard: GuardId,
+      base: GuardId,
+      adapter: AdapterId,
+      mix: Mix,
+      target: number,
+    ) => {
+      const measured = this.ratio('rps', guard, base, adapter, mix);
+      const byCpu = this.ratio('cpuMicros', guard, base, adapter, mix);
+      if (measured === undefined || byCpu === undefined) return 'n/a';
+      return (
+        `${measured.toFixed(2)}× ${measured >= target ? 'met' : 'MISSED'} ` +
+        `(by server CPU: ${byCpu.toFixed(2)}× ${byCpu >= target ? 'met' : 'missed'})`
+      );
+    };
+    return [
+      `- cache off ≥ 2.5× the passport-jwt stack's req/s: ${this.columns()
+        .map(
+          ({ adapter, mix }) =>
+            `${ADAPTER_LABELS[adapter]}, ${MIX_LABELS[mix]} ` +
+            verdict('tesseraUncached', 'passportJwt', adapter, mix, 2.5),
+        )
+        .join('; ')}`,
+      `- 1,000 distinct tokens, cache on ≥ 0.9× no guard: ${ADAPTERS.map(
+        (adapter) =>
+          `${ADAPTER_LABELS[adapter]} ${verdict('tesseraCached', 'none', adapter, 1000, 0.9)}`,
+      ).join('; ')}`,
+    ];
+  }
+}
+
+function markdownTable(head: readonly string[], rows: readonly (readonly string[])[]): string {
+  const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
+  const rule = line(head.map((_, i) => (i === 0 ? '---' : '---:')));
+  return [line(head), rule, ...rows.map(line)].join('\n');
+}
+
+function rpsCell(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}
+
+function ratioCell(value: number | undefined): string {
+  return value === undefined ? 'n/a' : `${value.toFixed(2)}×`;
+}
+
+function machineLine(): string {
+  const cores = cpus();
+  const model = cores[0]?.model.trim() ?? 'unknown CPU';
+  return `node ${process.version}, ${model} (${cores.length} logical cores), ${platform()} ${arch()}`;
+}
+
+function argumentValue(name: string): string | undefined {
+  const prefix = `--${name}=`;
+  return process.argv.find((a) => a.startsWith(prefix))?.slice(prefix.length);
+}
+
+function numberArgument(name: string, fallback: number): number {
+  const raw = argumentValue(name);
+  const value = raw === undefined ? fallback : Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`bad --${name}=${raw}`);
+  return value;
+}
+
+function stringArgument(name: string): string | undefined {
+  return argumentValue(name);
+}
+
+function listArgument<T extends string>(name: string, all: readonly T[]): readonly T[] {
+  const raw = argumentValue(name);
+  if (raw === undefined) return all;
+  const picked = raw.split(',') as T[];
+  const unknown = picked.filter((p) => !all.includes(p));
+  if (unknown.length > 0) throw new Error(`--${name}: unknown ${unknown.join(', ')}`);
+  return all.filter((a) => picked.includes(a));
+}
+
+async function main(): Promise<void> {
+  const keyRing = KeyRing.ephemeral('RS256');
+  const tokens = issueTokens(keyRing);
+  const jwks = await jwksServer(keyRing);
+  const folder = mkdtempSync(join(tmpdir(), 'tessera-http-bench-'));
+  const tokenFiles = new Map<Mix, string>(
+    MIXES.map((mix) => {
+      const file = join(folder, `tokens-${mix}.json`);
+      writeFileSync(file, JSON.stringify(tokens.valid.slice(0, mix)));
+      return [mix, file];
+    }),
+  );
+  const servers: RunningServer[] = [];
+  const client = new LoadClient();
+  try {
+    const configs = GUARDS.flatMap((guard) =>
+      ADAPTERS.map((adapter): ServerConfig => ({
+        guard,
+        adapter,
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        jwksUri: jwks.uri,
+        revoked: tokens.revoked,
+      })),
+    );
+    const started = await Promise.allSettled(configs.map(startServer));
+    for (const result of started) if (result.status === 'fulfilled') servers.push(result.value);
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    const byName = new Map<string, RunningServer>(
+      configs.map((config, i) => [`${config.guard}/${config.adapter}`, servers[i]]),
+    );
+    const expectedBody = await (
+      await fetch(servers[0].url, {
+        headers: { authorization: `Bearer ${tokens.valid[0]}` },
+      })
+    ).text();
+    for (const { guard, adapter } of configs) {
+      await check(guard, adapter, byName.get(`${guard}/${adapter}`)!.url, tokens, expectedBody);
+    }
+    const cells: Cell[] = configs.flatMap(({ guard, adapter }) =>
+      MIXES.map((mix) => ({ guard, adapter, mix })),
+    );
+    console.log(`Machine: ${machineLine()}`);
+    console.log(
+      `Method: RS256, keys from a JWKS endpoint on loopback; autocannon with ${CONNECTIONS} ` +
+        `connections; median of ${ROUNDS} interleaved rounds of ${DURATION_S} s per cell, ` +
+        `after ${WARMUP_S} s of warm-up\n`,
+    );
+    const report = new Report(cells, await measure(cells, byName, tokenFiles, client));
+    for (const adapter of ADAPTERS) console.log(`${report.ratesTable(adapter)}\n`);
+    console.log('Ratios of req/s:\n');
+    console.log(report.ratioTable('rps'));
+    console.log('\nRatios of throughput by server CPU time per request (no guard ÷ guard):\n');
+    console.log(report.ratioTable('cpuMicros'));
+    console.log('\nTargets:');
+    for (const line of report.targetLines()) console.log(line);
+    console.log('\nSpread of the rounds:\n');
+    console.log(report.spreadTable());
+  } finally {
+    await Promise.all([client.stop(), ...servers.map(stopServer)]);
+    jwks.server.close();
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+await main();
