@@ -13,7 +13,7 @@
 // autocannon (a child process) on loopback, interleaved rounds, medians.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -34,7 +34,28 @@ interface Run {
   readonly p99: number;
   readonly non2xx: number;
   readonly errors: number;
+  readonly requests: number;
 }
+
+/** What one run cost the server: its CPU time per request, in µs (Linux only). */
+interface Measured extends Run {
+  readonly cpuMicrosPerRequest: number | undefined;
+}
+
+/** CPU time (user + system) the process has used so far, in µs; `undefined` without /proc. */
+function cpuMicros(pid: number): number | undefined {
+  try {
+    // Fields 14 and 15 of /proc/<pid>/stat, after the command name in parentheses: clock ticks.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `getconf CLK_TCK` on Linux. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 type Route = 'GET /orders (token)' | 'GET /health (no token)';
 
@@ -61,7 +82,7 @@ function autocannon(url: string, durationS: number, token?: string): Promise<Run
     child.on('exit', () => {
       try {
         const result = JSON.parse(out) as {
-          requests: { average: number };
+          requests: { average: number; total: number };
           latency: { p99: number };
           non2xx: number;
           errors: number;
@@ -71,6 +92,7 @@ function autocannon(url: string, durationS: number, token?: string): Promise<Run
           p99: result.latency.p99,
           non2xx: result.non2xx,
           errors: result.errors,
+          requests: result.requests.total,
         });
       } catch (error) {
         reject(error as Error);
@@ -158,16 +180,23 @@ async function main(): Promise<void> {
     for (const route of routes)
       await autocannon(targets[route].url, WARM_UP_S, targets[route].token);
 
-    const runs = new Map<Route, Run[]>(routes.map((r) => [r, []]));
+    const runs = new Map<Route, Measured[]>(routes.map((r) => [r, []]));
     const ratios: number[] = [];
+    const pid = app.child.pid!;
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? routes : [...routes].reverse();
       for (const route of order) {
+        const cpuBefore = cpuMicros(pid);
         const run = await autocannon(targets[route].url, DURATION_S, targets[route].token);
+        const cpuAfter = cpuMicros(pid);
         if (run.non2xx > 0 || run.errors > 0) {
           throw new Error(`${route}: ${run.non2xx} answers were not 2xx, ${run.errors} errors`);
         }
-        runs.get(route)!.push(run);
+        const cpuMicrosPerRequest =
+          cpuBefore === undefined || cpuAfter === undefined
+            ? undefined
+            : (cpuAfter - cpuBefore) / run.requests;
+        runs.get(route)!.push({ ...run, cpuMicrosPerRequest });
       }
       const [orders, health] = routes.map((r) => runs.get(r)!.at(-1)!.rps);
       ratios.push(orders / health);
@@ -177,19 +206,30 @@ async function main(): Promise<void> {
     console.log(
       `\n### The sample orders service, everything on (${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${DURATION_S} s, medians)\n`,
     );
-    console.log('| route | req/s | p99 ms | vs /health |');
-    console.log('| --- | ---: | ---: | ---: |');
+    console.log('| route | req/s | p99 ms | server CPU µs per request | req/s vs /health |');
+    console.log('| --- | ---: | ---: | ---: | ---: |');
     for (const route of routes) {
       const rps = median(runs.get(route)!.map((r) => r.rps));
       const p99 = median(runs.get(route)!.map((r) => r.p99));
+      const cpu = runs.get(route)!.map((r) => r.cpuMicrosPerRequest);
+      const cpuCell = cpu.includes(undefined) ? 'n/a' : median(cpu as number[]).toFixed(0);
       console.log(
-        `| ${route} | ${rps.toFixed(0)} | ${p99.toFixed(1)} | ${(rps / health).toFixed(2)}× |`,
+        `| ${route} | ${rps.toFixed(0)} | ${p99.toFixed(1)} | ${cpuCell} | ${(rps / health).toFixed(2)}× |`,
       );
     }
     const ratio = median(ratios);
     console.log(
-      `\nMedian of the per-round ratios: ${ratio.toFixed(2)}× (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')}); target ≥ ${TARGET}×: ${ratio >= TARGET ? 'met' : 'missed'}.`,
+      `\nGET /orders req/s against GET /health, median of the per-round ratios: ${ratio.toFixed(2)}× (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')}); target ≥ ${TARGET}×: ${ratio >= TARGET ? 'met' : 'missed'}.`,
     );
+    // Server CPU per request is the steadier figure on a busy machine: another process taking
+    // the cores lowers both routes' req/s unevenly, but not what a request costs the server.
+    const cpu = routes.map((r) => runs.get(r)!.map((run) => run.cpuMicrosPerRequest));
+    if (!cpu.flat().includes(undefined)) {
+      const [orders, healthCpu] = cpu.map((c) => median(c as number[]));
+      console.log(
+        `Server CPU per request, GET /health against GET /orders: ${(healthCpu / orders).toFixed(2)}× (${healthCpu.toFixed(0)} µs against ${orders.toFixed(0)} µs).`,
+      );
+    }
   } finally {
     if (app.child.exitCode === null && app.child.signalCode === null) {
       const exited = new Promise((resolve) => app.child.once('exit', resolve));
