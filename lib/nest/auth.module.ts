@@ -4,7 +4,13 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import {
+  APP_FILTER,
+  APP_GUARD,
+  APP_INTERCEPTOR,
+  DiscoveryModule,
+  HttpAdapterHost,
+} from '@nestjs/core';
 import { RequestAuthenticator } from '../authentication/request-authenticator.js';
 import { ServiceIdentities, setServiceIdentities } from '../authorization/service-identities.js';
 import type { AuthModuleOptions } from '../options/auth-options.js';
@@ -128,8 +134,25 @@ const REVOCATION_LOAD_WAIT_MS = 2000;
     BearerGuard,
     MethodSecurityExplorer,
     { provide: APP_GUARD, useClass: GlobalBearerGuard },
-    { provide: APP_INTERCEPTOR, useClass: PrincipalContextInterceptor },
-    { provide: APP_INTERCEPTOR, useClass: RenewalInterceptor },
+    // Interceptors put every request through an rxjs pipeline: each is registered only when it
+    // has work to do (a factory that returns null registers nothing).
+    {
+      provide: APP_INTERCEPTOR,
+      useFactory: (options: ResolvedAuthOptions, explorer: MethodSecurityExplorer) =>
+        (options.principalContext ?? explorer.hasProtectedProviders())
+          ? new PrincipalContextInterceptor()
+          : null,
+      inject: [AUTH_OPTIONS, MethodSecurityExplorer],
+    },
+    {
+      provide: APP_INTERCEPTOR,
+      useFactory: (
+        options: ResolvedAuthOptions,
+        host: HttpAdapterHost,
+        coordinator: RenewalCoordinator | null,
+      ) => (options.renewal ? new RenewalInterceptor(options, host, coordinator) : null),
+      inject: [AUTH_OPTIONS, HttpAdapterHost, RENEWAL_COORDINATOR],
+    },
     { provide: APP_FILTER, useClass: AuthExceptionFilter },
     { provide: APP_FILTER, useClass: ThrottleExceptionFilter },
   ],

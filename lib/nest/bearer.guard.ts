@@ -34,7 +34,8 @@ export class BearerGuard implements CanActivate {
     const request = http
       ? context.switchToHttp().getRequest<CredentialCarrier & object>()
       : undefined;
-    if (request !== undefined) await this.throttler.check(request, targets);
+    if (request !== undefined && this.throttler.enabled)
+      await this.throttler.check(request, targets);
     if (this.reflector.getAllAndOverride(PublicRoute, targets)) return true;
     if (context.getType() === 'rpc') return this.authenticateMessage(context, targets);
     if (request === undefined) return true;

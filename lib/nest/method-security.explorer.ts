@@ -26,6 +26,20 @@ export class MethodSecurityExplorer implements OnModuleInit {
     @Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
   ) {}
 
+  /**
+   * Whether any provider carries `@Scopes`/`@Tenant` rules: known from the classes, before any
+   * instance exists, so the module can leave the principal context out when nothing needs it.
+   */
+  hasProtectedProviders(): boolean {
+    return this.discovery.getProviders().some(({ metatype }) => {
+      if (typeof metatype !== 'function' || !metatype.prototype) return false;
+      const prototype = metatype.prototype as object;
+      return this.scanner
+        .getAllMethodNames(prototype)
+        .some((name) => this.ruleFor(metatype as ProviderClass, prototype, name) !== undefined);
+    });
+  }
+
   onModuleInit(): void {
     for (const wrapper of this.discovery.getProviders()) {
       const { instance, metatype } = wrapper;

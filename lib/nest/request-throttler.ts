@@ -29,6 +29,11 @@ export class RequestThrottler {
     @Optional() @Inject(CONSUMER_THROTTLE) private readonly throttle: ConsumerThrottle | null,
   ) {}
 
+  /** Whether throttling is configured at all (the guard skips the call when it is not). */
+  get enabled(): boolean {
+    return this.throttle !== null && this.throttle !== undefined;
+  }
+
   async check(request: CredentialCarrier & { ip?: string }, targets: Targets): Promise<void> {
     if (!this.throttle || this.reflector.getAllAndOverride(SkipThrottleRoute, targets)) return;
     const consumer = await this.consumerOf(request);

@@ -195,6 +195,14 @@ export interface AuthModuleOptions {
    */
   serviceIdentities?: Readonly<Record<string, ServiceIdentityOptions>>;
   /**
+   * Runs handlers inside the caller's principal context (`currentPrincipal()`, `runAs`), which
+   * protected service methods read. Costs an interceptor per request, so by default it is on
+   * only when some provider carries `@Scopes`/`@Tenant` rules; set `true` to use
+   * `currentPrincipal()` elsewhere.
+   * @default on when a provider has method rules
+   */
+  principalContext?: boolean;
+  /**
    * Registers the bearer guard for every route (opt out with `@Public()`).
    * @default true
    */

@@ -32,6 +32,7 @@ export interface ResolvedAuthOptions {
   readonly serviceIdentities: Readonly<Record<string, ServiceIdentityOptions>>;
   readonly throttle: ThrottleOptions | false;
   readonly renewal: ResolvedRenewalOptions | false;
+  readonly principalContext: boolean | undefined;
   readonly globalGuard: boolean;
   readonly events: AuthEvents;
   readonly now: () => number;
@@ -98,6 +99,7 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     serviceIdentities: resolveServiceIdentities(options.serviceIdentities ?? {}),
     throttle: resolveThrottle(options.throttle),
     renewal: resolveRenewal(options),
+    principalContext: options.principalContext,
     globalGuard: options.globalGuard ?? true,
     // Isolated: a listener that throws never turns a valid token into a refusal.
     events: combineAuthEvents(options.events ?? {}),
