@@ -15,12 +15,22 @@ import { RequestThrottler } from './request-throttler.js';
 import { RequiredScopes } from './scopes.decorator.js';
 import { SensitiveRoute } from './sensitive.decorator.js';
 
+type Targets = Parameters<Reflector['getAllAndOverride']>[1];
+
+interface RouteRules {
+  readonly isPublic: boolean;
+  readonly required: readonly string[] | undefined;
+  readonly tier: RiskTier;
+}
+
 /**
  * Authenticates HTTP requests by their bearer token and enforces `@Scopes()`. Registered for
  * every route when `globalGuard` is on; otherwise use `@UseGuards(BearerGuard)`.
  */
 @Injectable()
 export class BearerGuard implements CanActivate {
+  private readonly routes = new WeakMap<object, RouteRules>();
+
   constructor(
     protected readonly reflector: Reflector,
     protected readonly authenticator: RequestAuthenticator,
@@ -34,16 +44,32 @@ export class BearerGuard implements CanActivate {
     const request = http
       ? context.switchToHttp().getRequest<CredentialCarrier & object>()
       : undefined;
-    if (request !== undefined && this.throttler.enabled)
+    if (request !== undefined && this.throttler.enabled) {
       await this.throttler.check(request, targets);
-    if (this.reflector.getAllAndOverride(PublicRoute, targets)) return true;
+    }
+    const route = this.routeOf(targets);
+    if (route.isPublic) return true;
     if (context.getType() === 'rpc') return this.authenticateMessage(context, targets);
     if (request === undefined) return true;
-    const required = this.reflector.getAllAndOverride(RequiredScopes, targets);
-    const principal =
-      principalOf(request) ?? (await this.authenticate(request, this.riskTier(targets, required)));
-    if (required !== undefined) this.authorize(principal, required);
+    const principal = principalOf(request) ?? (await this.authenticate(request, route.tier));
+    if (route.required !== undefined) this.authorize(principal, route.required);
     return true;
+  }
+
+  /** A route's rules, read once per handler: metadata does not change at run time. */
+  private routeOf(targets: Targets): RouteRules {
+    const handler = targets[0] as object;
+    let rules = this.routes.get(handler);
+    if (rules === undefined) {
+      const required = this.reflector.getAllAndOverride(RequiredScopes, targets);
+      rules = {
+        isPublic: this.reflector.getAllAndOverride(PublicRoute, targets) === true,
+        required,
+        tier: this.riskTier(targets, required),
+      };
+      this.routes.set(handler, rules);
+    }
+    return rules;
   }
 
   /** A message handler: the token travels in the message (see `tokenFromMessage`). */

@@ -29,19 +29,23 @@ export function extractToken(
   sources: TokenSources,
 ): string | undefined {
   rejectTokenInQuery(request.query, sources.forbiddenQueryParameters);
-  const found = new Set<string>();
+  let found: string | undefined;
+  const add = (token: string) => {
+    if (found !== undefined && found !== token) throw new InvalidRequestError('multiple_tokens');
+    found = token;
+  };
   const authorization = request.headers.authorization;
   if (typeof authorization === 'string' && /^bearer(?: |$)/i.test(authorization)) {
     const match = BEARER.exec(authorization);
     if (match === null) throw new InvalidRequestError('malformed_credentials');
-    found.add(match[1]);
+    add(match[1]);
   }
   for (const name of sources.headers) {
     const value = request.headers[name];
     for (const token of Array.isArray(value) ? value : [value]) {
       if (token === undefined) continue;
       if (token.trim() === '') throw new InvalidRequestError('malformed_credentials');
-      found.add(token.trim());
+      add(token.trim());
     }
   }
   if (sources.bodyField !== undefined) {
@@ -50,11 +54,10 @@ export function extractToken(
       if (typeof value !== 'string' || value === '') {
         throw new InvalidRequestError('malformed_credentials');
       }
-      found.add(value);
+      add(value);
     }
   }
-  if (found.size > 1) throw new InvalidRequestError('multiple_tokens');
-  return found.values().next().value;
+  return found;
 }
 
 function rejectTokenInQuery(query: unknown, names: readonly string[]): void {
