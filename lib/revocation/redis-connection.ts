@@ -29,33 +29,26 @@ export interface OpenedConnection {
   readonly owned: boolean;
 }
 
-/** Clients that have been ready once: `firstConnection` never waits for them again. */
-const connectedBefore = new WeakSet<Redis | Cluster>();
-
-function remembered(client: Redis | Cluster): Redis | Cluster {
-  if (client.status === 'ready') connectedBefore.add(client);
-  else client.once('ready', () => connectedBefore.add(client));
-  return client;
-}
-
 /** Opens (or adopts) the main client; a client passed in stays the caller's to close. */
 export function openRedis(connection: RedisConnection): OpenedConnection {
   if (connection instanceof Redis || connection instanceof Cluster) {
-    return { client: remembered(connection), owned: false };
+    return { client: connection, owned: false };
   }
   if (typeof connection === 'string') {
-    return { client: remembered(new Redis(connection, OWN_CONNECTION)), owned: true };
+    return { client: new Redis(connection, OWN_CONNECTION), owned: true };
   }
   if ('cluster' in connection) {
     const { nodes, options } = connection.cluster;
-    const client = new Cluster([...nodes], {
-      ...options,
-      enableOfflineQueue: false,
-      redisOptions: { ...OWN_CONNECTION, ...options?.redisOptions },
-    });
-    return { client: remembered(client), owned: true };
+    return {
+      client: new Cluster([...nodes], {
+        ...options,
+        enableOfflineQueue: false,
+        redisOptions: { ...OWN_CONNECTION, ...options?.redisOptions },
+      }),
+      owned: true,
+    };
   }
-  return { client: remembered(new Redis({ ...OWN_CONNECTION, ...connection })), owned: true };
+  return { client: new Redis({ ...OWN_CONNECTION, ...connection }), owned: true };
 }
 
 /** A second connection for pub/sub, with the same settings and no automatic resubscribe. */
@@ -67,14 +60,10 @@ export function duplicateForSubscriber(client: Redis | Cluster): Redis | Cluster
 
 /**
  * Waits for the first connection of a client that is still making it (commands fail fast
- * otherwise); a client that was connected before and is now down is not waited for, not even
- * while it is `connecting` again between two reconnection attempts.
+ * otherwise); a client that was connected before and is now down is not waited for.
  */
 export function firstConnection(client: Redis | Cluster, timeoutMs = 2000): Promise<void> {
-  if (
-    connectedBefore.has(client) ||
-    (client.status !== 'connecting' && client.status !== 'wait' && client.status !== 'connect')
-  ) {
+  if (client.status !== 'connecting' && client.status !== 'wait' && client.status !== 'connect') {
     return Promise.resolve();
   }
   return new Promise((resolve) => {

@@ -33,18 +33,24 @@ export class RedisThrottleStorage implements ThrottleStorage {
   };
   private readonly owned: boolean;
   private readonly prefix: string;
+  private connectedOnce = false;
 
   constructor(options: RedisThrottleStorageOptions) {
     const { client, owned } = openRedis(options.connection);
     client.defineCommand('tesseraThrottleHit', { numberOfKeys: 1, lua: HIT });
     client.on('error', () => undefined); // a failing increment rejects; the guard decides
+    if (client.status === 'ready') this.connectedOnce = true;
+    else client.once('ready', () => (this.connectedOnce = true));
     this.client = client as typeof this.client;
     this.owned = owned;
     this.prefix = options.keyPrefix ?? '{tessera}:throttle:';
   }
 
   async increment(key: string, windowMs: number): Promise<WindowRecord> {
-    await firstConnection(this.client);
+    // Only the very first connection is waited for. Once Redis has been reached, a hit while it
+    // is down again fails at once (and the request goes through), even while the client is
+    // `connecting` between two reconnection attempts, which firstConnection would wait out.
+    if (!this.connectedOnce) await firstConnection(this.client);
     const [hits, msLeft] = await this.client.tesseraThrottleHit(`${this.prefix}${key}`, windowMs);
     return windowRecord(hits, msLeft);
   }
