@@ -21,8 +21,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median } from './harness.js';
 
-const ROUNDS = 5;
-const DURATION_S = 4;
+const ROUNDS = 7;
+const DURATION_S = 5;
 const WARM_UP_S = 3;
 const CONNECTIONS = 16;
 const TARGET = 0.8;
