@@ -1,4 +1,4 @@
-import type { INestApplication, LoggerService } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { KeyRing, MemoryRevocationStore, type RevocationStore } from '../../lib/index.js';
@@ -7,6 +7,7 @@ import { loadConfig, type HttpAdapterName } from '../../sample-app/config.js';
 import { JsonLogger } from '../../sample-app/http/json-logger.js';
 import { createOrdersApp } from '../../sample-app/orders/orders-app.js';
 import { freePort } from '../support/redis-process.js';
+import { quiet, reportsJobToken } from '../support/sample-testing.js';
 
 // Observability of the sample app: each service's own GET /metrics with the counters CONTRACT.md
 // names, one JSON log line per event through the real JSON logger (its stdout captured), never
@@ -14,7 +15,6 @@ import { freePort } from '../support/redis-process.js';
 
 const ISSUER = 'https://auth.metrics.test';
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
-const quiet: LoggerService = { log() {}, warn() {}, error() {} };
 
 /** Every `name{labels} value` sample of a Prometheus text exposition. */
 function samples(text: string): Map<string, number> {
@@ -235,16 +235,7 @@ describe.each(['express', 'fastify'] as HttpAdapterName[])(
 
     it('logs one JSON line per event, and never a token, a refresh token, a password or a secret', async () => {
       // The client secret goes through the log's service too.
-      const client = await request(authUrl)
-        .post('/auth/token')
-        .type('form')
-        .send({
-          grant_type: 'client_credentials',
-          client_id: 'reports-job',
-          client_secret: 'reports-job-secret',
-        })
-        .expect(200);
-      secrets.add(client.body.access_token);
+      secrets.add(await reportsJobToken(authUrl));
       secrets.add('reports-job-secret');
       await new Promise((resolve) => setTimeout(resolve, 50));
 

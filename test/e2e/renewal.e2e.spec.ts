@@ -1,11 +1,12 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import type { INestApplication, LoggerService } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { KeyRing, MemoryRevocationStore, type RevocationStore } from '../../lib/index.js';
 import { createAuthApp } from '../../sample-app/auth/auth-app.js';
 import { loadConfig, type HttpAdapterName } from '../../sample-app/config.js';
 import { createOrdersApp } from '../../sample-app/orders/orders-app.js';
+import { CapturingLogger, decodeJwt, reportsJobToken } from '../support/sample-testing.js';
 
 // Sliding renewal through the sample app: the orders service asks the running auth service's
 // POST /auth/renew for a new token when a valid session token has less than RENEW_WINDOW left,
@@ -14,52 +15,10 @@ import { createOrdersApp } from '../../sample-app/orders/orders-app.js';
 const ISSUER = 'https://auth.renewal.test';
 const HEADER = 'x-renewed-token';
 
-interface LogEntry {
-  readonly level: string;
-  readonly message: unknown;
-  readonly fields: Record<string, unknown>;
-}
-
-/** Keeps every log line as the JSON logger would write it: level, message, fields. */
-class CapturingLogger implements LoggerService {
-  readonly entries: LogEntry[] = [];
-  log(message: unknown, ...params: unknown[]): void {
-    this.keep('log', message, params);
-  }
-  warn(message: unknown, ...params: unknown[]): void {
-    this.keep('warn', message, params);
-  }
-  error(message: unknown, ...params: unknown[]): void {
-    this.keep('error', message, params);
-  }
-  /** The access-log entries of `path`. */
-  requests(path: string): Record<string, unknown>[] {
-    return this.entries
-      .filter((e) => e.message === 'request' && e.fields.path === path)
-      .map((e) => e.fields);
-  }
-  private keep(level: string, message: unknown, params: unknown[]): void {
-    const fields = Object.assign(
-      {},
-      ...params.filter((p): p is object => typeof p === 'object' && p !== null),
-    );
-    this.entries.push({ level, message, fields });
-  }
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
-function decode(token: string): {
-  header: Record<string, unknown>;
-  claims: Record<string, unknown>;
-} {
-  const [header, claims] = token
-    .split('.')
-    .slice(0, 2)
-    .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()));
-  return { header, claims };
-}
+const decode = decodeJwt;
 
 /** A TCP listener that accepts connections and never answers: a renewal endpoint that hangs. */
 class SilentListener {
@@ -219,16 +178,7 @@ describe.each(['express', 'fastify'] as HttpAdapterName[])(
     });
 
     it('never renews a service client token', async () => {
-      const client = await request(auth.url)
-        .post('/auth/token')
-        .type('form')
-        .send({
-          grant_type: 'client_credentials',
-          client_id: 'reports-job',
-          client_secret: 'reports-job-secret',
-        })
-        .expect(200);
-      const token = client.body.access_token as string;
+      const token = await reportsJobToken(auth.url);
       expect(decode(token).claims.sid).toBeUndefined();
       const calls = auth.logger.requests('/auth/renew').length;
       const all = await answers(5, () => request(eager.url).get('/orders').set(bearer(token)));

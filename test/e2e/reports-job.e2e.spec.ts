@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { INestApplication, LoggerService } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import {
   InsufficientScopeError,
@@ -13,9 +13,9 @@ import { loadConfig } from '../../sample-app/config.js';
 import { createOrdersApp } from '../../sample-app/orders/orders-app.js';
 import { OrdersService } from '../../sample-app/orders/orders.service.js';
 import { ReportsJob } from '../../sample-app/orders/reports.job.js';
+import { quiet } from '../support/sample-testing.js';
 
 const ISSUER = 'https://auth.sample.test';
-const quiet: LoggerService = { log() {}, error() {}, warn() {} };
 
 describe('the orders domain service and the report job', () => {
   let auth: INestApplication;

@@ -6,6 +6,7 @@ import { createAuthApp } from '../../sample-app/auth/auth-app.js';
 import { loadConfig, type HttpAdapterName } from '../../sample-app/config.js';
 import type { RequestLogEntry } from '../../sample-app/http/request-log.middleware.js';
 import { createOrdersApp } from '../../sample-app/orders/orders-app.js';
+import { decodeJwt, quiet, reportsJobToken } from '../support/sample-testing.js';
 
 // The issuer is a name; where its keys are fetched from is configured apart (ORDERS_JWKS_URLS).
 const ISSUER = 'https://auth.sample.test';
@@ -22,18 +23,7 @@ class CapturingLogger implements LoggerService {
   warn(): void {}
 }
 
-const quiet: LoggerService = { log() {}, error() {}, warn() {} };
-
-function decode(token: string): {
-  header: Record<string, unknown>;
-  claims: Record<string, unknown>;
-} {
-  const [header, claims] = token
-    .split('.')
-    .slice(0, 2)
-    .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()));
-  return { header, claims };
-}
+const decode = decodeJwt;
 
 // Each adapter runs with another signing algorithm, so both paths see more than one key type.
 const CASES: readonly [HttpAdapterName, SigningAlgorithm][] = [
@@ -77,16 +67,7 @@ describe.each(CASES)('sample app on %s (%s keys)', (adapter, alg) => {
       const response = await login(name, `${name}-password`).expect(200);
       tokens[name] = response.body.access_token;
     }
-    const client = await request(authUrl)
-      .post('/auth/token')
-      .type('form')
-      .send({
-        grant_type: 'client_credentials',
-        client_id: 'reports-job',
-        client_secret: 'reports-job-secret',
-      })
-      .expect(200);
-    tokens.reportsJob = client.body.access_token;
+    tokens.reportsJob = await reportsJobToken(authUrl);
   });
 
   afterAll(async () => {

@@ -1,4 +1,4 @@
-import type { INestApplication, LoggerService } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { KeyRing, MemoryRevocationStore } from '../../lib/index.js';
@@ -6,6 +6,7 @@ import { createAuthApp } from '../../sample-app/auth/auth-app.js';
 import { loadConfig, type HttpAdapterName } from '../../sample-app/config.js';
 import { createOrdersApp } from '../../sample-app/orders/orders-app.js';
 import { deleteKeys, sharedRedisUrl, uniquePrefix } from '../support/redis-server.js';
+import { CapturingLogger } from '../support/sample-testing.js';
 
 // Sessions through the sample app's HTTP surface: the auth service's login, refresh and logout,
 // and what the orders service then accepts. Once with the in-memory stores `npm start` shares
@@ -15,36 +16,6 @@ const ISSUER = 'https://auth.sample.test';
 const REFRESH_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
 type StoreMode = 'in-memory' | 'Redis';
-
-interface LogEntry {
-  readonly level: string;
-  readonly message: unknown;
-  readonly fields: Record<string, unknown>;
-}
-
-/** Keeps every log line as the JSON logger would write it: level, message, fields. */
-class CapturingLogger implements LoggerService {
-  readonly entries: LogEntry[] = [];
-  log(message: unknown, ...params: unknown[]): void {
-    this.keep('log', message, params);
-  }
-  warn(message: unknown, ...params: unknown[]): void {
-    this.keep('warn', message, params);
-  }
-  error(message: unknown, ...params: unknown[]): void {
-    this.keep('error', message, params);
-  }
-  events(name: string): Record<string, unknown>[] {
-    return this.entries.filter((e) => e.fields.event === name).map((e) => e.fields);
-  }
-  private keep(level: string, message: unknown, params: unknown[]): void {
-    const fields = Object.assign(
-      {},
-      ...params.filter((p): p is object => typeof p === 'object' && p !== null),
-    );
-    this.entries.push({ level, message, fields });
-  }
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });

@@ -1,4 +1,4 @@
-import type { INestApplication, LoggerService } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import request from 'supertest';
@@ -7,6 +7,7 @@ import { createAuthApp } from '../../sample-app/auth/auth-app.js';
 import { loadConfig, type HttpAdapterName } from '../../sample-app/config.js';
 import { createOrdersApp } from '../../sample-app/orders/orders-app.js';
 import { deleteKeys, RedisServer, sharedRedisUrl, uniquePrefix } from '../support/redis-server.js';
+import { quiet, reportsJobToken } from '../support/sample-testing.js';
 
 // Per-consumer throttling on the sample orders service: THROTTLE_LIMIT requests per consumer
 // (the verified sub, or client_id for a service client; the IP without a valid token) per fixed
@@ -14,7 +15,6 @@ import { deleteKeys, RedisServer, sharedRedisUrl, uniquePrefix } from '../suppor
 // never straddles two of them.
 
 const ISSUER = 'https://auth.throttling.test';
-const quiet: LoggerService = { log() {}, warn() {}, error() {} };
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
 /** The value of the sample `name{labels}` in a Prometheus text exposition. */
@@ -98,16 +98,7 @@ describe.each(['express', 'fastify'] as HttpAdapterName[])(
     });
 
     it('counts a service client by its client_id, apart from the users', async () => {
-      const client = await request(authUrl)
-        .post('/auth/token')
-        .type('form')
-        .send({
-          grant_type: 'client_credentials',
-          client_id: 'reports-job',
-          client_secret: 'reports-job-secret',
-        })
-        .expect(200);
-      const token = client.body.access_token as string;
+      const token = await reportsJobToken(authUrl);
       for (let i = 0; i < 3; i++) await list(token).expect(200);
       expectThrottled(await list(token), 10);
     });
