@@ -9,13 +9,12 @@
 // Needs Redis: REDIS_URL, else 127.0.0.1:6379.
 
 import 'reflect-metadata';
-import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { Controller, Get, type INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
 import { AuthModule, KeyRing, RedisRevocationStore, Scopes, TokenIssuer } from '../lib/index.js';
 import { RevocationChecker } from '../lib/revocation/revocation-checker.js';
+import { runAutocannon, type AutocannonRun } from './autocannon-run.js';
 import { median } from './harness.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -62,27 +61,8 @@ async function appFor(mode: Mode, keyRing: KeyRing): Promise<INestApplication> {
   return app;
 }
 
-function autocannon(
-  url: string,
-  token: string,
-): Promise<{ rps: number; p99: number; non2xx: number }> {
-  const bin = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
-  const args = [bin, '-j', '-c', String(CONNECTIONS), '-d', String(DURATION_S)];
-  args.push('-H', `authorization=Bearer ${token}`, url);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk));
-    child.on('error', reject);
-    child.on('exit', () => {
-      const result = JSON.parse(out) as {
-        requests: { average: number };
-        latency: { p99: number };
-        non2xx: number;
-      };
-      resolve({ rps: result.requests.average, p99: result.latency.p99, non2xx: result.non2xx });
-    });
-  });
+function autocannon(url: string, token: string): Promise<AutocannonRun> {
+  return runAutocannon(url, { connections: CONNECTIONS, durationS: DURATION_S, token });
 }
 
 async function httpCost(token: string, keyRing: KeyRing): Promise<Map<Mode, number>> {

@@ -14,12 +14,12 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median } from './harness.js';
+import { runAutocannon, type AutocannonRun } from './autocannon-run.js';
 
 const ROUNDS = 7;
 const DURATION_S = 5;
@@ -29,13 +29,7 @@ const TARGET = 0.8;
 
 const MAIN = fileURLToPath(new URL('../sample-app/main.js', import.meta.url));
 
-interface Run {
-  readonly rps: number;
-  readonly p99: number;
-  readonly non2xx: number;
-  readonly errors: number;
-  readonly requests: number;
-}
+type Run = AutocannonRun;
 
 /** What one run cost the server: its CPU time per request, in µs (Linux only). */
 interface Measured extends Run {
@@ -70,35 +64,7 @@ function freePort(): Promise<number> {
 }
 
 function autocannon(url: string, durationS: number, token?: string): Promise<Run> {
-  const bin = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
-  const args = [bin, '-j', '-c', String(CONNECTIONS), '-d', String(durationS)];
-  if (token !== undefined) args.push('-H', `authorization=Bearer ${token}`);
-  args.push(url);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk));
-    child.on('error', reject);
-    child.on('exit', () => {
-      try {
-        const result = JSON.parse(out) as {
-          requests: { average: number; total: number };
-          latency: { p99: number };
-          non2xx: number;
-          errors: number;
-        };
-        resolve({
-          rps: result.requests.average,
-          p99: result.latency.p99,
-          non2xx: result.non2xx,
-          errors: result.errors,
-          requests: result.requests.total,
-        });
-      } catch (error) {
-        reject(error as Error);
-      }
-    });
-  });
+  return runAutocannon(url, { connections: CONNECTIONS, durationS, token });
 }
 
 /** The built sample app in a child process, its log to /dev/null; resolves once orders is ready. */
