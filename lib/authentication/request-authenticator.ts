@@ -33,16 +33,6 @@ export class RequestAuthenticator {
     return principal;
   }
 
-  /** The verified principal of the request's token, without the revocation check. */
-  async identify(
-    request: CredentialCarrier,
-  ): Promise<{ token: string; principal: Principal } | undefined> {
-    const token = extractToken(request, this.sources);
-    return token === undefined
-      ? undefined
-      : { token, principal: await this.verifier.verify(token) };
-  }
-
   /** Verifies a token obtained some other way (message metadata, a renewal request). */
   async authenticateToken(token: string, tier: RiskTier = 'standard'): Promise<Principal> {
     const principal = await this.verifier.verify(token);

@@ -1,11 +1,11 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { RequestAuthenticator } from '../authentication/request-authenticator.js';
 import { InvalidTokenError } from '../errors/auth-errors.js';
 import { TooManyRequestsError } from '../errors/too-many-requests.error.js';
 import type { ResolvedAuthOptions } from '../options/resolve-auth-options.js';
 import { consumerKey, type ConsumerThrottle } from '../throttling/consumer-throttle.js';
 import { extractToken, type CredentialCarrier } from '../verify/extract-token.js';
+import { TokenVerifier } from '../verify/token-verifier.js';
 import { AUTH_OPTIONS } from './auth.module-definition.js';
 import { principalOf, setRejectedToken, setVerified } from './request-state.js';
 import { RouteThrottle, SkipThrottleRoute } from './throttle.decorator.js';
@@ -24,7 +24,7 @@ type Targets = Parameters<Reflector['getAllAndOverride']>[1];
 export class RequestThrottler {
   constructor(
     private readonly reflector: Reflector,
-    private readonly authenticator: RequestAuthenticator,
+    private readonly verifier: TokenVerifier,
     @Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
     @Optional() @Inject(CONSUMER_THROTTLE) private readonly throttle: ConsumerThrottle | null,
   ) {}
@@ -58,20 +58,23 @@ export class RequestThrottler {
   private async consumerOf(request: CredentialCarrier & { ip?: string }): Promise<string> {
     const known = principalOf(request);
     if (known !== undefined) return consumerKey(known);
+    const ip = `ip:${request.ip ?? 'unknown'}`;
+    let token: string | undefined;
     try {
-      const identified = await this.authenticator.identify(request);
-      if (identified !== undefined) {
-        setVerified(request, identified.token, identified.principal);
-        return consumerKey(identified.principal);
-      }
+      token = extractToken(request, this.options.tokenSources);
+    } catch {
+      return ip; // a malformed request counts against its IP; the bearer guard answers it
+    }
+    if (token === undefined) return ip;
+    try {
+      const principal = await this.verifier.verify(token);
+      setVerified(request, token, principal);
+      return consumerKey(principal);
     } catch (error) {
       // Not a valid token: it counts against the IP, and the bearer guard answers it with the
       // same error, without verifying the token again.
-      if (error instanceof InvalidTokenError) {
-        const token = extractToken(request, this.options.tokenSources);
-        if (token !== undefined) setRejectedToken(request, token, error);
-      }
+      if (error instanceof InvalidTokenError) setRejectedToken(request, token, error);
+      return ip;
     }
-    return `ip:${request.ip ?? 'unknown'}`;
   }
 }

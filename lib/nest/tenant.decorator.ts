@@ -2,17 +2,14 @@ import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { TenantLocation } from '../authorization/method-rule.js';
 import { requireTenant } from '../authorization/scopes.js';
-import { MissingTokenError } from '../errors/auth-errors.js';
-import { principalOf } from './request-state.js';
+import { requestPrincipal } from './principal.decorators.js';
 
 /** Metadata set by `@Tenant(location)` on a service method or class. */
 export const TenantRule = Reflector.createDecorator<TenantLocation>();
 
-const TenantParam = createParamDecorator((_: unknown, context: ExecutionContext) => {
-  const principal = principalOf(context.switchToHttp().getRequest<object>());
-  if (principal === undefined) throw new MissingTokenError();
-  return requireTenant(principal);
-});
+const TenantParam = createParamDecorator((_: unknown, context: ExecutionContext) =>
+  requireTenant(requestPrincipal(context)),
+);
 
 /**
  * Two uses, one idea: the caller's tenant.

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { IssuedAccessToken, TokenIssuer } from '../issue/token-issuer.js';
+import { revocationQuery } from '../revocation/revocation-checker.js';
 import type { RevocationStore } from '../revocation/revocation-store.js';
 import type { Principal } from '../verify/principal.js';
 import type { SessionRecord, SessionStore } from './session-store.js';
@@ -129,14 +130,10 @@ export class SessionManager {
    */
   async renew(principal: Principal): Promise<IssuedAccessToken | undefined> {
     if (principal.sessionId === undefined) return undefined;
-    const query = {
-      jti: principal.tokenId,
-      sid: principal.sessionId,
-      sub: principal.subject,
-      iat: principal.issuedAt,
-    };
     // Asks the revocation backend itself: a renewal must never outlive a logout.
-    if (await this.options.revocations.isRevokedStrong(query)) return undefined;
+    if (await this.options.revocations.isRevokedStrong(revocationQuery(principal))) {
+      return undefined;
+    }
     const session = await this.options.sessions.find(principal.sessionId);
     if (session === undefined || session.subject !== principal.subject) return undefined;
     if (session.expiresAt <= this.now() + 1) return undefined;
