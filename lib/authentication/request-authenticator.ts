@@ -7,6 +7,7 @@ import {
 } from '../verify/extract-token.js';
 import type { Principal } from '../verify/principal.js';
 import type { TokenVerifier } from '../verify/token-verifier.js';
+import { thenApply, type Awaitable } from '../util/awaitable.js';
 
 /**
  * One request's authentication, whatever the transport or guard: find the one token, verify it,
@@ -19,24 +20,29 @@ export class RequestAuthenticator {
     private readonly sources: TokenSources,
   ) {}
 
-  /** `alreadyVerified` is what the token verified as earlier in the same request, if it was. */
-  async authenticate(
+  /**
+   * The request's verified, unrevoked principal. `alreadyVerified` is what the token verified as
+   * earlier in the same request, if it was. Synchronous when it can be; `await` it.
+   */
+  authenticate(
     request: CredentialCarrier,
     tier: RiskTier = 'standard',
     alreadyVerified?: (token: string) => Principal | undefined,
-  ): Promise<Principal> {
+  ): Awaitable<Principal> {
     const token = extractToken(request, this.sources);
     if (token === undefined) throw new MissingTokenError();
     const principal = alreadyVerified?.(token);
-    if (principal === undefined) return this.authenticateToken(token, tier);
-    await this.revocation?.check(principal, tier);
-    return principal;
+    return principal === undefined
+      ? this.authenticateToken(token, tier)
+      : this.unrevoked(principal, tier);
   }
 
   /** Verifies a token obtained some other way (message metadata, a renewal request). */
-  async authenticateToken(token: string, tier: RiskTier = 'standard'): Promise<Principal> {
-    const principal = await this.verifier.verify(token);
-    await this.revocation?.check(principal, tier);
-    return principal;
+  authenticateToken(token: string, tier: RiskTier = 'standard'): Awaitable<Principal> {
+    return thenApply(this.verifier.verify(token), (principal) => this.unrevoked(principal, tier));
+  }
+
+  private unrevoked(principal: Principal, tier: RiskTier): Awaitable<Principal> {
+    return thenApply(this.revocation?.check(principal, tier), () => principal);
   }
 }

@@ -54,7 +54,7 @@ describe('TokenIssuer and KeyRing', () => {
       exp: NOW + 900,
       sid: 's-1',
     });
-    await expect(verifierFor(ring).verify(token)).resolves.toMatchObject({
+    await expect(async () => verifierFor(ring).verify(token)).resolves.toMatchObject({
       subject: 'alice',
       tenant: 'seller-a',
       scopes: ['orders:read'],

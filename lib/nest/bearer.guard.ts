@@ -6,6 +6,7 @@ import { MissingTokenError } from '../errors/auth-errors.js';
 import type { ResolvedAuthOptions } from '../options/resolve-auth-options.js';
 import type { RiskTier } from '../revocation/revocation-checker.js';
 import type { CredentialCarrier } from '../verify/extract-token.js';
+import { thenApply, type Awaitable } from '../util/awaitable.js';
 import type { Principal } from '../verify/principal.js';
 import { AUTH_OPTIONS } from './auth.module-definition.js';
 import { setMessagePrincipal, tokenFromMessage } from './message-token.js';
@@ -38,22 +39,33 @@ export class BearerGuard implements CanActivate {
     protected readonly throttler: RequestThrottler,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
+  /** Synchronous on the common path (a token whose key is at hand, a local revocation check). */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const targets: Targets = [context.getHandler(), context.getClass()];
     const http = context.getType() === 'http';
-    const request = http
-      ? context.switchToHttp().getRequest<CredentialCarrier & object>()
-      : undefined;
+    const request = http ? context.getArgByIndex<CredentialCarrier & object>(0) : undefined;
     if (request !== undefined && this.throttler.enabled) {
-      await this.throttler.check(request, targets);
+      return this.throttler
+        .check(request, targets)
+        .then(() => this.admit(context, targets, request));
     }
+    return this.admit(context, targets, request);
+  }
+
+  private admit(
+    context: ExecutionContext,
+    targets: Targets,
+    request: (CredentialCarrier & object) | undefined,
+  ): Awaitable<boolean> {
     const route = this.routeOf(targets);
     if (route.isPublic) return true;
     if (context.getType() === 'rpc') return this.authenticateMessage(context, targets);
     if (request === undefined) return true;
-    const principal = principalOf(request) ?? (await this.authenticate(request, route.tier));
-    if (route.required !== undefined) this.authorize(principal, route.required);
-    return true;
+    const principal = principalOf(request) ?? this.authenticate(request, route.tier);
+    return thenApply(principal, (verified) => {
+      if (route.required !== undefined) this.authorize(verified, route.required);
+      return true;
+    });
   }
 
   /** A route's rules, read once per handler: metadata does not change at run time. */
@@ -75,7 +87,7 @@ export class BearerGuard implements CanActivate {
   /** A message handler: the token travels in the message (see `tokenFromMessage`). */
   protected async authenticateMessage(
     context: ExecutionContext,
-    targets: Parameters<Reflector['getAllAndOverride']>[1],
+    targets: Targets,
   ): Promise<boolean> {
     const rpc = context.switchToRpc();
     const token = tokenFromMessage(rpc.getData<unknown>(), rpc.getContext<unknown>());
@@ -91,22 +103,21 @@ export class BearerGuard implements CanActivate {
   }
 
   /** Finds, verifies and revocation-checks the request's token; records the principal. */
-  protected async authenticate(
+  protected authenticate(
     request: CredentialCarrier & object,
     tier: RiskTier,
-  ): Promise<Principal> {
-    const principal = await this.authenticator.authenticate(request, tier, (token) =>
+  ): Awaitable<Principal> {
+    const principal = this.authenticator.authenticate(request, tier, (token) =>
       verifiedFor(request, token),
     );
-    setPrincipal(request, principal);
-    return principal;
+    return thenApply(principal, (verified) => {
+      setPrincipal(request, verified);
+      return verified;
+    });
   }
 
   /** Sensitive when marked `@Sensitive()` or when it requires a scope listed as sensitive. */
-  protected riskTier(
-    targets: Parameters<Reflector['getAllAndOverride']>[1],
-    required: readonly string[] | undefined,
-  ): RiskTier {
+  protected riskTier(targets: Targets, required: readonly string[] | undefined): RiskTier {
     if (this.reflector.getAllAndOverride(SensitiveRoute, targets)) return 'sensitive';
     const sensitive = this.options.revocation ? this.options.revocation.sensitiveScopes : undefined;
     return sensitive && required?.some((scope) => sensitive.has(scope)) ? 'sensitive' : 'standard';

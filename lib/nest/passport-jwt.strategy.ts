@@ -17,13 +17,15 @@ export class AuthenticatorPassportStrategy extends passport.Strategy {
   }
 
   override authenticate(request: CredentialCarrier & object): void {
-    this.authenticator.authenticate(request).then(
-      (principal) =>
-        this.onVerified(principal, (error, user) =>
-          error ? this.error(error) : this.success(user as Express.User),
-        ),
-      (error: unknown) => this.error(error),
-    );
+    Promise.resolve()
+      .then(() => this.authenticator.authenticate(request))
+      .then(
+        (principal) =>
+          this.onVerified(principal, (error, user) =>
+            error ? this.error(error) : this.success(user as Express.User),
+          ),
+        (error: unknown) => this.error(error),
+      );
   }
 }
 

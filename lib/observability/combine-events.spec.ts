@@ -47,7 +47,7 @@ describe('combineAuthEvents', () => {
     const verifier = verifierWith(combineAuthEvents(metrics, new AccessLog()));
 
     await verifier.verify(validToken(key, NOW));
-    await expect(verifier.verify(validToken(key, NOW - 3600))).rejects.toMatchObject({
+    await expect(async () => verifier.verify(validToken(key, NOW - 3600))).rejects.toMatchObject({
       reason: 'expired',
     });
     expect(calls).toEqual(['metrics:verified:false', 'log:verified', 'metrics:rejected:expired']);
@@ -65,8 +65,8 @@ describe('combineAuthEvents', () => {
     const verifier = verifierWith(combineAuthEvents(broken, rejecting, working));
 
     const token = validToken(key, NOW);
-    await expect(verifier.verify(token)).resolves.toMatchObject({ subject: 'alice' });
-    await expect(verifier.verify(token)).resolves.toMatchObject({ subject: 'alice' });
+    await expect(async () => verifier.verify(token)).resolves.toMatchObject({ subject: 'alice' });
+    await expect(async () => verifier.verify(token)).resolves.toMatchObject({ subject: 'alice' });
     await nextTurn();
 
     expect(seen).toEqual([false, true]);

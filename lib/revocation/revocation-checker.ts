@@ -4,6 +4,7 @@ import {
   SpanEventNames,
   traceRevocationCheck,
 } from '../observability/tracing.js';
+import type { Awaitable } from '../util/awaitable.js';
 import type { Principal } from '../verify/principal.js';
 import type { RevocationQuery } from './revocation-entry.js';
 import { RevocationUnavailableError, type RevocationStore } from './revocation-store.js';
@@ -44,7 +45,11 @@ export class RevocationChecker {
     private readonly events: RevocationCheckEvents = {},
   ) {}
 
-  async check(principal: Principal, tier: RiskTier): Promise<void> {
+  /**
+   * Throws if the principal's token is revoked, or if the backend cannot be asked and the tier
+   * fails closed. Synchronous for standard routes (a promise for sensitive ones); `await` it.
+   */
+  check(principal: Principal, tier: RiskTier): Awaitable<void> {
     const query = revocationQuery(principal);
     // Only the backend round trip gets a span: the local check is a set look-up, cheaper than one.
     if (tier === 'sensitive') {

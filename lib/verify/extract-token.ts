@@ -15,9 +15,10 @@ export interface TokenSources {
   readonly forbiddenQueryParameters: readonly string[];
 }
 
-// RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token. Any single word is taken here, so a
-// malformed token is refused by the verifier as invalid_token (401), not as a bad request.
-const BEARER = /^Bearer +(\S+) *$/i;
+// RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token, the scheme case-insensitive.
+const BEARER_SCHEME = /^bearer(?: |$)/i;
+const SCHEME_LENGTH = 'Bearer'.length;
+const SPACE = 0x20;
 
 /**
  * The one access token a request carries, or `undefined` when it carries none.
@@ -35,10 +36,8 @@ export function extractToken(
     found = token;
   };
   const authorization = request.headers.authorization;
-  if (typeof authorization === 'string' && /^bearer(?: |$)/i.test(authorization)) {
-    const match = BEARER.exec(authorization);
-    if (match === null) throw new InvalidRequestError('malformed_credentials');
-    add(match[1]);
+  if (typeof authorization === 'string' && BEARER_SCHEME.test(authorization)) {
+    add(bearerCredential(authorization));
   }
   for (const name of sources.headers) {
     const value = request.headers[name];
@@ -58,6 +57,24 @@ export function extractToken(
     }
   }
   return found;
+}
+
+/**
+ * The one word after `Bearer` and its spaces (trailing spaces allowed). No word, or a second one
+ * (after a space or a tab, the whitespace HTTP allows in a header), is a malformed credential.
+ * Any other character is left for the verifier, which refuses it as a malformed token (401);
+ * this runs on every request, so it scans the token with `includes`, not a regular expression.
+ */
+function bearerCredential(authorization: string): string {
+  let start = SCHEME_LENGTH;
+  while (authorization.charCodeAt(start) === SPACE) start++;
+  let end = authorization.length;
+  while (end > start && authorization.charCodeAt(end - 1) === SPACE) end--;
+  const token = authorization.slice(start, end);
+  if (token === '' || token.includes(' ') || token.includes('\t')) {
+    throw new InvalidRequestError('malformed_credentials');
+  }
+  return token;
 }
 
 function rejectTokenInQuery(query: unknown, names: readonly string[]): void {

@@ -89,7 +89,7 @@ describe('TokenVerifier', () => {
       validClaims(NOW, claims),
       { key: k },
     );
-    await expect(verifier().verify(token)).resolves.toMatchObject({ subject: 'alice' });
+    await expect(async () => verifier().verify(token)).resolves.toMatchObject({ subject: 'alice' });
   });
 
   describe('refuses forged and broken tokens, each for its reason', () => {
@@ -153,7 +153,7 @@ describe('TokenVerifier', () => {
 });
 
 describe('verified-token cache keys', () => {
-  it('never answers a token with another token of the same signature tail', async () => {
+  it('never answers a token with another token of the same length and signature', async () => {
     const v = createTokenVerifier(
       resolveAuthOptions({
         issuers: [{ issuer: ISSUER, keys: [keys.es.publicJwk] }],
@@ -164,11 +164,28 @@ describe('verified-token cache keys', () => {
     const token = validToken(keys.es, NOW, { scope: 'orders:read' });
     await v.verify(token);
     const [, , signature] = token.split('.');
+    // Same length and same tail as the cached token, so the same cache key: only the exact
+    // comparison tells them apart.
     const twin = `${b64url({ alg: 'ES256', kid: keys.es.kid, typ: 'at+jwt' })}.${b64url(
-      validClaims(NOW, { scope: 'orders:delete admin' }),
+      validClaims(NOW, { scope: 'admin:write' }),
     )}.${signature}`;
-    await expect(v.verify(twin)).rejects.toMatchObject({ reason: 'bad_signature' });
+    expect(twin).toHaveLength(token.length);
+    expect(twin).not.toBe(token);
+    expect(() => v.verify(twin)).toThrow(expect.objectContaining({ reason: 'bad_signature' }));
     expect((await v.verify(token)).scopes).toEqual(['orders:read']);
+  });
+});
+
+describe('synchronous answers', () => {
+  it('verifies and refuses without a promise when the key is at hand', () => {
+    const v = verifier();
+    const token = validToken(keys.ed, NOW);
+    const first = v.verify(token);
+    expect(first).not.toBeInstanceOf(Promise);
+    expect(v.verify(token)).toBe(first);
+    expect(() => v.verify(validToken(keys.ed, NOW - 3600))).toThrow(
+      expect.objectContaining({ reason: 'expired' }),
+    );
   });
 });
 
@@ -188,7 +205,9 @@ describe('event listeners', () => {
     );
     const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     try {
-      await expect(v.verify(validToken(keys.es, NOW))).resolves.toMatchObject({ subject: 'alice' });
+      await expect(async () => v.verify(validToken(keys.es, NOW))).resolves.toMatchObject({
+        subject: 'alice',
+      });
     } finally {
       warn.mockRestore();
     }

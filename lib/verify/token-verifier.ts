@@ -8,6 +8,7 @@ import { describeToken, traceVerification, type Span } from '../observability/tr
 import { normalizeTyp, type ResolvedAuthOptions } from '../options/resolve-auth-options.js';
 import { checkJwsSignature, decodeCompactJws, type DecodedJws } from './compact-jws.js';
 import { principalFromClaims, type AccessTokenClaims, type Principal } from './principal.js';
+import type { Awaitable } from '../util/awaitable.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 
 /** What a `TokenVerifier` checks tokens against: resolved options, with each issuer's keys. */
@@ -46,30 +47,45 @@ export class TokenVerifier {
     this.tokenTypes = new Set(config.tokenTypes);
   }
 
-  /** The verified principal of `token`, or an `InvalidTokenError` with its reason. */
-  async verify(token: string): Promise<Principal> {
-    const started = performance.now();
-    const events = this.config.events;
+  /**
+   * The verified principal of `token`, or an `InvalidTokenError` with its reason. Synchronous
+   * (a value, or a synchronous throw) unless a key must be fetched first; `await` it either way.
+   */
+  verify(token: string): Awaitable<Principal> {
+    const started = this.config.events?.tokenVerified ? performance.now() : 0;
     try {
       const cached = this.fromCache(token);
+      if (cached !== undefined) return this.verified(cached, true, started);
       // With the key at hand, verification completes synchronously: nothing to await.
-      const verified = cached ?? traceVerification((span) => this.verifyUncached(token, span));
-      const principal = verified instanceof Promise ? await verified : verified;
-      events?.tokenVerified?.({
-        principal,
-        cached: cached !== undefined,
-        durationMs: performance.now() - started,
-      });
-      return principal;
+      const verified = traceVerification((span) => this.verifyUncached(token, span));
+      return verified instanceof Promise
+        ? verified.then(
+            (principal) => this.verified(principal, false, started),
+            (error: unknown) => this.rejected(error),
+          )
+        : this.verified(verified, false, started);
     } catch (error) {
-      // Whatever goes wrong while reading a client's token is the token's fault, never a 5xx.
-      const rejection =
-        error instanceof InvalidTokenError
-          ? error
-          : new InvalidTokenError('malformed', { cause: error });
-      events?.tokenRejected?.({ error: rejection });
-      throw rejection;
+      this.rejected(error);
     }
+  }
+
+  private verified(principal: Principal, cached: boolean, started: number): Principal {
+    this.config.events?.tokenVerified?.({
+      principal,
+      cached,
+      durationMs: performance.now() - started,
+    });
+    return principal;
+  }
+
+  private rejected(error: unknown): never {
+    // Whatever goes wrong while reading a client's token is the token's fault, never a 5xx.
+    const rejection =
+      error instanceof InvalidTokenError
+        ? error
+        : new InvalidTokenError('malformed', { cause: error });
+    this.config.events?.tokenRejected?.({ error: rejection });
+    throw rejection;
   }
 
   private fromCache(token: string): Principal | undefined {

@@ -43,10 +43,12 @@ describe('JWKS retrieval against a local JWKS endpoint', () => {
   afterEach(() => server.stop());
 
   const reasonOf = (token: string) =>
-    verifier.verify(token).then(
-      () => 'accepted',
-      (error: InvalidTokenError) => error.reason,
-    );
+    Promise.resolve()
+      .then(() => verifier.verify(token))
+      .then(
+        () => 'accepted',
+        (error: InvalidTokenError) => error.reason,
+      );
 
   it('fetches once, then verifies from the cache', async () => {
     for (let i = 0; i < 5; i++) await verifier.verify(validToken(first, clock));
@@ -54,12 +56,19 @@ describe('JWKS retrieval against a local JWKS endpoint', () => {
     expect(fetches).toMatchObject([{ ok: true, cause: 'initial', keyCount: 1, issuer: ISSUER }]);
   });
 
+  it('answers with a promise while it fetches a key, synchronously once the key is cached', async () => {
+    const fetching = verifier.verify(validToken(first, clock));
+    expect(fetching).toBeInstanceOf(Promise);
+    expect((await fetching).subject).toBe('alice');
+    expect(verifier.verify(validToken(first, clock))).not.toBeInstanceOf(Promise);
+  });
+
   it('picks up a rotated key when a token names an unknown kid', async () => {
     await verifier.verify(validToken(first, clock));
     const next = makeKey('EdDSA');
     server.keys = [first.publicJwk, next.publicJwk];
     clock += COOLDOWN;
-    await expect(verifier.verify(validToken(next, clock))).resolves.toMatchObject({
+    await expect(async () => verifier.verify(validToken(next, clock))).resolves.toMatchObject({
       subject: 'alice',
     });
     expect(server.fetches).toBe(2);
@@ -89,12 +98,12 @@ describe('JWKS retrieval against a local JWKS endpoint', () => {
     await verifier.verify(validToken(first, clock));
     await server.stop();
     clock += 700; // past the cache TTL: a refresh is attempted and fails
-    await expect(verifier.verify(validToken(first, clock))).resolves.toMatchObject({
+    await expect(async () => verifier.verify(validToken(first, clock))).resolves.toMatchObject({
       subject: 'alice',
     });
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(fetches.at(-1)).toMatchObject({ ok: false, cause: 'expired' });
-    await expect(verifier.verify(validToken(first, clock))).resolves.toMatchObject({
+    await expect(async () => verifier.verify(validToken(first, clock))).resolves.toMatchObject({
       subject: 'alice',
     });
 

@@ -1,0 +1,80 @@
+import { describe, expect, it } from '@jest/globals';
+import { InvalidRequestError } from '../errors/auth-errors.js';
+import { extractToken, type TokenSources } from './extract-token.js';
+
+const SOURCES: TokenSources = {
+  headers: ['x-access-token'],
+  bodyField: 'access_token',
+  forbiddenQueryParameters: ['access_token'],
+};
+const TOKEN = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl';
+
+const fromAuthorization = (authorization: string) =>
+  extractToken({ headers: { authorization } }, SOURCES);
+
+function reasonOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidRequestError);
+    return (error as InvalidRequestError).reason;
+  }
+  return 'accepted';
+}
+
+describe('extractToken', () => {
+  it.each([
+    ['one space', `Bearer ${TOKEN}`],
+    ['the scheme in any case', `bEARER ${TOKEN}`],
+    ['several spaces before the token', `Bearer    ${TOKEN}`],
+    ['spaces after the token', `Bearer ${TOKEN}  `],
+  ])('takes the token of a Bearer credential with %s', (_name, authorization) => {
+    expect(fromAuthorization(authorization)).toBe(TOKEN);
+  });
+
+  it.each([
+    ['no token', 'Bearer'],
+    ['only spaces', 'Bearer    '],
+    ['two words', `Bearer ${TOKEN} x`],
+    ['a tab inside', `Bearer ${TOKEN}\tx`],
+    ['a tab after the token', `Bearer ${TOKEN}\t`],
+  ])('refuses a Bearer credential with %s as malformed_credentials', (_name, authorization) => {
+    expect(reasonOf(() => fromAuthorization(authorization))).toBe('malformed_credentials');
+  });
+
+  it('leaves other characters to the verifier, which refuses them as a malformed token', () => {
+    expect(fromAuthorization(`Bearer ${TOKEN}\u00a0x`)).toBe(`${TOKEN}\u00a0x`);
+  });
+
+  it.each([
+    ['another scheme', `Basic ${TOKEN}`],
+    ['a scheme that only starts with Bearer', `Bearerx ${TOKEN}`],
+    ['no header', undefined],
+  ])('finds no token with %s', (_name, authorization) => {
+    expect(extractToken({ headers: { authorization } }, SOURCES)).toBeUndefined();
+  });
+
+  it('takes a token from a configured header or body field, once', () => {
+    expect(extractToken({ headers: { 'x-access-token': ` ${TOKEN} ` } }, SOURCES)).toBe(TOKEN);
+    expect(extractToken({ headers: {}, body: { access_token: TOKEN } }, SOURCES)).toBe(TOKEN);
+    const same = { headers: { authorization: `Bearer ${TOKEN}` }, body: { access_token: TOKEN } };
+    expect(extractToken(same, SOURCES)).toBe(TOKEN);
+  });
+
+  it.each([
+    [
+      'two different tokens',
+      { headers: { authorization: `Bearer ${TOKEN}`, 'x-access-token': `${TOKEN}x` } },
+      'multiple_tokens',
+    ],
+    ['a token in the query', { headers: {}, query: { access_token: TOKEN } }, 'token_in_query'],
+    ['an empty token header', { headers: { 'x-access-token': ' ' } }, 'malformed_credentials'],
+    [
+      'a body token that is no string',
+      { headers: {}, body: { access_token: 1 } },
+      'malformed_credentials',
+    ],
+  ])('refuses %s', (_name, request, reason) => {
+    expect(reasonOf(() => extractToken(request, SOURCES))).toBe(reason);
+  });
+});
