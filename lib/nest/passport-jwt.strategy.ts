@@ -4,6 +4,7 @@ import passport from 'passport';
 import { RequestAuthenticator } from '../authentication/request-authenticator.js';
 import type { CredentialCarrier } from '../verify/extract-token.js';
 import type { Principal } from '../verify/principal.js';
+import { setPrincipal } from './request-state.js';
 
 type Validate = (principal: Principal, done: (error: unknown, user?: unknown) => void) => void;
 
@@ -20,10 +21,13 @@ export class AuthenticatorPassportStrategy extends passport.Strategy {
     Promise.resolve()
       .then(() => this.authenticator.authenticate(request))
       .then(
-        (principal) =>
+        (principal) => {
+          // `validate` may map `request.user` to another object; `principalOf` keeps the principal.
+          setPrincipal(request, principal);
           this.onVerified(principal, (error, user) =>
             error ? this.error(error) : this.success(user as Express.User),
-          ),
+          );
+        },
         (error: unknown) => this.error(error),
       );
   }

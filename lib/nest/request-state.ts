@@ -10,17 +10,25 @@ interface AdapterRequest {
   [REJECTION]?: RequestRejection;
 }
 
+// The principals this library verified, by request object. Kept apart from `request.user`, which
+// other middleware (a session, another Passport strategy) may set to anything: only a principal
+// verified here lets a later guard skip authentication or reaches `@CurrentPrincipal()`.
+const principals = new WeakMap<object, Principal>();
+
 /**
- * Records the verified principal on the request as `request.user` (the Passport convention), on
- * the adapter's request and on the underlying Node request, so middleware sees it too.
+ * Records the verified principal for the request, and as `request.user` (the Passport
+ * convention), on the adapter's request and on the underlying Node request, so middleware sees it.
  */
 export function setPrincipal(request: object, principal: Principal): void {
-  for (const target of layers(request)) target.user = principal;
+  for (const target of layers(request)) {
+    principals.set(target, principal);
+    target.user = principal;
+  }
 }
 
-/** The principal the guard verified for this request, if any. */
+/** The principal this library verified for the request (adapter or Node request), if any. */
 export function principalOf(request: object): Principal | undefined {
-  return (request as AdapterRequest).user as Principal | undefined;
+  return principals.get(request);
 }
 
 /** Why a request was refused: an authentication or authorization error, or throttling. */

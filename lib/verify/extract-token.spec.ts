@@ -61,6 +61,24 @@ describe('extractToken', () => {
     expect(extractToken(same, SOURCES)).toBe(TOKEN);
   });
 
+  it('reads the query only when the URL has one (some adapters parse it on every read)', () => {
+    let reads = 0;
+    const request = (url: string) => ({
+      url,
+      headers: { authorization: `Bearer ${TOKEN}` },
+      get query() {
+        reads++;
+        return { access_token: TOKEN };
+      },
+    });
+    expect(extractToken(request('/orders'), SOURCES)).toBe(TOKEN);
+    expect(reads).toBe(0);
+    expect(reasonOf(() => extractToken(request('/orders?access_token=x'), SOURCES))).toBe(
+      'token_in_query',
+    );
+    expect(reads).toBe(1);
+  });
+
   it.each([
     [
       'two different tokens',

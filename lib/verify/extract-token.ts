@@ -3,6 +3,8 @@ import { InvalidRequestError } from '../errors/auth-errors.js';
 /** The parts of an HTTP request a token may come from, whatever the HTTP adapter. */
 export interface CredentialCarrier {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The request target; when given and it has no `?`, the query is not read. */
+  readonly url?: string;
   readonly query?: unknown;
   readonly body?: unknown;
 }
@@ -29,7 +31,11 @@ export function extractToken(
   request: CredentialCarrier,
   sources: TokenSources,
 ): string | undefined {
-  rejectTokenInQuery(request.query, sources.forbiddenQueryParameters);
+  // Some adapters parse the query afresh on every read of `query` (Express 5): skip it when the
+  // URL shows there is none.
+  if (typeof request.url !== 'string' || request.url.includes('?')) {
+    rejectTokenInQuery(request.query, sources.forbiddenQueryParameters);
+  }
   let found: string | undefined;
   const add = (token: string) => {
     if (found !== undefined && found !== token) throw new InvalidRequestError('multiple_tokens');

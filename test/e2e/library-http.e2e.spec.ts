@@ -1,5 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Body, Controller, Get, type INestApplication, Post } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  type INestApplication,
+  type MiddlewareConsumer,
+  Module,
+  type NestModule,
+  Post,
+} from '@nestjs/common';
 import request from 'supertest';
 import {
   AuthModule,
@@ -47,6 +56,27 @@ class ItemsController {
   }
 }
 
+/** Middleware of the app's own (a cookie session, say) that sets `request.user` to its user. */
+@Module({})
+class SessionUserModule implements NestModule {
+  configure(consumer: MiddlewareConsumer) {
+    consumer
+      .apply(
+        (
+          req: { user?: unknown; headers: Record<string, unknown> },
+          _res: unknown,
+          next: () => void,
+        ) => {
+          if (req.headers['x-session-user'] !== undefined) {
+            req.user = { subject: 'mallory', scopes: ['items:read', 'items:write'], tenant: 't' };
+          }
+          next();
+        },
+      )
+      .forRoutes(ItemsController);
+  }
+}
+
 const keys = makeForgeryKeys();
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -77,6 +107,7 @@ describe.each(ADAPTERS)('the library over HTTP on %s', (adapter) => {
           tokenSources: { headers: ['x-access-token'], bodyField: 'access_token' },
           events: { requestRejected: ({ error }) => rejections.push(error) },
         }),
+        SessionUserModule,
       ],
       controllers: [ItemsController],
     });
@@ -98,6 +129,17 @@ describe.each(ADAPTERS)('the library over HTTP on %s', (adapter) => {
     expect(res.headers['www-authenticate']).toBe('Bearer');
     expect(res.body).toEqual({ statusCode: 401, message: 'Unauthorized' });
     expect(lastReason()).toBe('missing_token');
+  });
+
+  it('never takes a request.user set by other middleware for a verified principal', async () => {
+    await http().get('/items').set('x-session-user', 'mallory').expect(401);
+    expect(lastReason()).toBe('missing_token');
+    const res = await http()
+      .get('/items')
+      .set('x-session-user', 'mallory')
+      .set('Authorization', `Bearer ${token()}`)
+      .expect(200);
+    expect(res.body.subject).toBe('alice');
   });
 
   it('leaves @Public() routes open', async () => {
