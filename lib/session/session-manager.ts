@@ -147,13 +147,18 @@ export class SessionManager {
     });
   }
 
-  /** Revokes the caller's access token and, for a user token, its whole session. */
+  /**
+   * Revokes the caller's access token and, for a user token, its whole session. The session
+   * store goes first and the access token last: if a step fails, the token still works, so the
+   * client can retry the logout with it instead of being refused as already revoked.
+   */
   async logout(principal: Principal): Promise<void> {
+    if (principal.sessionId !== undefined) {
+      const session = await this.options.sessions.revoke(principal.sessionId);
+      const until = Math.max(session?.expiresAt ?? 0, principal.expiresAt);
+      await this.options.revocations.revokeSession(principal.sessionId, until);
+    }
     await this.options.revocations.revokeToken(principal.tokenId, principal.expiresAt);
-    if (principal.sessionId === undefined) return;
-    const session = await this.options.sessions.revoke(principal.sessionId);
-    const until = Math.max(session?.expiresAt ?? 0, principal.expiresAt);
-    await this.options.revocations.revokeSession(principal.sessionId, until);
   }
 
   private accessTokenFor(session: SessionRecord): IssuedAccessToken {

@@ -6,7 +6,9 @@ import {
   RefreshRefusedError,
   SessionManager,
   type SessionEvents,
+  type TokenPair,
 } from '../../lib/session/session-manager.js';
+import { principalFromClaims, type Principal } from '../../lib/verify/principal.js';
 import type { SessionStore } from '../../lib/session/session-store.js';
 
 export interface SessionStoreFixture {
@@ -140,23 +142,30 @@ export function describeSessionStore(
       expect(await refused(m.refresh(second.refreshToken, undefined))).toBe('invalid');
     });
 
+    const principalOf = (pair: TokenPair): Principal => principalFromClaims(pair.access.claims);
+
     it('logout revokes the access token and ends the session', async () => {
       const m = manager();
       const pair = await m.login(login);
-      await m.logout({
-        subject: 'alice',
-        tenant: 'seller-a',
-        scopes: ['orders:read'],
-        sessionId: pair.session.id,
-        clientId: 'sample-app',
-        tokenId: pair.access.claims.jti,
-        issuer: 'https://auth.test',
-        issuedAt: pair.access.claims.iat,
-        expiresAt: pair.access.claims.exp,
-        claims: pair.access.claims,
-      });
+      await m.logout(principalOf(pair));
       expect(revocations.isRevoked({ jti: pair.access.claims.jti })).toBe(true);
       expect(revocations.isRevoked({ sid: pair.session.id })).toBe(true);
+      expect(await refused(m.refresh(pair.refreshToken, undefined))).toBe('invalid');
+    });
+
+    it('a logout the session store fails revokes nothing, so the client can retry it', async () => {
+      const store = f.open();
+      const revoke = store.revoke.bind(store);
+      let failures = 1;
+      store.revoke = (sessionId) =>
+        failures-- > 0 ? Promise.reject(new Error('store unavailable')) : revoke(sessionId);
+      const m = manager(store);
+      const pair = await m.login(login);
+      await expect(m.logout(principalOf(pair))).rejects.toThrow('store unavailable');
+      expect(revocations.isRevoked({ jti: pair.access.claims.jti })).toBe(false);
+      expect(revocations.isRevoked({ sid: pair.session.id })).toBe(false);
+      await m.logout(principalOf(pair));
+      expect(revocations.isRevoked({ jti: pair.access.claims.jti })).toBe(true);
       expect(await refused(m.refresh(pair.refreshToken, undefined))).toBe('invalid');
     });
   });
