@@ -2,18 +2,20 @@ import type { AuthError, InvalidTokenError } from '../errors/auth-errors.js';
 import type { TooManyRequestsError } from '../errors/too-many-requests.error.js';
 import type { Principal } from '../verify/principal.js';
 
+// Symbol keys of the library's own request state: no other code sets them by accident. (A
+// property, not a WeakMap entry: this is written on every request, and a WeakMap insert costs
+// several times a property store.)
+const PRINCIPAL = Symbol('tessera.principal');
 const REJECTION = Symbol('tessera.rejection');
+const VERIFIED = Symbol('tessera.verified');
 
 interface AdapterRequest {
   user?: unknown;
+  [PRINCIPAL]?: Principal;
   raw?: AdapterRequest;
   [REJECTION]?: RequestRejection;
+  [VERIFIED]?: VerifiedToken;
 }
-
-// The principals this library verified, by request object. Kept apart from `request.user`, which
-// other middleware (a session, another Passport strategy) may set to anything: only a principal
-// verified here lets a later guard skip authentication or reaches `@CurrentPrincipal()`.
-const principals = new WeakMap<object, Principal>();
 
 /**
  * Records the verified principal for the request, and as `request.user` (the Passport
@@ -21,14 +23,18 @@ const principals = new WeakMap<object, Principal>();
  */
 export function setPrincipal(request: object, principal: Principal): void {
   for (const target of layers(request)) {
-    principals.set(target, principal);
+    target[PRINCIPAL] = principal;
     target.user = principal;
   }
 }
 
-/** The principal this library verified for the request (adapter or Node request), if any. */
+/**
+ * The principal this library verified for the request (adapter or Node request), if any. Never
+ * `request.user`, which other middleware (a session, another Passport strategy) may set to
+ * anything: only a principal verified here lets a later guard skip authentication.
+ */
 export function principalOf(request: object): Principal | undefined {
-  return principals.get(request);
+  return (request as AdapterRequest)[PRINCIPAL];
 }
 
 /** Why a request was refused: an authentication or authorization error, or throttling. */
@@ -49,22 +55,21 @@ function layers(request: object): AdapterRequest[] {
   return adapter.raw && adapter.raw !== adapter ? [adapter, adapter.raw] : [adapter];
 }
 
-const verified = new WeakMap<
-  object,
-  { token: string; principal: Principal } | { token: string; error: InvalidTokenError }
->();
+type VerifiedToken =
+  | { readonly token: string; readonly principal: Principal }
+  | { readonly token: string; readonly error: InvalidTokenError };
 
 /**
  * Remembers that `token` verified as `principal` for this request (the throttle identifies the
  * consumer before the bearer guard authenticates), so it is not verified twice.
  */
 export function setVerified(request: object, token: string, principal: Principal): void {
-  verified.set(request, { token, principal });
+  (request as AdapterRequest)[VERIFIED] = { token, principal };
 }
 
 /** Remembers that `token` failed verification in this request, so it is not verified twice. */
 export function setRejectedToken(request: object, token: string, error: InvalidTokenError): void {
-  verified.set(request, { token, error });
+  (request as AdapterRequest)[VERIFIED] = { token, error };
 }
 
 /**
@@ -72,7 +77,7 @@ export function setRejectedToken(request: object, token: string, error: InvalidT
  * refused with, if it was (so a bad token is verified, counted and logged once per request).
  */
 export function verifiedFor(request: object, token: string): Principal | undefined {
-  const entry = verified.get(request);
+  const entry = (request as AdapterRequest)[VERIFIED];
   if (entry === undefined || entry.token !== token) return undefined;
   if ('error' in entry) throw entry.error;
   return entry.principal;

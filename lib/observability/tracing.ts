@@ -58,11 +58,15 @@ const SERVER_SIDE_REASONS: ReadonlySet<InvalidTokenReason> = new Set([
   'revocation_unavailable',
 ]);
 
+// One tracer for the library's lifetime: the API's proxy tracer delegates to whatever SDK is
+// registered, even one registered later, and asking for it on every call would allocate one.
+const tracer = trace.getTracer(TRACER_NAME);
+
 /**
  * Runs `work` inside a new span made active (so spans it starts, like a JWKS fetch, are its
  * children), then lets `finish` describe the outcome and ends the span. A synchronous `work`
- * stays synchronous. With no OpenTelemetry SDK registered the API hands out non-recording spans
- * and this costs a few allocations.
+ * stays synchronous. A span that records nothing (no OpenTelemetry SDK registered, or sampled
+ * out) is handed to `work` without being made active: there is nothing to describe or end.
  */
 function inSpan<T>(
   name: string,
@@ -70,9 +74,8 @@ function inSpan<T>(
   work: (span: Span) => T | Promise<T>,
   finish: (span: Span, error: unknown) => void,
 ): T | Promise<T> {
-  const span = trace
-    .getTracer(TRACER_NAME)
-    .startSpan(name, { kind: SpanKind.INTERNAL, attributes });
+  const span = tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes });
+  if (!span.isRecording()) return work(span);
   const end = (error: unknown) => {
     try {
       finish(span, error);
