@@ -9,8 +9,10 @@
 //
 // The load is autocannon in one child process (load-client.ts), with one token repeated, then
 // with 1,000 distinct tokens taken in turn. Every cell is warmed up, then measured in ROUNDS rounds
-// of DURATION_S seconds, the cells taking turns in an order that rotates from round to round, so
-// that a busy spell of a shared machine hits them alike; the tables give medians of the rounds.
+// of DURATION_S seconds. Within a round the cells of one adapter and token mix run back to back
+// (the guards in an order that rotates from round to round), so that the cells a ratio compares
+// are measured seconds apart and a busy spell of a shared machine hits them alike. The tables
+// give medians of the rounds; each ratio is the median of its per-round ratios.
 // Besides req/s and p99, each server reports the CPU time it spent per request: a shared machine
 // disturbs that far less than it disturbs req/s, and it stays a server's own cost when the load
 // generator, not the server, sets the pace (as it may for the unguarded app).
@@ -320,10 +322,7 @@ async function measure(
   );
   for (let round = 0; round < ROUNDS; round++) {
     const started = performance.now();
-    // Each round starts five cells further on and odd rounds run backwards, so that no cell
-    // always follows the same one.
-    const rotated = cells.map((_, i) => cells[(i + round * 5) % cells.length]);
-    for (const cell of round % 2 === 0 ? rotated : rotated.reverse()) {
+    for (const cell of roundOrder(cells, round)) {
       const cpuBefore = await serverCpuMicros(server(cell));
       const result = await client.run(server(cell).url, tokenFiles.get(cell.mix)!, DURATION_S);
       const cpuAfter = await serverCpuMicros(server(cell));
@@ -337,6 +336,24 @@ async function measure(
     console.error(`round ${round + 1} of ${ROUNDS} measured in ${seconds} s`);
   }
   return results;
+}
+
+/**
+ * The cells in the order round `round` runs them: grouped by adapter and token mix (the groups
+ * taking turns), the guards of a group back to back, in an order that starts one guard further
+ * on each round and runs backwards in odd rounds, so that no guard always follows the same one.
+ */
+function roundOrder(cells: readonly Cell[], round: number): Cell[] {
+  const groups = new Map<string, Cell[]>();
+  for (const cell of cells) {
+    const key = `${cell.adapter}/${cell.mix}`;
+    groups.set(key, [...(groups.get(key) ?? []), cell]);
+  }
+  const rotate = <T>(items: readonly T[]) => {
+    const rotated = items.map((_, i) => items[(i + round) % items.length]);
+    return round % 2 === 0 ? rotated : rotated.reverse();
+  };
+  return rotate([...groups.values()]).flatMap((group) => rotate(group));
 }
 
 type Metric = 'rps' | 'cpuMicros';
@@ -355,8 +372,8 @@ class Report {
   }
 
   /**
-   * How many times `base`'s throughput `guard` has: by req/s measured, or by the server CPU time
-   * each request took (base's time ÷ guard's), which a busy machine disturbs far less.
+   * How many times `base`'s throughput `guard` has, as the median of the rounds' ratios: by req/s
+   * measured, or by the server CPU time each request took (base's time ÷ guard's).
    */
   ratio(
     metric: Metric,
@@ -368,9 +385,12 @@ class Report {
     const a = this.find(guard, adapter, mix);
     const b = this.find(base, adapter, mix);
     if (a === undefined || b === undefined) return undefined;
-    return metric === 'rps'
-      ? median(a.rps) / median(b.rps)
-      : median(b.cpuMicros) / median(a.cpuMicros);
+    // Paired by round: the two cells of a round ran back to back.
+    return median(
+      metric === 'rps'
+        ? a.rps.map((rps, round) => rps / b.rps[round])
+        : a.cpuMicros.map((micros, round) => b.cpuMicros[round] / micros),
+    );
   }
 
   private columns(): { adapter: AdapterId; mix: Mix }[] {
@@ -551,8 +571,9 @@ async function main(): Promise<void> {
     console.log(`Machine: ${machineLine()}`);
     console.log(
       `Method: RS256, keys from a JWKS endpoint on loopback; autocannon with ${CONNECTIONS} ` +
-        `connections; median of ${ROUNDS} interleaved rounds of ${DURATION_S} s per cell, ` +
-        `after ${WARMUP_S} s of warm-up\n`,
+        `connections; ${ROUNDS} rounds of ${DURATION_S} s per cell, after ${WARMUP_S} s of ` +
+        'warm-up, the guards of one adapter and token mix back to back; medians of the rounds, ' +
+        'each ratio the median of its per-round ratios\n',
     );
     const report = new Report(cells, await measure(cells, byName, tokenFiles, client));
     for (const adapter of ADAPTERS) console.log(`${report.ratesTable(adapter)}\n`);

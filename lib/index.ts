@@ -43,6 +43,7 @@ export type { JwksFetchEvent } from './keys/jwks-client.js';
 
 // Verification
 export { TokenVerifier } from './verify/token-verifier.js';
+export type { Awaitable } from './util/awaitable.js';
 export { createTokenVerifier } from './verify/create-token-verifier.js';
 export { extractToken } from './verify/extract-token.js';
 export type { CredentialCarrier, TokenSources } from './verify/extract-token.js';

@@ -89,7 +89,7 @@ export class TokenVerifier {
   }
 
   private fromCache(token: string): Principal | undefined {
-    // With the cache off, not even the key is cut from the token.
+    // With the cache off, not even the cache key is computed.
     if (this.config.verifiedTokenCacheSize === 0) return undefined;
     const entry = this.cache.get(token);
     if (entry === undefined) return undefined;
