@@ -11,7 +11,7 @@ import type { Principal } from '../verify/principal.js';
 import { AUTH_OPTIONS } from './auth.module-definition.js';
 import { setMessagePrincipal, tokenFromMessage } from './message-token.js';
 import { PublicRoute } from './public.decorator.js';
-import { principalOf, setPrincipal, verifiedFor } from './request-state.js';
+import { setPrincipal, verifiedFor } from './request-state.js';
 import { RequestThrottler } from './request-throttler.js';
 import { RequiredScopes } from './scopes.decorator.js';
 import { SensitiveRoute } from './sensitive.decorator.js';
@@ -61,8 +61,7 @@ export class BearerGuard implements CanActivate {
     if (route.isPublic) return true;
     if (context.getType() === 'rpc') return this.authenticateMessage(context, targets);
     if (request === undefined) return true;
-    const principal = principalOf(request) ?? this.authenticate(request, route.tier);
-    return thenApply(principal, (verified) => {
+    return thenApply(this.authenticate(request, route.tier), (verified) => {
       if (route.required !== undefined) this.authorize(verified, route.required);
       return true;
     });
@@ -107,9 +106,11 @@ export class BearerGuard implements CanActivate {
     request: CredentialCarrier & object,
     tier: RiskTier,
   ): Awaitable<Principal> {
-    const principal = this.authenticator.authenticate(request, tier, (token) =>
-      verifiedFor(request, token),
-    );
+    // Only the throttle verifies a token ahead of the guard.
+    const earlier = this.throttler.enabled
+      ? (token: string) => verifiedFor(request, token)
+      : undefined;
+    const principal = this.authenticator.authenticate(request, tier, earlier);
     return thenApply(principal, (verified) => {
       setPrincipal(request, verified);
       return verified;
