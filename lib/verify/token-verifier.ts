@@ -96,7 +96,7 @@ export class TokenVerifier {
     const { principal } = entry;
     const stillValid =
       this.config.now() < principal.expiresAt + this.config.clockToleranceSeconds &&
-      this.config.issuers.get(principal.issuer)?.cachedKey(entry.kid) !== undefined;
+      entry.keys.cachedKey(entry.kid) !== undefined;
     if (stillValid) return principal;
     this.cache.delete(token);
     return undefined;
@@ -110,20 +110,28 @@ export class TokenVerifier {
     const alg = this.checkHeader(jws.header);
     const issuer = jws.payload.iss;
     if (typeof issuer !== 'string') throw new InvalidTokenError('missing_claim');
-    describeToken(span, alg, this.config.issuers.has(issuer) ? issuer : undefined, jws.header.kid);
-    const key = this.keyFor(issuer, jws.header.kid);
+    // Only the keys of the issuer the token names; `jku`, `x5u`, `jwk`, `x5c` are never read.
+    const keys = this.config.issuers.get(issuer);
+    describeToken(span, alg, keys === undefined ? undefined : issuer, jws.header.kid);
+    if (keys === undefined) throw new InvalidTokenError('issuer_mismatch');
+    const key = keyFor(keys, jws.header.kid);
     return key instanceof Promise
-      ? key.then((fetched) => this.verifyWithKey(jws, alg, fetched))
-      : this.verifyWithKey(jws, alg, key);
+      ? key.then((fetched) => this.verifyWithKey(jws, alg, fetched, keys))
+      : this.verifyWithKey(jws, alg, key, keys);
   }
 
-  private verifyWithKey(jws: DecodedJws, alg: SigningAlgorithm, key: VerificationKey): Principal {
+  private verifyWithKey(
+    jws: DecodedJws,
+    alg: SigningAlgorithm,
+    key: VerificationKey,
+    keys: KeySource,
+  ): Principal {
     // The key decides its algorithm; a token cannot talk a key into another one.
     if (key.alg !== alg) throw new InvalidTokenError('alg_not_allowed');
     if (!verifySignature(alg, key, jws)) throw new InvalidTokenError('bad_signature');
     const claims = this.checkClaims(jws.payload);
     const principal = principalFromClaims(claims);
-    this.cache.set(jws.token, principal, key.kid);
+    this.cache.set(jws.token, principal, keys, key.kid);
     return principal;
   }
 
@@ -145,14 +153,6 @@ export class TokenVerifier {
       }
     }
     return alg as SigningAlgorithm;
-  }
-
-  /** Only the keys of the issuer the token names; `jku`, `x5u`, `jwk`, `x5c` are never read. */
-  private keyFor(issuer: string, kid: unknown): VerificationKey | Promise<VerificationKey> {
-    const source = this.config.issuers.get(issuer);
-    if (source === undefined) throw new InvalidTokenError('issuer_mismatch');
-    if (typeof kid !== 'string' || kid === '') throw new InvalidTokenError('unknown_kid');
-    return source.cachedKey(kid) ?? fetchKey(source, kid);
   }
 
   private checkClaims(payload: Record<string, unknown>): AccessTokenClaims {
@@ -180,6 +180,11 @@ export class TokenVerifier {
     if (!Array.isArray(aud)) return false;
     return aud.some((a) => typeof a === 'string' && this.config.audiences.includes(a));
   }
+}
+
+function keyFor(keys: KeySource, kid: unknown): VerificationKey | Promise<VerificationKey> {
+  if (typeof kid !== 'string' || kid === '') throw new InvalidTokenError('unknown_kid');
+  return keys.cachedKey(kid) ?? fetchKey(keys, kid);
 }
 
 async function fetchKey(source: KeySource, kid: string): Promise<VerificationKey> {

@@ -1,15 +1,18 @@
 import { describe, expect, it } from '@jest/globals';
+import { StaticKeySource } from '../keys/key-source.js';
 import type { Principal } from './principal.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 
 const principal = (subject: string) => ({ subject }) as Principal;
+const KEYS = new StaticKeySource([]);
 
 describe('VerifiedTokenCache', () => {
   it('answers only the exact token it holds', () => {
     const cache = new VerifiedTokenCache(10);
-    cache.set('header.payload.signature', principal('alice'), 'k1');
+    cache.set('header.payload.signature', principal('alice'), KEYS, 'k1');
     expect(cache.get('header.payload.signature')).toMatchObject({
       principal: { subject: 'alice' },
+      keys: KEYS,
       kid: 'k1',
     });
     expect(cache.get('header.payload.signaturf')).toBeUndefined();
@@ -17,19 +20,20 @@ describe('VerifiedTokenCache', () => {
 
   it('never answers a token of the same length and tail (the same key) with another', () => {
     const cache = new VerifiedTokenCache(10);
-    cache.set('aaaaaa.payload.signature', principal('alice'), 'k1');
+    cache.set('aaaaaa.payload.signature', principal('alice'), KEYS, 'k1');
     expect(cache.get('bbbbbb.payload.signature')).toBeUndefined();
     cache.delete('bbbbbb.payload.signature');
     expect(cache.size).toBe(1);
     // The later token, once verified, takes the entry.
-    cache.set('bbbbbb.payload.signature', principal('bob'), 'k1');
+    cache.set('bbbbbb.payload.signature', principal('bob'), KEYS, 'k1');
     expect(cache.get('bbbbbb.payload.signature')?.principal.subject).toBe('bob');
     expect(cache.get('aaaaaa.payload.signature')).toBeUndefined();
   });
 
   it('holds at most its size, dropping the oldest entry first', () => {
     const cache = new VerifiedTokenCache(2);
-    for (const name of ['one', 'two', 'three']) cache.set(`${name}.p.s`, principal(name), 'k1');
+    for (const name of ['one', 'two', 'three'])
+      cache.set(`${name}.p.s`, principal(name), KEYS, 'k1');
     expect(cache.size).toBe(2);
     expect(cache.get('one.p.s')).toBeUndefined();
     expect(cache.get('three.p.s')?.principal.subject).toBe('three');
@@ -37,7 +41,7 @@ describe('VerifiedTokenCache', () => {
 
   it('holds nothing with size 0', () => {
     const cache = new VerifiedTokenCache(0);
-    cache.set('one.p.s', principal('one'), 'k1');
+    cache.set('one.p.s', principal('one'), KEYS, 'k1');
     expect(cache.size).toBe(0);
   });
 });

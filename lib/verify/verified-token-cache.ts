@@ -1,8 +1,11 @@
+import type { KeySource } from '../keys/key-source.js';
 import type { Principal } from './principal.js';
 
 interface Entry {
   readonly token: string;
   readonly principal: Principal;
+  /** The issuer's keys and the `kid` the token was verified with. */
+  readonly keys: KeySource;
   readonly kid: string;
 }
 
@@ -37,13 +40,13 @@ export class VerifiedTokenCache {
     return entry !== undefined && entry.token === token ? entry : undefined;
   }
 
-  set(token: string, principal: Principal, kid: string): void {
+  set(token: string, principal: Principal, keys: KeySource, kid: string): void {
     if (this.maxEntries === 0) return;
     if (this.entries.size >= this.maxEntries) {
       // Map iterates in insertion order: the first key is the oldest entry.
       this.entries.delete(this.entries.keys().next().value as number);
     }
-    this.entries.set(keyOf(token), { token, principal, kid });
+    this.entries.set(keyOf(token), { token, principal, keys, kid });
   }
 
   delete(token: string): void {
