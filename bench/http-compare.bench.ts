@@ -12,7 +12,10 @@
 // of DURATION_S seconds. Within a round the cells of one adapter and token mix run back to back
 // (the guards in an order that rotates from round to round), so that the cells a ratio compares
 // are measured seconds apart and a busy spell of a shared machine hits them alike. The tables
-// give medians of the rounds; each ratio is the median of its per-round ratios.
+// give medians of the rounds; each ratio is the median of its per-round ratios. After each cell
+// the server just measured runs a full garbage collection before the next cell starts: left to
+// itself, a server that has just been loaded (the passport-jwt stack above all) collects when it
+// turns idle, on the cores the next cell is measured on.
 // Besides req/s and p99, each server reports the CPU time it spent per request: a shared machine
 // disturbs that far less than it disturbs req/s, and it stays a server's own cost when the load
 // generator, not the server, sets the pace (as it may for the unguarded app).
@@ -170,9 +173,13 @@ function startServer(config: ServerConfig): Promise<RunningServer> {
           `--cpu-prof-dir=${CPU_PROF_DIR}`,
           `--cpu-prof-name=${config.guard}-${config.adapter}.cpuprofile`,
         ];
-  const child = spawn(process.execPath, [...profile, script, JSON.stringify(config)], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--expose-gc', ...profile, script, JSON.stringify(config)],
+    {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
   const where = `${GUARD_LABELS[config.guard]} on ${ADAPTER_LABELS[config.adapter]}`;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -193,8 +200,11 @@ function startServer(config: ServerConfig): Promise<RunningServer> {
   });
 }
 
-/** The server's CPU time so far (user and system), in µs. */
-function serverCpuMicros({ child }: RunningServer): Promise<number> {
+/**
+ * The server's CPU time so far (user and system), in µs; with `settle`, after it has collected its
+ * garbage, so that its clean-up after a cell does not fall into the next cell's measurement.
+ */
+function serverCpuMicros({ child }: RunningServer, settle = false): Promise<number> {
   return new Promise((resolve, reject) => {
     const onExit = () => reject(new Error('a server exited during the benchmark'));
     child.once('exit', onExit);
@@ -203,7 +213,7 @@ function serverCpuMicros({ child }: RunningServer): Promise<number> {
       if ('cpuMicros' in message) resolve(message.cpuMicros);
       else reject(new Error(`unexpected message ${JSON.stringify(message)}`));
     });
-    child.send('usage');
+    child.send(settle ? 'settle' : 'usage');
   });
 }
 
@@ -326,6 +336,7 @@ async function measure(
       const cpuBefore = await serverCpuMicros(server(cell));
       const result = await client.run(server(cell).url, tokenFiles.get(cell.mix)!, DURATION_S);
       const cpuAfter = await serverCpuMicros(server(cell));
+      await serverCpuMicros(server(cell), true);
       assertAllServed(cell, result);
       const measured = results.get(cell)!;
       measured.rps.push(result.rps);
