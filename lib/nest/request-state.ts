@@ -32,7 +32,8 @@ export function setPrincipal(request: object, principal: Principal): void {
 /**
  * The principal this library verified for the request (adapter or Node request), if any. Never
  * `request.user`, which other middleware (a session, another Passport strategy) may set to
- * anything: only a principal verified here lets a later guard skip authentication.
+ * anything: only a principal verified here reaches `@CurrentPrincipal()`, `@Tenant()`, renewal
+ * and the service-layer checks.
  */
 export function principalOf(request: object): Principal | undefined {
   return (request as AdapterRequest)[PRINCIPAL];
