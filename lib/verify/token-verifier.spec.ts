@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { InvalidTokenError } from '../errors/auth-errors.js';
+import type { AuthModuleOptions } from '../options/auth-options.js';
 import { resolveAuthOptions } from '../options/resolve-auth-options.js';
 import { tripwire } from '../../test/support/jwks-server.js';
 import {
@@ -18,7 +19,9 @@ const NOW = 1_700_000_000;
 let clock = NOW;
 const keys: ForgeryKeys = makeForgeryKeys();
 
-function verifier(overrides: { verifiedTokenCacheSize?: number } = {}): TokenVerifier {
+function verifier(
+  overrides: Pick<AuthModuleOptions, 'verifiedTokenCacheSize' | 'events'> = {},
+): TokenVerifier {
   return createTokenVerifier(
     resolveAuthOptions({
       issuers: [
@@ -154,13 +157,7 @@ describe('TokenVerifier', () => {
 
 describe('verified-token cache keys', () => {
   it('never answers a token with another token of the same length and signature', async () => {
-    const v = createTokenVerifier(
-      resolveAuthOptions({
-        issuers: [{ issuer: ISSUER, keys: [keys.es.publicJwk] }],
-        audience: AUDIENCE,
-        now: () => NOW,
-      }),
-    );
+    const v = verifier();
     const token = validToken(keys.es, NOW, { scope: 'orders:read' });
     await v.verify(token);
     const [, , signature] = token.split('.');
@@ -191,18 +188,13 @@ describe('synchronous answers', () => {
 
 describe('event listeners', () => {
   it('cannot turn a valid token into a refusal by throwing', async () => {
-    const v = createTokenVerifier(
-      resolveAuthOptions({
-        issuers: [{ issuer: ISSUER, keys: [keys.es.publicJwk] }],
-        audience: AUDIENCE,
-        now: () => NOW,
-        events: {
-          tokenVerified: () => {
-            throw new Error('a broken metrics sink');
-          },
+    const v = verifier({
+      events: {
+        tokenVerified: () => {
+          throw new Error('a broken metrics sink');
         },
-      }),
-    );
+      },
+    });
     const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     try {
       await expect(async () => v.verify(validToken(keys.es, NOW))).resolves.toMatchObject({

@@ -89,6 +89,10 @@ async function fixture(
   return { app, issuer, sessions, sessionStore, renewals };
 }
 
+/** `GET path` on the fixture's app with `token` as bearer token. */
+const getOrders = (f: Fixture, token: string, path = '/orders') =>
+  request(f.app.getHttpServer()).get(path).set('Authorization', `Bearer ${token}`);
+
 const login = (f: Fixture) =>
   f.sessions.login({
     subject: 'alice',
@@ -105,10 +109,7 @@ describe.each(ADAPTERS)('sliding renewal on %s', (adapter) => {
   it('answers a near-expiry token with a renewed one: same sub, tid, scope, sid; new jti and exp', async () => {
     const { access, session } = await login(f);
     await sleep(1100); // so the renewed token's exp is later by the clock's second
-    const res = await request(f.app.getHttpServer())
-      .get('/orders')
-      .set('Authorization', `Bearer ${access.token}`)
-      .expect(200);
+    const res = await getOrders(f, access.token).expect(200);
     const renewed = res.headers['x-renewed-token'];
     expect(typeof renewed).toBe('string');
     const claims = claimsOf(renewed);
@@ -123,18 +124,13 @@ describe.each(ADAPTERS)('sliding renewal on %s', (adapter) => {
     expect(claims.exp as number).toBeGreaterThan(access.claims.exp);
     expect(claims.exp as number).toBeLessThanOrEqual(session.expiresAt);
     // The renewed token works, and is itself renewed when due.
-    await request(f.app.getHttpServer())
-      .get('/orders')
-      .set('Authorization', `Bearer ${renewed}`)
-      .expect(200);
+    await getOrders(f, renewed).expect(200);
     expect(f.renewals).toContain('renewed');
   });
 
   it('gives no renewed token on an answer that is not a success', async () => {
     const { access } = await login(f);
-    const res = await request(f.app.getHttpServer())
-      .get('/orders/missing')
-      .set('Authorization', `Bearer ${access.token}`);
+    const res = await getOrders(f, access.token, '/orders/missing');
     expect(res.status).toBe(404);
     expect(res.headers['x-renewed-token']).toBeUndefined();
   });
@@ -142,10 +138,7 @@ describe.each(ADAPTERS)('sliding renewal on %s', (adapter) => {
   it('renews nothing for a session that has ended or been revoked', async () => {
     const { access, session } = await login(f);
     await f.sessionStore.revoke(session.id);
-    const res = await request(f.app.getHttpServer())
-      .get('/orders')
-      .set('Authorization', `Bearer ${access.token}`)
-      .expect(200);
+    const res = await getOrders(f, access.token).expect(200);
     expect(res.headers['x-renewed-token']).toBeUndefined();
     expect(f.renewals).toContain('skipped');
   });
@@ -157,10 +150,7 @@ describe.each(ADAPTERS)('sliding renewal on %s', (adapter) => {
       clientId: 'reports-job',
     });
     const before = f.renewals.length;
-    const res = await request(f.app.getHttpServer())
-      .get('/orders')
-      .set('Authorization', `Bearer ${client.token}`)
-      .expect(200);
+    const res = await getOrders(f, client.token).expect(200);
     expect(res.headers['x-renewed-token']).toBeUndefined();
     expect(f.renewals.length).toBe(before);
   });
@@ -171,18 +161,13 @@ describe('renewal limits', () => {
     const f = await fixture('express', { sessionMaxAge: 3 });
     try {
       const { access, session } = await login(f);
-      const res = await request(f.app.getHttpServer())
-        .get('/orders')
-        .set('Authorization', `Bearer ${access.token}`)
-        .expect(200);
+      const res = await getOrders(f, access.token).expect(200);
       const renewed = res.headers['x-renewed-token'];
       expect(typeof renewed).toBe('string');
       expect(claimsOf(renewed).exp as number).toBeLessThanOrEqual(session.expiresAt);
       await sleep(2100);
       // Less than a second of the session left: the renewed token is not renewed again.
-      const late = await request(f.app.getHttpServer())
-        .get('/orders')
-        .set('Authorization', `Bearer ${renewed}`);
+      const late = await getOrders(f, renewed);
       expect(late.headers['x-renewed-token']).toBeUndefined();
     } finally {
       await f.app.close();
@@ -201,18 +186,12 @@ describe('renewal limits', () => {
     try {
       const { access } = await login(f);
       const started = performance.now();
-      const first = await request(f.app.getHttpServer())
-        .get('/orders')
-        .set('Authorization', `Bearer ${access.token}`)
-        .expect(200);
+      const first = await getOrders(f, access.token).expect(200);
       expect(performance.now() - started).toBeLessThan(600);
       expect(first.headers['x-renewed-token']).toBeUndefined();
       expect(f.renewals).toContain('timeout');
       await sleep(800);
-      const later = await request(f.app.getHttpServer())
-        .get('/orders')
-        .set('Authorization', `Bearer ${access.token}`)
-        .expect(200);
+      const later = await getOrders(f, access.token).expect(200);
       expect(typeof later.headers['x-renewed-token']).toBe('string');
     } finally {
       await f.app.close();
@@ -225,10 +204,7 @@ describe('renewal limits', () => {
     });
     try {
       const { access } = await login(f);
-      const res = await request(f.app.getHttpServer())
-        .get('/orders')
-        .set('Authorization', `Bearer ${access.token}`)
-        .expect(200);
+      const res = await getOrders(f, access.token).expect(200);
       expect(res.headers['x-renewed-token']).toBeUndefined();
       expect(f.renewals).toContain('failed');
     } finally {
@@ -240,10 +216,7 @@ describe('renewal limits', () => {
     const f = await fixture('express', { ttl: 900 });
     try {
       const { access } = await login(f);
-      const res = await request(f.app.getHttpServer())
-        .get('/orders')
-        .set('Authorization', `Bearer ${access.token}`)
-        .expect(200);
+      const res = await getOrders(f, access.token).expect(200);
       expect(res.headers['x-renewed-token']).toBeUndefined();
       expect(f.renewals).toEqual([]);
     } finally {
