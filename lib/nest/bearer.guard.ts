@@ -42,24 +42,26 @@ export class BearerGuard implements CanActivate {
   /** Synchronous on the common path (a token whose key is at hand, a local revocation check). */
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const targets: Targets = [context.getHandler(), context.getClass()];
-    const http = context.getType() === 'http';
-    const request = http ? context.getArgByIndex<CredentialCarrier & object>(0) : undefined;
+    const type = context.getType();
+    const request =
+      type === 'http' ? context.getArgByIndex<CredentialCarrier & object>(0) : undefined;
     if (request !== undefined && this.throttler.enabled) {
       return this.throttler
         .check(request, targets)
-        .then(() => this.admit(context, targets, request));
+        .then(() => this.admit(context, type, targets, request));
     }
-    return this.admit(context, targets, request);
+    return this.admit(context, type, targets, request);
   }
 
   private admit(
     context: ExecutionContext,
+    type: string,
     targets: Targets,
     request: (CredentialCarrier & object) | undefined,
   ): Awaitable<boolean> {
     const route = this.routeOf(targets);
     if (route.isPublic) return true;
-    if (context.getType() === 'rpc') return this.authenticateMessage(context, targets);
+    if (type === 'rpc') return this.authenticateMessage(context, route.required, route.tier);
     if (request === undefined) return true;
     return thenApply(this.authenticate(request, route.tier), (verified) => {
       if (route.required !== undefined) this.authorize(verified, route.required);
@@ -86,16 +88,13 @@ export class BearerGuard implements CanActivate {
   /** A message handler: the token travels in the message (see `tokenFromMessage`). */
   protected async authenticateMessage(
     context: ExecutionContext,
-    targets: Targets,
+    required: readonly string[] | undefined,
+    tier: RiskTier,
   ): Promise<boolean> {
     const rpc = context.switchToRpc();
     const token = tokenFromMessage(rpc.getData<unknown>(), rpc.getContext<unknown>());
     if (token === undefined) throw new MissingTokenError();
-    const required = this.reflector.getAllAndOverride(RequiredScopes, targets);
-    const principal = await this.authenticator.authenticateToken(
-      token,
-      this.riskTier(targets, required),
-    );
+    const principal = await this.authenticator.authenticateToken(token, tier);
     if (required !== undefined) this.authorize(principal, required);
     setMessagePrincipal(rpc.getContext<object>(), principal);
     return true;

@@ -57,13 +57,13 @@ export class TokenVerifier {
       const cached = this.fromCache(token);
       if (cached !== undefined) return this.verified(cached, true, started);
       // With the key at hand, verification completes synchronously: nothing to await.
-      const verified = traceVerification((span) => this.verifyUncached(token, span));
-      return verified instanceof Promise
-        ? verified.then(
-            (principal) => this.verified(principal, false, started),
+      const principal = traceVerification((span) => this.verifyUncached(token, span));
+      return principal instanceof Promise
+        ? principal.then(
+            (fetched) => this.verified(fetched, false, started),
             (error: unknown) => this.rejected(error),
           )
-        : this.verified(verified, false, started);
+        : this.verified(principal, false, started);
     } catch (error) {
       this.rejected(error);
     }
