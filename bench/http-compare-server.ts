@@ -1,9 +1,9 @@
 // One server of the HTTP comparison (http-compare.bench.ts starts it as a child process, with an
 // IPC channel): a Nest app with one JSON route, `GET /orders` requiring scope `orders:read`, under
 // one guard and on one adapter. Takes its configuration as one JSON argument, sends its URL once it
-// serves, answers 'usage' with the CPU time it has used ('settle': after a full garbage
-// collection), and exits when the channel closes (so that
-// it never outlives the benchmark, and so that `--cpu-prof` gets to write its profile).
+// serves, answers 'usage' with the CPU time it has used ('settle': the same, then a full garbage
+// collection before the answer), and exits when the channel closes (so that it never outlives the
+// benchmark, and so that `--cpu-prof` gets to write its profile).
 
 import 'reflect-metadata';
 import {
@@ -178,10 +178,11 @@ const config = JSON.parse(process.argv[2] ?? '') as ServerConfig;
 const app = await serve(config);
 const send = (message: ServerMessage) => process.send!(message);
 process.on('message', (message) => {
-  // A full collection between cells (the process runs with --expose-gc), so that this server's
-  // clean-up after a run does not land in the next cell's measurement of another server.
-  if (message === 'settle') (globalThis as { gc?: () => void }).gc?.();
   const { user, system } = process.cpuUsage();
+  // After a cell: a full collection (the process runs with --expose-gc) before answering, so that
+  // this server's clean-up does not land in the next cell's measurement of another server. The
+  // answer is the CPU time used before it.
+  if (message === 'settle') (globalThis as { gc?: () => void }).gc?.();
   send({ cpuMicros: user + system });
 });
 process.on('disconnect', () => {

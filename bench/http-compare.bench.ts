@@ -201,8 +201,9 @@ function startServer(config: ServerConfig): Promise<RunningServer> {
 }
 
 /**
- * The server's CPU time so far (user and system), in µs; with `settle`, after it has collected its
- * garbage, so that its clean-up after a cell does not fall into the next cell's measurement.
+ * The server's CPU time so far (user and system), in µs; with `settle`, the server then collects
+ * its garbage before it answers, so that its clean-up after a cell does not fall into the next
+ * cell's measurement.
  */
 function serverCpuMicros({ child }: RunningServer, settle = false): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -335,8 +336,7 @@ async function measure(
     for (const cell of roundOrder(cells, round)) {
       const cpuBefore = await serverCpuMicros(server(cell));
       const result = await client.run(server(cell).url, tokenFiles.get(cell.mix)!, DURATION_S);
-      const cpuAfter = await serverCpuMicros(server(cell));
-      await serverCpuMicros(server(cell), true);
+      const cpuAfter = await serverCpuMicros(server(cell), true);
       assertAllServed(cell, result);
       const measured = results.get(cell)!;
       measured.rps.push(result.rps);
