@@ -9,14 +9,13 @@ import type { CredentialCarrier } from '../verify/extract-token.js';
 import { thenApply, type Awaitable } from '../util/awaitable.js';
 import type { Principal } from '../verify/principal.js';
 import { AUTH_OPTIONS } from './auth.module-definition.js';
+import { perRoute, type RouteTargets } from './per-route.js';
 import { setMessagePrincipal, tokenFromMessage } from './message-token.js';
 import { PublicRoute } from './public.decorator.js';
 import { setPrincipal, verifiedFor } from './request-state.js';
 import { RequestThrottler } from './request-throttler.js';
 import { RequiredScopes } from './scopes.decorator.js';
 import { SensitiveRoute } from './sensitive.decorator.js';
-
-type Targets = Parameters<Reflector['getAllAndOverride']>[1];
 
 interface RouteRules {
   readonly isPublic: boolean;
@@ -30,7 +29,15 @@ interface RouteRules {
  */
 @Injectable()
 export class BearerGuard implements CanActivate {
-  private readonly routes = new WeakMap<object, RouteRules>();
+  /** A route's rules, read once per route. */
+  private readonly routeOf = perRoute((targets): RouteRules => {
+    const required = this.reflector.getAllAndOverride(RequiredScopes, targets);
+    return {
+      isPublic: this.reflector.getAllAndOverride(PublicRoute, targets) === true,
+      required,
+      tier: this.riskTier(targets, required),
+    };
+  });
 
   constructor(
     protected readonly reflector: Reflector,
@@ -41,7 +48,7 @@ export class BearerGuard implements CanActivate {
 
   /** Synchronous on the common path (a token whose key is at hand, a local revocation check). */
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    const targets: Targets = [context.getHandler(), context.getClass()];
+    const targets: RouteTargets = [context.getHandler(), context.getClass()];
     const type = context.getType();
     const request =
       type === 'http' ? context.getArgByIndex<CredentialCarrier & object>(0) : undefined;
@@ -56,7 +63,7 @@ export class BearerGuard implements CanActivate {
   private admit(
     context: ExecutionContext,
     type: string,
-    targets: Targets,
+    targets: RouteTargets,
     request: (CredentialCarrier & object) | undefined,
   ): Awaitable<boolean> {
     const route = this.routeOf(targets);
@@ -67,22 +74,6 @@ export class BearerGuard implements CanActivate {
       if (route.required !== undefined) this.authorize(verified, route.required);
       return true;
     });
-  }
-
-  /** A route's rules, read once per handler: metadata does not change at run time. */
-  private routeOf(targets: Targets): RouteRules {
-    const handler = targets[0] as object;
-    let rules = this.routes.get(handler);
-    if (rules === undefined) {
-      const required = this.reflector.getAllAndOverride(RequiredScopes, targets);
-      rules = {
-        isPublic: this.reflector.getAllAndOverride(PublicRoute, targets) === true,
-        required,
-        tier: this.riskTier(targets, required),
-      };
-      this.routes.set(handler, rules);
-    }
-    return rules;
   }
 
   /** A message handler: the token travels in the message (see `tokenFromMessage`). */
@@ -117,7 +108,7 @@ export class BearerGuard implements CanActivate {
   }
 
   /** Sensitive when marked `@Sensitive()` or when it requires a scope listed as sensitive. */
-  protected riskTier(targets: Targets, required: readonly string[] | undefined): RiskTier {
+  protected riskTier(targets: RouteTargets, required: readonly string[] | undefined): RiskTier {
     if (this.reflector.getAllAndOverride(SensitiveRoute, targets)) return 'sensitive';
     const sensitive = this.options.revocation ? this.options.revocation.sensitiveScopes : undefined;
     return sensitive && required?.some((scope) => sensitive.has(scope)) ? 'sensitive' : 'standard';

@@ -7,13 +7,12 @@ import { consumerKey, type ConsumerThrottle } from '../throttling/consumer-throt
 import { extractToken, type CredentialCarrier } from '../verify/extract-token.js';
 import { TokenVerifier } from '../verify/token-verifier.js';
 import { AUTH_OPTIONS } from './auth.module-definition.js';
+import { perRoute, type RouteTargets } from './per-route.js';
 import { principalOf, setRejectedToken, setVerified } from './request-state.js';
 import { RouteThrottle, SkipThrottleRoute } from './throttle.decorator.js';
 
 /** Injection token of the module's `ConsumerThrottle` (`null` when throttling is off). */
 export const CONSUMER_THROTTLE = Symbol('ConsumerThrottle');
-
-type Targets = Parameters<Reflector['getAllAndOverride']>[1];
 
 /**
  * Counts a request against its consumer before it is authenticated: the verified `sub` (or
@@ -22,6 +21,13 @@ type Targets = Parameters<Reflector['getAllAndOverride']>[1];
  */
 @Injectable()
 export class RequestThrottler {
+  /** A route's throttling metadata, read once per route. */
+  private readonly routeOf = perRoute((targets) => ({
+    skip: this.reflector.getAllAndOverride(SkipThrottleRoute, targets) === true,
+    limit: this.reflector.getAllAndOverride(RouteThrottle, targets),
+    id: targets.map((t) => (t as { name?: string }).name).join('.'),
+  }));
+
   constructor(
     private readonly reflector: Reflector,
     private readonly verifier: TokenVerifier,
@@ -34,14 +40,12 @@ export class RequestThrottler {
     return this.throttle !== null && this.throttle !== undefined;
   }
 
-  async check(request: CredentialCarrier & { ip?: string }, targets: Targets): Promise<void> {
-    if (!this.throttle || this.reflector.getAllAndOverride(SkipThrottleRoute, targets)) return;
+  async check(request: CredentialCarrier & { ip?: string }, targets: RouteTargets): Promise<void> {
+    if (!this.throttle) return;
+    const rules = this.routeOf(targets);
+    if (rules.skip) return;
     const consumer = await this.consumerOf(request);
-    const limit = this.reflector.getAllAndOverride(RouteThrottle, targets);
-    const route = limit && {
-      id: targets.map((t) => (t as { name?: string }).name).join('.'),
-      limit,
-    };
+    const route = rules.limit && { id: rules.id, limit: rules.limit };
     let decision;
     try {
       decision = await this.throttle.hit(consumer, route);

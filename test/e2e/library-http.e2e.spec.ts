@@ -56,6 +56,22 @@ class ItemsController {
   }
 }
 
+/** One handler inherited by two controllers that require different scopes. */
+class ReportsBase {
+  @Get()
+  list() {
+    return { ok: true };
+  }
+}
+
+@Controller('reports/sales')
+@Scopes('sales:read')
+class SalesReportsController extends ReportsBase {}
+
+@Controller('reports/payroll')
+@Scopes('payroll:read')
+class PayrollReportsController extends ReportsBase {}
+
 /** Middleware of the app's own (a cookie session, say) that sets `request.user` to its user. */
 @Module({})
 class SessionUserModule implements NestModule {
@@ -109,7 +125,7 @@ describe.each(ADAPTERS)('the library over HTTP on %s', (adapter) => {
         }),
         SessionUserModule,
       ],
-      controllers: [ItemsController],
+      controllers: [ItemsController, SalesReportsController, PayrollReportsController],
     });
   });
   afterAll(async () => {
@@ -140,6 +156,15 @@ describe.each(ADAPTERS)('the library over HTTP on %s', (adapter) => {
       .set('Authorization', `Bearer ${token()}`)
       .expect(200);
     expect(res.body.subject).toBe('alice');
+  });
+
+  it("enforces each controller's scopes on a handler they inherit from one base class", async () => {
+    const sales = token({ scope: 'sales:read' });
+    await http().get('/reports/sales').set('Authorization', `Bearer ${sales}`).expect(200);
+    await http().get('/reports/payroll').set('Authorization', `Bearer ${sales}`).expect(403);
+    const payroll = token({ scope: 'payroll:read' });
+    await http().get('/reports/payroll').set('Authorization', `Bearer ${payroll}`).expect(200);
+    await http().get('/reports/sales').set('Authorization', `Bearer ${payroll}`).expect(403);
   });
 
   it('leaves @Public() routes open', async () => {
