@@ -41,7 +41,7 @@ const compilerOptions = {
 /**
  * The application: a route that needs a token with `profile:read`, verified with static keys
  * against the package's own `KeyRing`, which also signs the token the spec sends. Once it
- * listens it prints one JSON line: `{ url, token, prometheusEntry }`.
+ * listens it prints one JSON line: `{ url, token, prometheusEntry, node }`.
  */
 function mainSource(variant: { header: string; events: string }): string {
   return `import 'reflect-metadata';
@@ -98,7 +98,9 @@ async function main(): Promise<void> {
     scopes: ['profile:read'],
     clientId: 'scratch-app',
   });
-  console.log(JSON.stringify({ url: await app.getUrl(), token, prometheusEntry }));
+  console.log(
+    JSON.stringify({ url: await app.getUrl(), token, prometheusEntry, node: process.version }),
+  );
 }
 
 void main();

@@ -15,13 +15,23 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { COMMONJS_APP, type ConsumerApp, ESM_APP, installArguments } from './consumer-apps.js';
 
 // What a user gets from the registry: `npm pack` (its prepack script builds the library), the
-// tarball installed into fresh Nest 12 apps written by hand, compiled with tsc and run.
+// tarball installed into fresh Nest 12 apps written by hand, compiled with tsc and run on each
+// supported Node.js major: the one running the tests, and the other one from its npm package
+// (node-<platform>-<arch>, Node's own binary).
 //
 // The pack runs in a copy of the repository, so the dist/ that the black-box specs run is never
 // rebuilt under them, and the build starts from a tree without any dist/, as in a fresh clone.
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MINUTE = 60_000;
+
+/** The Node.js majors the package supports (`engines`: >= 20.19). */
+const RUNNING_MAJOR = Number(process.versions.node.split('.')[0]);
+const OTHER_MAJOR = RUNNING_MAJOR === 20 ? 22 : 20;
+
+/** The npm package holding Node's binary for this platform, and the binary's path inside it. */
+const NODE_PACKAGE = `node-${process.platform === 'win32' ? 'win' : process.platform}-${process.arch}`;
+const NODE_BINARY = join('bin', process.platform === 'win32' ? 'node.exe' : 'node');
 
 /** npm's error codes when it cannot reach the registry. */
 const UNREACHABLE =
@@ -70,14 +80,15 @@ async function succeed(command: string, args: readonly string[], cwd: string): P
   return result;
 }
 
-/** Starts `node dist/main.js` and resolves the JSON line the app prints once it listens. */
-function start(cwd: string): Promise<{
+/** Starts `dist/main.js` with `node` and resolves the JSON line the app prints once it listens. */
+function start(
+  node: string,
+  cwd: string,
+): Promise<{
   stop: () => void;
-  line: { url: string; token: string; prometheusEntry: string };
+  line: { url: string; token: string; prometheusEntry: string; node: string };
 }> {
-  const child = track(
-    spawn(process.execPath, ['dist/main.js'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] }),
-  );
+  const child = track(spawn(node, ['dist/main.js'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] }));
   const stop = () => {
     if (child.exitCode === null) child.kill();
   };
@@ -131,6 +142,10 @@ describe('the npm package (npm pack, installed into fresh Nest 12 apps)', () => 
   /** Set when npm cannot reach the registry: the install-dependent tests then say so and stop. */
   let unreachable: string | undefined;
   const installed = new Map<ConsumerApp, string>();
+  /** Each Node.js major's binary; the other major's once it is installed. */
+  const nodes = new Map<number, string>([[RUNNING_MAJOR, process.execPath]]);
+  /** Set when the other major could not be installed without the registry. */
+  let otherNodeMissing: string | undefined;
 
   const skipped = (app: ConsumerApp): boolean => {
     if (installed.has(app)) return false;
@@ -163,9 +178,27 @@ describe('the npm package (npm pack, installed into fresh Nest 12 apps)', () => 
 
     // Without the registry the installs may still succeed from the npm cache alone.
     const offline = await registryUnreachable(work);
-    // Both apps install at once: the time goes to the network and the npm cache.
-    await Promise.all(
-      [ESM_APP, COMMONJS_APP].map(async (app) => {
+    const installArgs = offline === undefined ? '--prefer-offline' : '--offline';
+    // Both apps and the other Node.js install at once: the time goes to the network and the cache.
+    const otherNode = join(work, 'other-node');
+    mkdirSync(otherNode);
+    writeFileSync(join(otherNode, 'package.json'), '{ "private": true }\n');
+    const nodeInstall = run(
+      'npm',
+      ['install', '--no-audit', '--no-fund', installArgs, `${NODE_PACKAGE}@^${OTHER_MAJOR}`],
+      otherNode,
+    ).then((install) => {
+      if (install.code === 0) {
+        nodes.set(OTHER_MAJOR, join(otherNode, 'node_modules', NODE_PACKAGE, NODE_BINARY));
+      } else if (offline !== undefined) {
+        otherNodeMissing = `${offline}; the npm cache alone has no ${NODE_PACKAGE}@^${OTHER_MAJOR}`;
+      } else {
+        throw new Error(`npm install ${NODE_PACKAGE}@^${OTHER_MAJOR} failed:\n${install.stderr}`);
+      }
+    });
+    await Promise.all([
+      nodeInstall,
+      ...[ESM_APP, COMMONJS_APP].map(async (app) => {
         const dir = join(work, app.directory);
         for (const [file, contents] of Object.entries(app.files)) {
           mkdirSync(dirname(join(dir, file)), { recursive: true });
@@ -173,13 +206,7 @@ describe('the npm package (npm pack, installed into fresh Nest 12 apps)', () => 
         }
         const install = await run(
           'npm',
-          [
-            'install',
-            '--no-audit',
-            '--no-fund',
-            offline === undefined ? '--prefer-offline' : '--offline',
-            ...installArguments(tarball, app),
-          ],
+          ['install', '--no-audit', '--no-fund', installArgs, ...installArguments(tarball, app)],
           dir,
         );
         if (install.code === 0) {
@@ -192,7 +219,7 @@ describe('the npm package (npm pack, installed into fresh Nest 12 apps)', () => 
           throw new Error(`npm install failed in ${app.name}:\n${install.stderr}`);
         }
       }),
-    );
+    ]);
   }, 8 * MINUTE);
 
   afterAll(() => {
@@ -249,15 +276,24 @@ describe('the npm package (npm pack, installed into fresh Nest 12 apps)', () => 
   );
 
   describe.each([ESM_APP, COMMONJS_APP])('in $name', (app) => {
-    it(
-      'compiles with tsc, starts, answers 200 with a token and 401 with WWW-Authenticate: Bearer without',
-      async () => {
-        if (skipped(app)) return;
-        const dir = installed.get(app)!;
-        await succeed(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.'], dir);
+    beforeAll(async () => {
+      if (!installed.has(app)) return;
+      const dir = installed.get(app)!;
+      await succeed(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.'], dir);
+    }, 2 * MINUTE);
 
-        const { stop, line } = await start(dir);
+    it.each([RUNNING_MAJOR, OTHER_MAJOR])(
+      'compiled with tsc, starts on Node %i, answers 200 with a token and 401 with WWW-Authenticate: Bearer without',
+      async (major) => {
+        if (skipped(app)) return;
+        const node = nodes.get(major);
+        if (node === undefined) {
+          console.warn(`skipped: Node ${major} is not installed (${otherNodeMissing})`);
+          return;
+        }
+        const { stop, line } = await start(node, installed.get(app)!);
         try {
+          expect(line.node).toMatch(new RegExp(`^v${major}\\.`));
           const authorized = await fetch(`${line.url}/whoami`, {
             headers: { authorization: `Bearer ${line.token}` },
           });
