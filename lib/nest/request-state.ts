@@ -3,19 +3,68 @@ import type { AuthError, InvalidTokenError } from '../errors/auth-errors.js';
 import type { TooManyRequestsError } from '../errors/too-many-requests.error.js';
 import type { Principal } from '../verify/principal.js';
 
-// Symbol keys of the library's own request state: no other code sets them by accident. (A
-// property, not a WeakMap entry: this is written on every request, and a WeakMap insert costs
-// several times a property store.)
-const PRINCIPAL = Symbol('tessera.principal');
-const REJECTION = Symbol('tessera.rejection');
-const VERIFIED = Symbol('tessera.verified');
+/** Why a request was refused: an authentication or authorization error, or throttling. */
+export type RequestRejection = AuthError | TooManyRequestsError;
+
+type VerifiedToken =
+  | { readonly token: string; readonly principal: Principal }
+  | { readonly token: string; readonly error: InvalidTokenError };
+
+/** The library's own state of one request, shared by the adapter's and the Node request. */
+interface RequestState {
+  principal?: Principal;
+  rejection?: RequestRejection;
+  verified?: VerifiedToken;
+}
+
+// Under a symbol key, so that no other code sets it by accident.
+const STATE = Symbol('tessera.request-state');
 
 interface AdapterRequest {
   user?: unknown;
-  [PRINCIPAL]?: Principal;
   raw?: AdapterRequest;
-  [REJECTION]?: RequestRejection;
-  [VERIFIED]?: VerifiedToken;
+  [STATE]?: RequestState;
+}
+
+// Express points each request at its app's request prototype (`Object.setPrototypeOf`). V8 then
+// builds a hidden class of its own for every property added to such a request, and each later
+// property read on it misses its inline caches: counted in a server, the two properties the guard
+// used to add cost six times the rest of the guard. So the state of those requests is kept in a
+// WeakMap, and their `request.user` is an accessor on the app's request prototype that reads it.
+// Anywhere else (Fastify's request, a plain Node request) a property is the cheapest.
+const perAppRequestStates = new WeakMap<object, RequestState>();
+const prototypesWithUser = new WeakSet<object>();
+
+/** A Node request whose prototype its framework replaced with its own (Express). */
+function hasAppPrototype(request: IncomingMessage): boolean {
+  return Object.getPrototypeOf(request) !== IncomingMessage.prototype;
+}
+
+// Express's request is the Node request, told by its class: reading a property it lacks (`raw`)
+// walks its long prototype chain, hundreds of nanoseconds on every request.
+function stateOf(request: object): RequestState | undefined {
+  return request instanceof IncomingMessage && hasAppPrototype(request)
+    ? perAppRequestStates.get(request)
+    : (request as AdapterRequest)[STATE];
+}
+
+/**
+ * The request's state, created on first use: on the request and, under an adapter's own request
+ * object (Fastify's), on the Node request too, so that middleware working on it finds the same.
+ */
+function stateFor(request: object): RequestState {
+  const existing = stateOf(request);
+  if (existing !== undefined) return existing;
+  const state: RequestState = {};
+  if (request instanceof IncomingMessage) {
+    if (hasAppPrototype(request)) perAppRequestStates.set(request, state);
+    else (request as AdapterRequest)[STATE] = state;
+    return state;
+  }
+  const adapter = request as AdapterRequest;
+  adapter[STATE] = state;
+  if (adapter.raw && adapter.raw !== adapter) adapter.raw[STATE] = state;
+  return state;
 }
 
 /**
@@ -23,10 +72,45 @@ interface AdapterRequest {
  * convention), on the adapter's request and on the underlying Node request, so middleware sees it.
  */
 export function setPrincipal(request: object, principal: Principal): void {
-  for (const target of layers(request)) {
-    target[PRINCIPAL] = principal;
-    target.user = principal;
+  stateFor(request).principal = principal;
+  if (request instanceof IncomingMessage) {
+    setNodeRequestUser(request, principal);
+    return;
   }
+  const adapter = request as AdapterRequest;
+  adapter.user = principal;
+  if (adapter.raw && adapter.raw !== adapter) adapter.raw.user = principal;
+}
+
+function setNodeRequestUser(request: IncomingMessage & AdapterRequest, principal: Principal): void {
+  // A `user` the request already has of its own (from other middleware) is overwritten.
+  if (!hasAppPrototype(request) || Object.hasOwn(request, 'user')) {
+    request.user = principal;
+    return;
+  }
+  const prototype = Object.getPrototypeOf(request) as object;
+  if (prototypesWithUser.has(prototype)) return;
+  if ('user' in prototype) {
+    // A prototype of the request defines `user` already: leave it, and give the request its own.
+    request.user = principal;
+    return;
+  }
+  Object.defineProperty(prototype, 'user', {
+    configurable: true,
+    get(this: object): Principal | undefined {
+      return perAppRequestStates.get(this)?.principal;
+    },
+    // What other code assigns becomes the request's own `user`, as it would without the accessor.
+    set(this: object, value: unknown) {
+      Object.defineProperty(this, 'user', {
+        value,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+    },
+  });
+  prototypesWithUser.add(prototype);
 }
 
 /**
@@ -36,48 +120,30 @@ export function setPrincipal(request: object, principal: Principal): void {
  * and the service-layer checks.
  */
 export function principalOf(request: object): Principal | undefined {
-  return (request as AdapterRequest)[PRINCIPAL];
+  return stateOf(request)?.principal;
 }
-
-/** Why a request was refused: an authentication or authorization error, or throttling. */
-export type RequestRejection = AuthError | TooManyRequestsError;
 
 /** Records why the request was refused, for the access log (never sent to the client). */
 export function setRejection(request: object, error: RequestRejection): void {
-  for (const target of layers(request)) target[REJECTION] = error;
+  stateFor(request).rejection = error;
 }
 
 /** Why the request was refused, if it was: `rejectionOf(req)?.reason`. */
 export function rejectionOf(request: object): RequestRejection | undefined {
-  return (request as AdapterRequest)[REJECTION];
+  return stateOf(request)?.rejection;
 }
-
-/**
- * The request and, under an adapter's own request object (Fastify's), the Node request. Express's
- * request is the Node request: told by its class, since reading a property it lacks (`raw`) walks
- * its long prototype chain, hundreds of nanoseconds on every request.
- */
-function layers(request: object): AdapterRequest[] {
-  const adapter = request as AdapterRequest;
-  if (request instanceof IncomingMessage) return [adapter];
-  return adapter.raw && adapter.raw !== adapter ? [adapter, adapter.raw] : [adapter];
-}
-
-type VerifiedToken =
-  | { readonly token: string; readonly principal: Principal }
-  | { readonly token: string; readonly error: InvalidTokenError };
 
 /**
  * Remembers that `token` verified as `principal` for this request (the throttle identifies the
  * consumer before the bearer guard authenticates), so it is not verified twice.
  */
 export function setVerified(request: object, token: string, principal: Principal): void {
-  (request as AdapterRequest)[VERIFIED] = { token, principal };
+  stateFor(request).verified = { token, principal };
 }
 
 /** Remembers that `token` failed verification in this request, so it is not verified twice. */
 export function setRejectedToken(request: object, token: string, error: InvalidTokenError): void {
-  (request as AdapterRequest)[VERIFIED] = { token, error };
+  stateFor(request).verified = { token, error };
 }
 
 /**
@@ -85,7 +151,7 @@ export function setRejectedToken(request: object, token: string, error: InvalidT
  * refused with, if it was (so a bad token is verified, counted and logged once per request).
  */
 export function verifiedFor(request: object, token: string): Principal | undefined {
-  const entry = (request as AdapterRequest)[VERIFIED];
+  const entry = stateOf(request)?.verified;
   if (entry === undefined || entry.token !== token) return undefined;
   if ('error' in entry) throw entry.error;
   return entry.principal;

@@ -49,6 +49,9 @@ describe('extractToken', () => {
   it.each([
     ['another scheme', `Basic ${TOKEN}`],
     ['a scheme that only starts with Bearer', `Bearerx ${TOKEN}`],
+    ['a word shorter than Bearer', 'Bear'],
+    ['a tab, not a space, after the scheme', `Bearer\t${TOKEN}`],
+    ['characters next to the letters of Bearer', `B@AR@R ${TOKEN}`],
     ['no header', undefined],
   ])('finds no token with %s', (_name, authorization) => {
     expect(extractToken({ headers: { authorization } }, SOURCES)).toBeUndefined();

@@ -18,9 +18,10 @@ export interface TokenSources {
 }
 
 // RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token, the scheme case-insensitive.
-const BEARER_SCHEME = /^bearer(?: |$)/i;
-const SCHEME_LENGTH = 'Bearer'.length;
+const SCHEME = 'bearer';
+const SCHEME_LENGTH = SCHEME.length;
 const SPACE = 0x20;
+const LOWER_CASE_BIT = 0x20;
 
 /**
  * The one access token a request carries, or `undefined` when it carries none.
@@ -42,7 +43,7 @@ export function extractToken(
     found = token;
   };
   const authorization = request.headers.authorization;
-  if (typeof authorization === 'string' && BEARER_SCHEME.test(authorization)) {
+  if (typeof authorization === 'string' && isBearer(authorization)) {
     add(bearerCredential(authorization));
   }
   for (const name of sources.headers) {
@@ -63,6 +64,19 @@ export function extractToken(
     }
   }
   return found;
+}
+
+/** Whether the header names the Bearer scheme (any case), alone or followed by a space. */
+function isBearer(authorization: string): boolean {
+  if (authorization.length < SCHEME_LENGTH) return false;
+  if (authorization.length > SCHEME_LENGTH && authorization.charCodeAt(SCHEME_LENGTH) !== SPACE) {
+    return false;
+  }
+  // Letters only: setting the lower-case bit maps 'A'-'Z' onto 'a'-'z' and nothing else onto them.
+  for (let i = 0; i < SCHEME_LENGTH; i++) {
+    if ((authorization.charCodeAt(i) | LOWER_CASE_BIT) !== SCHEME.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /**

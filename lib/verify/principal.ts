@@ -42,7 +42,7 @@ export function principalFromClaims(claims: AccessTokenClaims): Principal {
   return Object.freeze({
     subject: claims.sub,
     tenant: optionalString(claims.tid),
-    scopes: Object.freeze(parseScopes(claims.scope)),
+    scopes: scopeList(claims.scope),
     sessionId: optionalString(claims.sid),
     clientId: optionalString(claims.client_id),
     tokenId: claims.jti,
@@ -51,6 +51,24 @@ export function principalFromClaims(claims: AccessTokenClaims): Principal {
     expiresAt: claims.exp,
     claims: Object.freeze(claims),
   });
+}
+
+// Principals whose tokens carry the same `scope` claim share one frozen list of scopes: a cache of
+// verified tokens then holds one list per distinct claim instead of one per token, and the scope
+// checks every request makes read a list that stays in the processor's caches. Bounded: past the
+// limit the table starts again, which only costs sharing.
+const SHARED_SCOPE_LISTS = 256;
+const scopeLists = new Map<string, readonly string[]>();
+
+function scopeList(scope: unknown): readonly string[] {
+  if (typeof scope !== 'string') return Object.freeze(parseScopes(scope));
+  let list = scopeLists.get(scope);
+  if (list === undefined) {
+    list = Object.freeze(parseScopes(scope));
+    if (scopeLists.size >= SHARED_SCOPE_LISTS) scopeLists.clear();
+    scopeLists.set(scope, list);
+  }
+  return list;
 }
 
 function parseScopes(scope: unknown): string[] {

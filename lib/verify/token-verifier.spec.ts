@@ -73,6 +73,24 @@ describe('TokenVerifier', () => {
     },
   );
 
+  it('gives tokens with the same scope claim one shared, frozen list of scopes', async () => {
+    const v = verifier();
+    const scopesOf = async (jti: string, scope: string) =>
+      (await v.verify(validToken(keys.ed, NOW, { jti, scope }))).scopes;
+    const first = await scopesOf('j-1', 'orders:read  orders:create');
+    const second = await scopesOf('j-2', 'orders:read  orders:create');
+    const other = await scopesOf('j-3', 'orders:read');
+    expect(first).toEqual(['orders:read', 'orders:create']);
+    expect(second).toBe(first);
+    expect(other).toEqual(['orders:read']);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(() => (first as string[]).push('admin:write')).toThrow(TypeError);
+    expect(await scopesOf('j-4', 'orders:read  orders:create')).toEqual([
+      'orders:read',
+      'orders:create',
+    ]);
+  });
+
   it('accepts the tokens of the other trusted issuer with its own key', async () => {
     const token = validToken(keys.other, NOW, { iss: OTHER_ISSUER });
     expect((await verifier().verify(token)).issuer).toBe(OTHER_ISSUER);

@@ -8,6 +8,7 @@ import {
   Module,
   type NestModule,
   Post,
+  Req,
 } from '@nestjs/common';
 import request from 'supertest';
 import {
@@ -54,6 +55,23 @@ class ItemsController {
   tenant(@Tenant() tenant: string) {
     return { tenant };
   }
+
+  /** `request.user` of the adapter's request and of the Node request (Fastify's `raw`). */
+  @Get('whoami')
+  whoami(@Req() req: UserCarrier & { raw?: UserCarrier }) {
+    return { user: req.user?.subject ?? null, nodeUser: (req.raw ?? req).user?.subject ?? null };
+  }
+
+  /** `request.user` of the Node request, which the app's own middleware works on. */
+  @Public()
+  @Get('public/whoami')
+  publicWhoami(@Req() req: UserCarrier & { raw?: UserCarrier }) {
+    return { nodeUser: (req.raw ?? req).user?.subject ?? null };
+  }
+}
+
+interface UserCarrier {
+  user?: { subject: string };
 }
 
 /** One handler inherited by two controllers that require different scopes. */
@@ -156,6 +174,27 @@ describe.each(ADAPTERS)('the library over HTTP on %s', (adapter) => {
       .set('Authorization', `Bearer ${token()}`)
       .expect(200);
     expect(res.body.subject).toBe('alice');
+  });
+
+  it('writes the principal to request.user, over a user set by other middleware', async () => {
+    const bearer = `Bearer ${token()}`;
+    const alice = { user: 'alice', nodeUser: 'alice' };
+    await http().get('/whoami').set('Authorization', bearer).expect(200, alice);
+    await http()
+      .get('/whoami')
+      .set('x-session-user', 'mallory')
+      .set('Authorization', bearer)
+      .expect(200, alice);
+  });
+
+  it('leaves request.user alone on a request it verified nothing for', async () => {
+    await http().get('/whoami').set('Authorization', `Bearer ${token()}`).expect(200);
+    await http().get('/public/whoami').expect(200, { nodeUser: null });
+    await http()
+      .get('/public/whoami')
+      .set('x-session-user', 'mallory')
+      .expect(200, { nodeUser: 'mallory' });
+    await http().get('/public/whoami').expect(200, { nodeUser: null });
   });
 
   it("enforces each controller's scopes on a handler they inherit from one base class", async () => {
