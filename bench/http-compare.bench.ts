@@ -30,13 +30,18 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { arch, cpus, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KeyRing, TokenIssuer, type AccessTokenRequest } from '../lib/index.js';
+import { KeyRing } from '../lib/index.js';
 import { median } from './harness.js';
+import {
+  issueTokens,
+  jwksServer,
+  serverConfig,
+  type Refusal,
+  type Tokens,
+} from './http-fixtures.js';
 import type { AdapterId, GuardId, ServerConfig, ServerMessage } from './http-compare-server.js';
 import type { LoadRequest, LoadResult } from './load-client.js';
 
@@ -55,10 +60,6 @@ const GUARDS = listArgument<GuardId>('guards', [
 const ADAPTERS = listArgument<AdapterId>('adapters', ['express', 'fastify']);
 const MIXES = [1, 1000] as const;
 type Mix = (typeof MIXES)[number];
-
-const ISSUER = 'https://auth.bench';
-const AUDIENCE = 'orders-api';
-const REVOKED_ENTRIES = 1000;
 
 const GUARD_LABELS: Record<GuardId, string> = {
   none: 'no guard (baseline)',
@@ -80,82 +81,6 @@ interface Measured {
   readonly p99: number[];
   /** The server's CPU time per answered request, in µs. */
   readonly cpuMicros: number[];
-}
-
-interface Refusal {
-  readonly what: string;
-  readonly token?: string;
-  readonly status: 401 | 403;
-}
-
-interface Tokens {
-  /** The 1,000 valid tokens; the first is the repeated one. */
-  readonly valid: readonly string[];
-  /** What a guard must refuse, with the status it must answer. */
-  readonly refused: readonly Refusal[];
-  /** A valid token that every nest-tessera app has on its revocation list. */
-  readonly revokedToken: string;
-  readonly revoked: ServerConfig['revoked'];
-}
-
-function issueTokens(keyRing: KeyRing): Tokens {
-  const issuer = (iss: string, audience: string) =>
-    new TokenIssuer({ issuer: iss, audience, keyRing, accessTokenTtlSeconds: 3600 });
-  const ours = issuer(ISSUER, AUDIENCE);
-  const request = (i: number, scopes = ['orders:read', 'orders:write']): AccessTokenRequest => ({
-    subject: `user-${String(i).padStart(4, '0')}`,
-    tenant: 'tenant-a',
-    scopes,
-    clientId: 'web-app',
-    sessionId: `session-${String(i).padStart(4, '0')}`,
-  });
-  const valid = Array.from({ length: 1000 }, (_, i) => ours.issueAccessToken(request(i)).token);
-  const revokedToken = ours.issueAccessToken(request(1000));
-  const exp = revokedToken.claims.exp;
-  const revoked = [
-    { jti: revokedToken.claims.jti, exp },
-    ...Array.from({ length: REVOKED_ENTRIES - 1 }, (_, i) => ({ jti: `old-${i}`, exp })),
-  ];
-  return {
-    valid,
-    revokedToken: revokedToken.token,
-    revoked,
-    refused: [
-      { what: 'no token', status: 401 },
-      {
-        what: 'another audience',
-        token: issuer(ISSUER, 'another-api').issueAccessToken(request(0)).token,
-        status: 401,
-      },
-      {
-        what: 'another issuer',
-        token: issuer('https://elsewhere.bench', AUDIENCE).issueAccessToken(request(0)).token,
-        status: 401,
-      },
-      {
-        what: 'a bad signature',
-        token: `${valid[0].slice(0, -8)}${valid[1].slice(-8)}`,
-        status: 401,
-      },
-      {
-        what: 'no orders:read scope',
-        token: ours.issueAccessToken(request(0, ['orders:write'])).token,
-        status: 403,
-      },
-    ],
-  };
-}
-
-/** The issuer's public keys on loopback, as a JWKS endpoint serves them. */
-async function jwksServer(keyRing: KeyRing): Promise<{ server: Server; uri: string }> {
-  const body = JSON.stringify(keyRing.publicJwks());
-  const server = createServer((_request, response) => {
-    response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=600' });
-    response.end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { server, uri: `http://127.0.0.1:${port}/.well-known/jwks.json` };
 }
 
 interface RunningServer {
@@ -552,14 +477,7 @@ async function main(): Promise<void> {
   const client = new LoadClient();
   try {
     const configs = GUARDS.flatMap((guard) =>
-      ADAPTERS.map((adapter): ServerConfig => ({
-        guard,
-        adapter,
-        issuer: ISSUER,
-        audience: AUDIENCE,
-        jwksUri: jwks.uri,
-        revoked: tokens.revoked,
-      })),
+      ADAPTERS.map((adapter) => serverConfig(guard, adapter, jwks.uri, tokens)),
     );
     const started = await Promise.allSettled(configs.map(startServer));
     for (const result of started) if (result.status === 'fulfilled') servers.push(result.value);
