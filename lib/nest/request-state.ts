@@ -29,9 +29,9 @@ interface AdapterRequest {
 // Express points each request at its app's request prototype (`Object.setPrototypeOf`). V8 then
 // builds a hidden class of its own for every property added to such a request, and each later
 // property read on it misses its inline caches: counted in a server, the two properties the guard
-// used to add cost more than twice the rest of the guard. So the state of those requests is kept in a
-// WeakMap, and their `request.user` is an accessor on the app's request prototype that reads it.
-// Anywhere else (Fastify's request, a plain Node request) a property is the cheapest.
+// used to add cost more than twice the rest of the guard. So the state of those requests is kept
+// in a WeakMap, and their `request.user` is an accessor on the app's request prototype that reads
+// it. Anywhere else (Fastify's request, a plain Node request) a property is the cheapest.
 const perAppRequestStates = new WeakMap<object, RequestState>();
 const prototypesWithUser = new WeakSet<object>();
 
