@@ -90,8 +90,9 @@ function setNodeRequestUser(request: IncomingMessage & AdapterRequest, principal
   }
   const prototype = Object.getPrototypeOf(request) as object;
   if (prototypesWithUser.has(prototype)) return;
-  if ('user' in prototype) {
-    // A prototype of the request defines `user` already: leave it, and give the request its own.
+  if ('user' in prototype || !Object.isExtensible(prototype)) {
+    // A prototype of the request defines `user` already, or takes no accessor: leave it, and give
+    // the request its own.
     request.user = principal;
     return;
   }
