@@ -34,6 +34,7 @@ import { arch, cpus, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KeyRing } from '../lib/index.js';
+import { argumentValue, listArgument, numberArgument } from './arguments.js';
 import { median } from './harness.js';
 import {
   issueTokens,
@@ -50,7 +51,7 @@ const ROUNDS = numberArgument('rounds', QUICK ? 1 : 5);
 const DURATION_S = numberArgument('duration-s', QUICK ? 1 : 2);
 const WARMUP_S = numberArgument('warmup-s', QUICK ? 1 : 1.5);
 const CONNECTIONS = numberArgument('connections', 16);
-const CPU_PROF_DIR = stringArgument('cpu-prof-dir');
+const CPU_PROF_DIR = argumentValue('cpu-prof-dir');
 const GUARDS = listArgument<GuardId>('guards', [
   'none',
   'tesseraCached',
@@ -434,31 +435,6 @@ function machineLine(): string {
   const cores = cpus();
   const model = cores[0]?.model.trim() ?? 'unknown CPU';
   return `node ${process.version}, ${model} (${cores.length} logical cores), ${platform()} ${arch()}`;
-}
-
-function argumentValue(name: string): string | undefined {
-  const prefix = `--${name}=`;
-  return process.argv.find((a) => a.startsWith(prefix))?.slice(prefix.length);
-}
-
-function numberArgument(name: string, fallback: number): number {
-  const raw = argumentValue(name);
-  const value = raw === undefined ? fallback : Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`bad --${name}=${raw}`);
-  return value;
-}
-
-function stringArgument(name: string): string | undefined {
-  return argumentValue(name);
-}
-
-function listArgument<T extends string>(name: string, all: readonly T[]): readonly T[] {
-  const raw = argumentValue(name);
-  if (raw === undefined) return all;
-  const picked = raw.split(',') as T[];
-  const unknown = picked.filter((p) => !all.includes(p));
-  if (unknown.length > 0) throw new Error(`--${name}: unknown ${unknown.join(', ')}`);
-  return all.filter((a) => picked.includes(a));
 }
 
 async function main(): Promise<void> {

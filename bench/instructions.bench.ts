@@ -2,15 +2,15 @@
 //
 // The servers of the HTTP comparison (http-compare-server.ts), each run under valgrind's callgrind,
 // which counts the instructions the server's main thread executes (user space; the kernel's share
-// and the processor's cache misses are not counted). The count repeats to a fraction of a percent
-// whatever else the machine is doing, so it shows a change of a few hundred instructions that the
-// req/s of a shared machine cannot: the tool for finding where the guard's cost goes, not a
+// and the processor's cache misses are not counted). The lowest window repeats to about 1%
+// whatever else the machine is doing, so it shows a change of a few thousand instructions that
+// the req/s of a shared machine cannot: the tool for finding where the guard's cost goes, not a
 // measure of speed. Each server is warmed up (its hot code optimized), collects its garbage, is
 // warmed up again, then counted over WINDOWS windows of REQUESTS requests from 4 connections;
 // the table gives the lowest window (a window that meets a major garbage collection counts more).
 // About a minute per cell (guard, adapter): the program runs about 50 times slower under valgrind.
 //
-// Optional arguments: --guards=a,b, --adapters=a,b, --tokens=1|1000, --requests=N, --warmup=N.
+// Optional arguments: --guards=a,b, --adapters=a,b, --tokens=N (up to 1,000), --requests=N, --warmup=N.
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -19,37 +19,20 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KeyRing } from '../lib/index.js';
 import type { AdapterId, GuardId, ServerConfig, ServerMessage } from './http-compare-server.js';
+import { listArgument, numberArgument } from './arguments.js';
 import { issueTokens, jwksServer, serverConfig } from './http-fixtures.js';
 
 const GUARDS = listArgument<GuardId>(
   'guards',
-  ['none', 'tesseraCached'],
   ['none', 'tesseraCached', 'tesseraUncached', 'passportJwt'],
+  ['none', 'tesseraCached'],
 );
-const ADAPTERS = listArgument<AdapterId>(
-  'adapters',
-  ['express', 'fastify'],
-  ['express', 'fastify'],
-);
-const TOKENS = Number(argumentValue('tokens') ?? 1000);
-const REQUESTS = Number(argumentValue('requests') ?? 2000);
-const WARMUP = Number(argumentValue('warmup') ?? 4000);
+const ADAPTERS = listArgument<AdapterId>('adapters', ['express', 'fastify']);
+const TOKENS = numberArgument('tokens', 1000);
+const REQUESTS = numberArgument('requests', 2000);
+const WARMUP = numberArgument('warmup', 4000);
 const WINDOWS = 3;
 const CONNECTIONS = 4;
-
-function argumentValue(name: string): string | undefined {
-  const prefix = `--${name}=`;
-  return process.argv.find((a) => a.startsWith(prefix))?.slice(prefix.length);
-}
-
-function listArgument<T extends string>(name: string, fallback: T[], all: readonly T[]): T[] {
-  const raw = argumentValue(name);
-  if (raw === undefined) return fallback;
-  const picked = raw.split(',') as T[];
-  const unknown = picked.filter((p) => !all.includes(p));
-  if (unknown.length > 0) throw new Error(`--${name}: unknown ${unknown.join(', ')}`);
-  return picked;
-}
 
 /** Sends `count` requests over CONNECTIONS keep-alive connections, tokens taken in turn. */
 async function load(url: string, tokens: readonly string[], count: number, offset: number) {
