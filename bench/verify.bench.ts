@@ -10,6 +10,7 @@
 // Optional arguments for a quicker look: --runs=N --run-ms=M --slice-ms=M --warmup-ms=M.
 
 import { cpus, arch, platform } from 'node:os';
+import { numberArgument } from './arguments.js';
 import { contendersFor, type BenchAlgorithm, type ContenderId } from './contenders.js';
 import { interleavedRates, median, warmUp } from './harness.js';
 
@@ -118,14 +119,6 @@ function machineLine(): string {
     `node ${process.version}, ${model} (${cores.length} logical cores), ${platform()} ${arch()}, ` +
     `OpenSSL ${process.versions.openssl}`
   );
-}
-
-function numberArgument(name: string, fallback: number): number {
-  const prefix = `--${name}=`;
-  const arg = process.argv.find((a) => a.startsWith(prefix));
-  const value = arg === undefined ? fallback : Number(arg.slice(prefix.length));
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`bad ${prefix}${arg}`);
-  return value;
 }
 
 async function main(): Promise<void> {
