@@ -53,17 +53,19 @@ function stateOf(request: object): RequestState | undefined {
  * object (Fastify's), on the Node request too, so that middleware working on it finds the same.
  */
 function stateFor(request: object): RequestState {
-  const existing = stateOf(request);
-  if (existing !== undefined) return existing;
-  const state: RequestState = {};
-  if (request instanceof IncomingMessage) {
-    if (hasAppPrototype(request)) perAppRequestStates.set(request, state);
-    else (request as AdapterRequest)[STATE] = state;
+  const node = request instanceof IncomingMessage;
+  if (node && hasAppPrototype(request)) {
+    let state = perAppRequestStates.get(request);
+    if (state === undefined) perAppRequestStates.set(request, (state = {}));
     return state;
   }
-  const adapter = request as AdapterRequest;
-  adapter[STATE] = state;
-  if (adapter.raw && adapter.raw !== adapter) adapter.raw[STATE] = state;
+  const carrier = request as AdapterRequest;
+  let state = carrier[STATE];
+  if (state === undefined) {
+    state = {};
+    carrier[STATE] = state;
+    if (!node && carrier.raw && carrier.raw !== carrier) carrier.raw[STATE] = state;
+  }
   return state;
 }
 
