@@ -178,14 +178,14 @@ describe('the npm package (npm pack, installed into fresh Nest 12 apps)', () => 
 
     // Without the registry the installs may still succeed from the npm cache alone.
     const offline = await registryUnreachable(work);
-    const installArgs = offline === undefined ? '--prefer-offline' : '--offline';
+    const cacheMode = offline === undefined ? '--prefer-offline' : '--offline';
     // Both apps and the other Node.js install at once: the time goes to the network and the cache.
     const otherNode = join(work, 'other-node');
     mkdirSync(otherNode);
     writeFileSync(join(otherNode, 'package.json'), '{ "private": true }\n');
     const nodeInstall = run(
       'npm',
-      ['install', '--no-audit', '--no-fund', installArgs, `${NODE_PACKAGE}@^${OTHER_MAJOR}`],
+      ['install', '--no-audit', '--no-fund', cacheMode, `${NODE_PACKAGE}@^${OTHER_MAJOR}`],
       otherNode,
     ).then((install) => {
       if (install.code === 0) {
@@ -206,7 +206,7 @@ describe('the npm package (npm pack, installed into fresh Nest 12 apps)', () => 
         }
         const install = await run(
           'npm',
-          ['install', '--no-audit', '--no-fund', installArgs, ...installArguments(tarball, app)],
+          ['install', '--no-audit', '--no-fund', cacheMode, ...installArguments(tarball, app)],
           dir,
         );
         if (install.code === 0) {
