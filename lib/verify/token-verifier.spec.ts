@@ -136,6 +136,22 @@ describe('TokenVerifier', () => {
     expect(await reasonOf(verifier(), 'ä.ö.ü')).toBe('malformed');
   });
 
+  it('refuses characters that base64 decoding would skip or misread, though the bytes verify', async () => {
+    const token = validToken(keys.rs, NOW);
+    const at = token.lastIndexOf('.') + 1;
+    const respell = (replacement: string) =>
+      `${token.slice(0, at)}${replacement}${token.slice(at + 1)}`;
+    // Node's decoder reads a character beyond Latin-1 by its low byte (U+0141 as 'A') and skips
+    // whitespace: both spellings decode to the signature's own bytes.
+    const wide = String.fromCharCode(0x100 + token.charCodeAt(at));
+    expect(Buffer.from(respell(wide).slice(at), 'base64url')).toEqual(
+      Buffer.from(token.slice(at), 'base64url'),
+    );
+    expect(await reasonOf(verifier(), respell(wide))).toBe('malformed');
+    expect(await reasonOf(verifier(), respell(`\n${token[at]}`))).toBe('malformed');
+    expect(await verifier().verify(token)).toMatchObject({ issuer: ISSUER });
+  });
+
   describe('verified-token cache', () => {
     it('answers a repeated token without a second signature check, as the same principal', async () => {
       const v = verifier();

@@ -55,6 +55,16 @@ export function forgedTokens(k: ForgeryKeys, now: number, tripwireUrl: string): 
     return copy;
   };
   const good = validToken(k.es, now);
+  // A valid RS256 token whose signature segment has a '-' or '_', re-spelled with '+' and '/'.
+  const respelledSignature = () => {
+    for (let i = 0; ; i++) {
+      const token = signed(k.rs, {}, { ...claims, jti: `${String(claims.jti)}-${i}` });
+      const [input, signature] = [token.slice(0, token.lastIndexOf('.')), token.split('.')[2]];
+      if (/[-_]/.test(signature)) {
+        return `${input}.${signature.replaceAll('-', '+').replaceAll('_', '/')}`;
+      }
+    }
+  };
   const [goodHeader, , goodSignature] = good.split('.');
   const pem = k.rs.publicKey.export({ format: 'pem', type: 'spki' }) as string;
 
@@ -213,6 +223,22 @@ export function forgedTokens(k: ForgeryKeys, now: number, tripwireUrl: string): 
     { name: 'one segment', token: 'abcdef', reason: 'malformed' },
     { name: 'two segments', token: `${goodHeader}.${b64url(claims)}`, reason: 'malformed' },
     { name: 'four segments', token: `${good}.${goodSignature}`, reason: 'malformed' },
+    {
+      // Node's base64url decoder also reads '+' and '/': the same signature bytes, another token.
+      name: 'signature in the standard base64 alphabet',
+      token: respelledSignature(),
+      reason: 'malformed',
+    },
+    {
+      name: 'a character outside base64url in the signature',
+      token: `${good.slice(0, -1)}*`,
+      reason: 'malformed',
+    },
+    {
+      name: 'a non-ASCII character in the payload',
+      token: `${goodHeader}.${b64url(claims).slice(0, -1)}é.${goodSignature}`,
+      reason: 'malformed',
+    },
     {
       name: 'padded base64',
       token: `${goodHeader}==.${b64url(claims)}.${goodSignature}`,
