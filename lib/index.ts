@@ -75,7 +75,12 @@ export type {
   RedisRevocationStoreOptions,
 } from './revocation/redis-revocation-store.js';
 export type { RedisConnection } from './revocation/redis-connection.js';
-export type { RevocationEntry, RevocationQuery } from './revocation/revocation-entry.js';
+export { subjectId } from './revocation/revocation-entry.js';
+export type {
+  RevocationEntry,
+  RevocationQuery,
+  RevokedSubject,
+} from './revocation/revocation-entry.js';
 export { RevocationChecker, revocationQuery } from './revocation/revocation-checker.js';
 export type {
   OutagePolicy,

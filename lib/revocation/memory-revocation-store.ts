@@ -1,4 +1,4 @@
-import type { RevocationQuery } from './revocation-entry.js';
+import { subjectId, type RevocationQuery, type RevokedSubject } from './revocation-entry.js';
 import { RevocationSet } from './revocation-set.js';
 import type { RevocationStore } from './revocation-store.js';
 
@@ -19,8 +19,12 @@ export class MemoryRevocationStore implements RevocationStore {
     this.set.add({ kind: 'session', id: sid, expiresAt });
   }
 
-  async revokeSubject(sub: string, issuedBefore: number, expiresAt: number): Promise<void> {
-    this.set.add({ kind: 'subject', id: sub, issuedBefore, expiresAt });
+  async revokeSubject(
+    { issuer, subject }: RevokedSubject,
+    issuedBefore: number,
+    expiresAt: number,
+  ): Promise<void> {
+    this.set.add({ kind: 'subject', id: subjectId(issuer, subject), issuedBefore, expiresAt });
   }
 
   isRevoked(query: RevocationQuery): boolean {

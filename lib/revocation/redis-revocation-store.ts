@@ -13,8 +13,11 @@ import {
 import {
   decodeEntry,
   encodeEntry,
+  querySubjectId,
+  subjectId,
   type RevocationEntry,
   type RevocationQuery,
+  type RevokedSubject,
 } from './revocation-entry.js';
 import { RevocationSet } from './revocation-set.js';
 import { RevocationUnavailableError, type RevocationStore } from './revocation-store.js';
@@ -132,8 +135,17 @@ export class RedisRevocationStore implements RevocationStore {
     return this.revoke({ kind: 'session', id: sid, expiresAt: Math.ceil(expiresAt) });
   }
 
-  revokeSubject(sub: string, issuedBefore: number, expiresAt: number): Promise<void> {
-    return this.revoke({ kind: 'subject', id: sub, issuedBefore, expiresAt: Math.ceil(expiresAt) });
+  revokeSubject(
+    { issuer, subject }: RevokedSubject,
+    issuedBefore: number,
+    expiresAt: number,
+  ): Promise<void> {
+    return this.revoke({
+      kind: 'subject',
+      id: subjectId(issuer, subject),
+      issuedBefore,
+      expiresAt: Math.ceil(expiresAt),
+    });
   }
 
   isRevoked(query: RevocationQuery): boolean {
@@ -145,7 +157,7 @@ export class RedisRevocationStore implements RevocationStore {
     const keys = [
       this.key('token', query.jti ?? ''),
       this.key('session', query.sid ?? ''),
-      this.key('subject', query.sub ?? ''),
+      this.key('subject', querySubjectId(query) ?? ''),
     ];
     const [token, session, subject] = await this.call(() => this.client.mget(...keys));
     if (token !== null || session !== null) return true;

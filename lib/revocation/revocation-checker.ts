@@ -23,11 +23,12 @@ export interface RevocationCheckEvents {
   revocationFailedOpen?(event: { principal: Principal; tier: RiskTier; error: Error }): void;
 }
 
-/** A principal's revocation keys: its `jti`, `sid`, `sub` and `iat`. */
+/** A principal's revocation keys: its `jti`, `sid`, `iss`, `sub` and `iat`. */
 export function revocationQuery(principal: Principal): RevocationQuery {
   return {
     jti: principal.tokenId,
     sid: principal.sessionId,
+    iss: principal.issuer,
     sub: principal.subject,
     iat: principal.issuedAt,
   };

@@ -4,18 +4,39 @@ export type RevocationEntry =
   | { readonly kind: 'session'; readonly id: string; readonly expiresAt: number }
   | {
       readonly kind: 'subject';
+      /** `subjectId(issuer, sub)`. */
       readonly id: string;
       /** Tokens of the subject issued (`iat`) before this epoch second are revoked. */
       readonly issuedBefore: number;
       readonly expiresAt: number;
     };
 
-/** What a revocation check looks at: a verified token's `jti`, `sid`, `sub` and `iat`. */
+/** What a revocation check looks at: a verified token's `jti`, `sid`, `iss`, `sub` and `iat`. */
 export interface RevocationQuery {
   readonly jti?: string;
   readonly sid?: string;
+  /** With `sub`: a subject is revoked at one issuer. */
+  readonly iss?: string;
   readonly sub?: string;
   readonly iat?: number;
+}
+
+/** A subject to revoke: a `sub` is unique only within its issuer (RFC 7519 §4.1.2). */
+export interface RevokedSubject {
+  readonly issuer: string;
+  readonly subject: string;
+}
+
+/** The id of a subject's entry: its issuer and `sub`, joined so that no two pairs share one. */
+export function subjectId(issuer: string, sub: string): string {
+  return JSON.stringify([issuer, sub]);
+}
+
+/** The subject id a query asks about, if it names one. */
+export function querySubjectId(query: RevocationQuery): string | undefined {
+  return query.iss === undefined || query.sub === undefined
+    ? undefined
+    : subjectId(query.iss, query.sub);
 }
 
 /** The wire form of an entry, for pub/sub and storage: `kind`, `id`, `expiresAt`, `issuedBefore`. */

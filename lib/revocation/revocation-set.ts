@@ -1,4 +1,4 @@
-import type { RevocationEntry, RevocationQuery } from './revocation-entry.js';
+import { querySubjectId, type RevocationEntry, type RevocationQuery } from './revocation-entry.js';
 
 interface Stamp {
   expiresAt: number;
@@ -50,8 +50,9 @@ export class RevocationSet {
     if (query.sid !== undefined && session.size !== 0 && this.live(session, query.sid)) {
       return true;
     }
-    if (query.sub !== undefined && query.iat !== undefined && subject.size !== 0) {
-      const stamp = this.live(subject, query.sub);
+    if (query.iat !== undefined && subject.size !== 0) {
+      const id = querySubjectId(query);
+      const stamp = id === undefined ? undefined : this.live(subject, id);
       if (stamp !== undefined && query.iat < stamp.issuedBefore) return true;
     }
     return false;

@@ -1,4 +1,4 @@
-import type { RevocationQuery } from './revocation-entry.js';
+import type { RevocationQuery, RevokedSubject } from './revocation-entry.js';
 
 /**
  * The revocation list: tokens (`jti`), sessions (`sid`) and "everything a subject was issued
@@ -9,8 +9,12 @@ export interface RevocationStore {
   revokeToken(jti: string, expiresAt: number): Promise<void>;
   /** Revokes every token of a session until `expiresAt` (the session's absolute end). */
   revokeSession(sid: string, expiresAt: number): Promise<void>;
-  /** Revokes every token of `sub` issued before `issuedBefore`, remembered until `expiresAt`. */
-  revokeSubject(sub: string, issuedBefore: number, expiresAt: number): Promise<void>;
+  /**
+   * Revokes every token of a subject of one issuer issued (`iat`) before `issuedBefore`,
+   * remembered until `expiresAt` (the longest lifetime of a token issued before then). A
+   * `Principal` names its subject: `revokeSubject(principal, now, now + ttl)`.
+   */
+  revokeSubject(subject: RevokedSubject, issuedBefore: number, expiresAt: number): Promise<void>;
   /** The local view's answer, without I/O: the per-request check. */
   isRevoked(query: RevocationQuery): boolean;
   /** False while the local view may be missing revocations (the shared backend is unreachable). */

@@ -10,6 +10,9 @@ export interface StoreFixture {
   close(): Promise<void>;
 }
 
+const ISS = 'https://issuer.test';
+const OTHER_ISS = 'https://other-issuer.test';
+
 /** The behaviour every `RevocationStore` implementation shares; run by each implementation's spec. */
 export function describeRevocationStore(name: string, open: () => Promise<StoreFixture>): void {
   describe(`${name} revocation store`, () => {
@@ -26,8 +29,10 @@ export function describeRevocationStore(name: string, open: () => Promise<StoreF
 
     it('revokes one token by jti', async () => {
       await f.store.revokeToken('t1', f.now() + 60);
-      expect(await both({ jti: 't1', sid: 's1', sub: 'alice', iat: f.now() })).toBe(true);
-      expect(await both({ jti: 't2', sid: 's1', sub: 'alice', iat: f.now() })).toBe(false);
+      expect(await both({ jti: 't1', sid: 's1', iss: ISS, sub: 'alice', iat: f.now() })).toBe(true);
+      expect(await both({ jti: 't2', sid: 's1', iss: ISS, sub: 'alice', iat: f.now() })).toBe(
+        false,
+      );
     });
 
     it('revokes every token of a session', async () => {
@@ -40,17 +45,27 @@ export function describeRevocationStore(name: string, open: () => Promise<StoreF
 
     it('revokes what a subject was issued before a time, not after', async () => {
       const t = Math.floor(f.now());
-      await f.store.revokeSubject('alice', t, t + 60);
-      expect(await both({ jti: 'a', sub: 'alice', iat: t - 1 })).toBe(true);
-      expect(await both({ jti: 'b', sub: 'alice', iat: t })).toBe(false);
-      expect(await both({ jti: 'c', sub: 'bob', iat: t - 1 })).toBe(false);
+      await f.store.revokeSubject({ issuer: ISS, subject: 'alice' }, t, t + 60);
+      expect(await both({ jti: 'a', iss: ISS, sub: 'alice', iat: t - 1 })).toBe(true);
+      expect(await both({ jti: 'b', iss: ISS, sub: 'alice', iat: t })).toBe(false);
+      expect(await both({ jti: 'c', iss: ISS, sub: 'bob', iat: t - 1 })).toBe(false);
+    });
+
+    it("revokes a subject at its issuer only: another issuer's same sub is someone else", async () => {
+      const t = Math.floor(f.now());
+      await f.store.revokeSubject({ issuer: ISS, subject: 'alice' }, t, t + 60);
+      expect(await both({ jti: 'a', iss: OTHER_ISS, sub: 'alice', iat: t - 1 })).toBe(false);
+      // However the two would be joined by a separator, neither pair passes for the other.
+      await f.store.revokeSubject({ issuer: 'https://a', subject: 'b c' }, t, t + 60);
+      expect(await both({ jti: 'b', iss: 'https://a b', sub: 'c', iat: t - 1 })).toBe(false);
+      expect(await both({ jti: 'c', iss: 'https://a', sub: 'b c', iat: t - 1 })).toBe(true);
     });
 
     it('keeps the latest cut-off of a subject', async () => {
       const t = Math.floor(f.now());
-      await f.store.revokeSubject('alice', t - 10, t + 60);
-      await f.store.revokeSubject('alice', t - 20, t + 60);
-      expect(await both({ jti: 'a', sub: 'alice', iat: t - 15 })).toBe(true);
+      await f.store.revokeSubject({ issuer: ISS, subject: 'alice' }, t - 10, t + 60);
+      await f.store.revokeSubject({ issuer: ISS, subject: 'alice' }, t - 20, t + 60);
+      expect(await both({ jti: 'a', iss: ISS, sub: 'alice', iat: t - 15 })).toBe(true);
     });
 
     it('ignores an entry that has already expired', async () => {

@@ -15,6 +15,7 @@ import {
   AuthModule,
   CurrentPrincipal,
   Public,
+  RevocationStore,
   Scopes,
   Tenant,
   type AuthError,
@@ -185,6 +186,28 @@ describe.each(ADAPTERS)('the library over HTTP on %s', (adapter) => {
       .set('x-session-user', 'mallory')
       .set('Authorization', bearer)
       .expect(200, alice);
+  });
+
+  it('revokes a subject at its own issuer: the same sub from the other issuer still passes', async () => {
+    const t = now();
+    const ours = token({ sub: 'carol', iat: t - 5 });
+    const theirs = validToken(keys.other, t, {
+      iss: OTHER_ISSUER,
+      sub: 'carol',
+      iat: t - 5,
+      scope: 'items:read',
+    });
+    await http().get('/items').set('Authorization', `Bearer ${ours}`).expect(200);
+    await app
+      .get<RevocationStore>(RevocationStore)
+      .revokeSubject({ issuer: ISSUER, subject: 'carol' }, t, t + 600);
+    await http().get('/items').set('Authorization', `Bearer ${ours}`).expect(401);
+    expect(lastReason()).toBe('revoked');
+    await http().get('/items').set('Authorization', `Bearer ${theirs}`).expect(200);
+    await http()
+      .get('/items')
+      .set('Authorization', `Bearer ${token({ sub: 'carol' })}`)
+      .expect(200);
   });
 
   it('leaves request.user alone on a request it verified nothing for', async () => {

@@ -58,11 +58,16 @@ describe('Redis revocation store across instances', () => {
     const a = await store(p);
     await a.ready();
     await a.revokeToken('j-1', now() + 60);
-    await a.revokeSubject('alice', Math.floor(now()), now() + 60);
+    await a.revokeSubject(
+      { issuer: 'https://issuer.test', subject: 'alice' },
+      Math.floor(now()),
+      now() + 60,
+    );
     const late = await store(p);
     await late.ready();
     expect(late.isRevoked({ jti: 'j-1' })).toBe(true);
-    expect(late.isRevoked({ jti: 'x', sub: 'alice', iat: Math.floor(now()) - 5 })).toBe(true);
+    const query = { iss: 'https://issuer.test', sub: 'alice', iat: Math.floor(now()) - 5 };
+    expect(late.isRevoked({ jti: 'x', ...query })).toBe(true);
   });
 
   describe('with a Redis that goes away', () => {
