@@ -1,7 +1,8 @@
 // The head-to-head over HTTP: `npm run bench`.
 //
-// One small Nest app, `GET /orders` requiring scope `orders:read`, under four guards: none (the
-// baseline), nest-tessera with its verified-token cache on and off (revocation on, in memory, with
+// One small Nest app, `GET /orders` requiring scope `orders:read`, under five guards: none (the
+// baseline), a guard that admits every request (the floor: what Nest itself costs to run any
+// guard), nest-tessera with its verified-token cache on and off (revocation on, in memory, with
 // a thousand entries), and `@nestjs/passport` + `passport-jwt` + `jwks-rsa` as teams hand-wire it,
 // with a scope guard after `AuthGuard('jwt')`. Each runs on Express and on Fastify, in its own
 // process (http-compare-server.ts); every guard fetches the issuer's keys from a JWKS endpoint on
@@ -18,11 +19,13 @@
 // turns idle, on the cores the next cell is measured on.
 // Besides req/s and p99, each server reports the CPU time it spent per request: a shared machine
 // disturbs that far less than it disturbs req/s, and it stays a server's own cost when the load
-// generator, not the server, sets the pace (as it may for the unguarded app).
+// generator, not the server, sets the pace (as it may for the unguarded app). The cache-off server
+// also reports how long each verification took inside it (its `tokenVerified` event), to set
+// beside the same verifier's time in a loop (verify.bench.ts).
 //
 // Before timing, each app must answer 200 to a valid token and each guard must refuse what it is
 // there to refuse (with revocation: a revoked token); during timing, any answer other than 200
-// stops the benchmark. About 3.5 minutes; --quick gives one short round in under a minute.
+// stops the benchmark. About 4.5 minutes; --quick gives one short round in under a minute.
 //
 // Optional arguments: --quick, --rounds=N, --duration-s=N, --warmup-s=N, --connections=N,
 // --guards=a,b and --adapters=a,b (a subset), --cpu-prof-dir=DIR (CPU profiles of the servers,
@@ -43,7 +46,13 @@ import {
   type Refusal,
   type Tokens,
 } from './http-fixtures.js';
-import type { AdapterId, GuardId, ServerConfig, ServerMessage } from './http-compare-server.js';
+import type {
+  AdapterId,
+  GuardId,
+  ServerConfig,
+  ServerMessage,
+  ServerUsage,
+} from './http-compare-server.js';
 import type { LoadRequest, LoadResult } from './load-client.js';
 
 const QUICK = process.argv.includes('--quick');
@@ -54,6 +63,7 @@ const CONNECTIONS = numberArgument('connections', 16);
 const CPU_PROF_DIR = argumentValue('cpu-prof-dir');
 const GUARDS = listArgument<GuardId>('guards', [
   'none',
+  'passThrough',
   'tesseraCached',
   'tesseraUncached',
   'passportJwt',
@@ -64,6 +74,7 @@ type Mix = (typeof MIXES)[number];
 
 const GUARD_LABELS: Record<GuardId, string> = {
   none: 'no guard (baseline)',
+  passThrough: 'a Nest guard that admits every request',
   tesseraCached: 'nest-tessera, cache on',
   tesseraUncached: 'nest-tessera, cache off',
   passportJwt: '`@nestjs/passport` + `passport-jwt` + `jwks-rsa`',
@@ -82,6 +93,8 @@ interface Measured {
   readonly p99: number[];
   /** The server's CPU time per answered request, in µs. */
   readonly cpuMicros: number[];
+  /** nest-tessera with caching off: the time one verification took inside the server, in µs. */
+  readonly verificationMicros: number[];
 }
 
 interface RunningServer {
@@ -127,17 +140,16 @@ function startServer(config: ServerConfig): Promise<RunningServer> {
 }
 
 /**
- * The server's CPU time so far (user and system), in µs; with `settle`, the server then collects
- * its garbage before it answers, so that its clean-up after a cell does not fall into the next
- * cell's measurement.
+ * The server's totals so far; with `settle`, the server first collects its garbage, so that its
+ * clean-up after a cell does not fall into the next cell's measurement.
  */
-function serverCpuMicros({ child }: RunningServer, settle = false): Promise<number> {
+function serverUsage({ child }: RunningServer, settle = false): Promise<ServerUsage> {
   return new Promise((resolve, reject) => {
     const onExit = () => reject(new Error('a server exited during the benchmark'));
     child.once('exit', onExit);
     child.once('message', (message: ServerMessage) => {
       child.off('exit', onExit);
-      if ('cpuMicros' in message) resolve(message.cpuMicros);
+      if ('cpuMicros' in message) resolve(message);
       else reject(new Error(`unexpected message ${JSON.stringify(message)}`));
     });
     child.send(settle ? 'settle' : 'usage');
@@ -173,7 +185,7 @@ async function check(
   if (served.status !== 200 || served.body !== expectedBody) {
     throw new Error(`${where}: a valid token got ${served.status} ${served.body}`);
   }
-  if (guard === 'none') return;
+  if (guard === 'none' || guard === 'passThrough') return;
   const refused: Refusal[] = [...tokens.refused];
   if (guard !== 'passportJwt') {
     refused.push({ what: 'a revoked token', token: tokens.revokedToken, status: 401 });
@@ -255,19 +267,25 @@ async function measure(
     assertAllServed(cell, await client.run(server(cell).url, tokenFiles.get(cell.mix)!, WARMUP_S));
   }
   const results = new Map<Cell, Measured>(
-    cells.map((cell) => [cell, { rps: [], p99: [], cpuMicros: [] }]),
+    cells.map((cell) => [cell, { rps: [], p99: [], cpuMicros: [], verificationMicros: [] }]),
   );
   for (let round = 0; round < ROUNDS; round++) {
     const started = performance.now();
     for (const cell of roundOrder(cells, round)) {
-      const cpuBefore = await serverCpuMicros(server(cell));
+      const before = await serverUsage(server(cell));
       const result = await client.run(server(cell).url, tokenFiles.get(cell.mix)!, DURATION_S);
-      const cpuAfter = await serverCpuMicros(server(cell), true);
+      const after = await serverUsage(server(cell), true);
       assertAllServed(cell, result);
       const measured = results.get(cell)!;
       measured.rps.push(result.rps);
       measured.p99.push(result.p99);
-      measured.cpuMicros.push((cpuAfter - cpuBefore) / result.total);
+      measured.cpuMicros.push((after.cpuMicros - before.cpuMicros) / result.total);
+      const verified = after.verifications - before.verifications;
+      if (verified > 0) {
+        measured.verificationMicros.push(
+          ((after.verificationMs - before.verificationMs) * 1000) / verified,
+        );
+      }
     }
     const seconds = ((performance.now() - started) / 1000).toFixed(0);
     console.error(`round ${round + 1} of ${ROUNDS} measured in ${seconds} s`);
@@ -365,7 +383,19 @@ class Report {
       ),
       row('nest-tessera, cache off ÷ passport-jwt stack', 'tesseraUncached', 'passportJwt'),
       row('nest-tessera, cache on ÷ passport-jwt stack', 'tesseraCached', 'passportJwt'),
+      row('nest-tessera, cache on ÷ the admit-all guard', 'tesseraCached', 'passThrough'),
     ]);
+  }
+
+  /** nest-tessera with caching off: the median time of one verification inside the server. */
+  verificationLine(): string {
+    const cells = this.columns().map(({ adapter, mix }) => {
+      const m = this.find('tesseraUncached', adapter, mix);
+      const micros = m === undefined ? [] : m.verificationMicros;
+      const value = micros.length === 0 ? 'n/a' : `${median(micros).toFixed(1)} µs`;
+      return `${ADAPTER_LABELS[adapter]}, ${MIX_LABELS[mix]} ${value}`;
+    });
+    return `- one verification inside the cache-off server: ${cells.join('; ')}`;
   }
 
   spreadTable(): string {
@@ -488,6 +518,11 @@ async function main(): Promise<void> {
     console.log(report.ratioTable('cpuMicros'));
     console.log('\nTargets:');
     for (const line of report.targetLines()) console.log(line);
+    console.log(
+      '\nTime per token verified with caching off, from its `tokenVerified` event (the same ' +
+        'verifier in a loop: verify.bench, "uncached"):\n',
+    );
+    console.log(report.verificationLine());
     console.log('\nSpread of the rounds:\n');
     console.log(report.spreadTable());
   } finally {

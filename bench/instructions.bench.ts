@@ -24,8 +24,8 @@ import { issueTokens, jwksServer, serverConfig } from './http-fixtures.js';
 
 const GUARDS = listArgument<GuardId>(
   'guards',
-  ['none', 'tesseraCached', 'tesseraUncached', 'passportJwt'],
-  ['none', 'tesseraCached'],
+  ['none', 'passThrough', 'tesseraCached', 'tesseraUncached', 'passportJwt'],
+  ['none', 'passThrough', 'tesseraCached'],
 );
 const ADAPTERS = listArgument<AdapterId>('adapters', ['express', 'fastify']);
 const TOKENS = numberArgument('tokens', 1000);
