@@ -39,6 +39,18 @@ describe('VerifiedTokenCache', () => {
     expect(cache.get('three.p.s')?.principal.subject).toBe('three');
   });
 
+  it('replaces an entry under the same key without dropping another, and counts it as newest', () => {
+    const cache = new VerifiedTokenCache(2);
+    cache.set('one.p.s', principal('one'), KEYS, 'k1');
+    cache.set('aaaaaa.payload.signature', principal('alice'), KEYS, 'k1');
+    cache.set('bbbbbb.payload.signature', principal('bob'), KEYS, 'k1');
+    expect(cache.size).toBe(2);
+    expect(cache.get('one.p.s')?.principal.subject).toBe('one');
+    cache.set('three.p.s', principal('three'), KEYS, 'k1');
+    expect(cache.get('one.p.s')).toBeUndefined();
+    expect(cache.get('bbbbbb.payload.signature')?.principal.subject).toBe('bob');
+  });
+
   it('holds nothing with size 0', () => {
     const cache = new VerifiedTokenCache(0);
     cache.set('one.p.s', principal('one'), KEYS, 'k1');

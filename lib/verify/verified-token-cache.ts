@@ -42,11 +42,13 @@ export class VerifiedTokenCache {
 
   set(token: string, principal: Principal, keys: KeySource, kid: string): void {
     if (this.maxEntries === 0) return;
-    if (this.entries.size >= this.maxEntries) {
-      // Map iterates in insertion order: the first key is the oldest entry.
+    const key = keyOf(token);
+    // An entry under the same key is replaced, and its place taken by no other; the new one goes
+    // last, as the newest. Map iterates in insertion order: the first key is the oldest entry.
+    if (!this.entries.delete(key) && this.entries.size >= this.maxEntries) {
       this.entries.delete(this.entries.keys().next().value as number);
     }
-    this.entries.set(keyOf(token), { token, principal, keys, kid });
+    this.entries.set(key, { token, principal, keys, kid });
   }
 
   delete(token: string): void {
