@@ -1,4 +1,7 @@
-// Timing loops for the verification benchmark: ops/s of operations called back to back.
+// Timing loops for the verification benchmark (ops/s of operations called back to back), and
+// what every benchmark's report shares.
+
+import { arch, cpus, platform } from 'node:os';
 
 /** One thing to measure: a sync call, or an async one awaited before the next starts. */
 export type Operation =
@@ -95,4 +98,14 @@ export function median(values: readonly number[]): number {
 /** Lets pending timers and I/O run between slices, so none of them lands inside one. */
 function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** The machine a benchmark ran on, for the first line of its report. */
+export function machineLine(): string {
+  const cores = cpus();
+  const model = cores[0]?.model.trim() ?? 'unknown CPU';
+  return (
+    `node ${process.version}, ${model} (${cores.length} logical cores), ${platform()} ${arch()}, ` +
+    `OpenSSL ${process.versions.openssl}`
+  );
 }

@@ -33,12 +33,12 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { arch, cpus, platform, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KeyRing } from '../lib/index.js';
 import { argumentValue, listArgument, numberArgument } from './arguments.js';
-import { median } from './harness.js';
+import { machineLine, median } from './harness.js';
 import {
   issueTokens,
   jwksServer,
@@ -459,12 +459,6 @@ function rpsCell(value: number): string {
 
 function ratioCell(value: number | undefined): string {
   return value === undefined ? 'n/a' : `${value.toFixed(2)}×`;
-}
-
-function machineLine(): string {
-  const cores = cpus();
-  const model = cores[0]?.model.trim() ?? 'unknown CPU';
-  return `node ${process.version}, ${model} (${cores.length} logical cores), ${platform()} ${arch()}`;
 }
 
 async function main(): Promise<void> {

@@ -9,10 +9,9 @@
 //
 // Optional arguments for a quicker look: --runs=N --run-ms=M --slice-ms=M --warmup-ms=M.
 
-import { cpus, arch, platform } from 'node:os';
 import { numberArgument } from './arguments.js';
 import { contendersFor, type BenchAlgorithm, type ContenderId } from './contenders.js';
-import { interleavedRates, median, warmUp } from './harness.js';
+import { interleavedRates, machineLine, median, warmUp } from './harness.js';
 
 const ALGORITHMS: readonly BenchAlgorithm[] = ['RS256', 'ES256', 'EdDSA'];
 const RUNS = numberArgument('runs', 5);
@@ -110,15 +109,6 @@ function opsCell(value: number | undefined): string {
 
 function ratioCell(value: number | undefined): string {
   return value === undefined ? 'n/a' : `${value.toFixed(2)}×`;
-}
-
-function machineLine(): string {
-  const cores = cpus();
-  const model = cores[0]?.model.trim() ?? 'unknown CPU';
-  return (
-    `node ${process.version}, ${model} (${cores.length} logical cores), ${platform()} ${arch()}, ` +
-    `OpenSSL ${process.versions.openssl}`
-  );
 }
 
 async function main(): Promise<void> {
