@@ -26,7 +26,7 @@ export function decodeCompactJws(token: string): DecodedJws {
   const secondDot = token.indexOf('.', firstDot + 1);
   const header = decodeJsonSegment(token.slice(0, firstDot));
   const payload = decodeJsonSegment(token.slice(firstDot + 1, secondDot));
-  assertDecodable(token.length - secondDot - 1);
+  assertDecodable(token.length - secondDot - 1, token.charCodeAt(token.length - 1));
   return { header, payload, token, signingInputLength: secondDot };
 }
 
@@ -53,13 +53,32 @@ export function checkJwsSignature(
   return check(scratch.subarray(0, inputEnd), scratch.subarray(inputEnd, signatureEnd));
 }
 
-function assertDecodable(segmentLength: number): void {
-  // A base64url string of length 4n+1 cannot come from any byte sequence.
+// How many low bits of a segment's last character encode nothing, by the segment's length mod 4.
+const UNUSED_BITS = [0, 0, 4, 2] as const;
+
+/**
+ * Throws unless a base64url segment of `segmentLength` characters ending in `lastCharacter` can
+ * come from some bytes, spelled the one way an encoder spells them. A length of 4n+1 comes from
+ * none; and decoders ignore the unused low bits of the last character, so a segment with any of
+ * them set is a second spelling of the same bytes: the same signature in another token string.
+ */
+function assertDecodable(segmentLength: number, lastCharacter: number): void {
   if (segmentLength % 4 === 1) throw new InvalidTokenError('malformed');
+  const unusedMask = (1 << UNUSED_BITS[segmentLength % 4]) - 1;
+  if ((base64urlValue(lastCharacter) & unusedMask) !== 0) throw new InvalidTokenError('malformed');
+}
+
+/** The 6-bit value of a base64url character (already known to be one). */
+function base64urlValue(code: number): number {
+  if (code === 0x2d) return 62; // '-'
+  if (code === 0x5f) return 63; // '_'
+  if (code >= 0x61) return code - 0x61 + 26; // 'a'-'z'
+  if (code >= 0x41) return code - 0x41; // 'A'-'Z'
+  return code - 0x30 + 52; // '0'-'9'
 }
 
 function decodeJsonSegment(segment: string): Record<string, unknown> {
-  assertDecodable(segment.length);
+  assertDecodable(segment.length, segment.charCodeAt(segment.length - 1));
   let value: unknown;
   try {
     value = JSON.parse(decodeUtf8(segment));

@@ -55,6 +55,11 @@ export function forgedTokens(k: ForgeryKeys, now: number, tripwireUrl: string): 
     return copy;
   };
   const good = validToken(k.es, now);
+  // `text` with the lowest bit of its last character's base64url value flipped.
+  const withUnusedBitSet = (text: string) => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    return `${text.slice(0, -1)}${alphabet[alphabet.indexOf(text.at(-1)!) ^ 1]}`;
+  };
   // A valid RS256 token whose signature segment has a '-' or '_', re-spelled with '+' and '/'.
   const respelledSignature = () => {
     for (let i = 0; ; i++) {
@@ -227,6 +232,17 @@ export function forgedTokens(k: ForgeryKeys, now: number, tripwireUrl: string): 
       // Node's base64url decoder also reads '+' and '/': the same signature bytes, another token.
       name: 'signature in the standard base64 alphabet',
       token: respelledSignature(),
+      reason: 'malformed',
+    },
+    {
+      // Decoders ignore the last character's unused low bits: the same signature, spelled anew.
+      name: 'signature with the unused bits of its last character set',
+      token: withUnusedBitSet(good),
+      reason: 'malformed',
+    },
+    {
+      name: 'payload with the unused bits of its last character set',
+      token: `${goodHeader}.${withUnusedBitSet(good.split('.')[1])}.${goodSignature}`,
       reason: 'malformed',
     },
     {
