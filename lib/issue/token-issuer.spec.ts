@@ -103,6 +103,14 @@ describe('TokenIssuer and KeyRing', () => {
     });
   });
 
+  it('signs with a key whose key_ops allow "sign", and publishes it without them', () => {
+    const ring = KeyRing.fromJwks({
+      keys: [{ ...generateSigningJwk('EdDSA', 'ops'), key_ops: ['sign'] }],
+    });
+    expect(ring.active.kid).toBe('ops');
+    expect(ring.publicJwks().keys[0]).not.toHaveProperty('key_ops');
+  });
+
   it.each([
     ['an empty key set', { keys: [] }, undefined, /no keys/],
     [
@@ -128,6 +136,12 @@ describe('TokenIssuer and KeyRing', () => {
       { keys: [{ kty: 'oct', k: 'c2VjcmV0', kid: 'h', alg: 'HS256' }] },
       undefined,
       /unsupported/,
+    ],
+    [
+      'a key whose key_ops leave out "sign"',
+      { keys: [{ ...generateSigningJwk('ES256'), key_ops: ['verify'] }] },
+      undefined,
+      /key_ops/,
     ],
   ])('refuses %s with an AuthConfigError', (_name, jwks, active, message) => {
     expect(() => KeyRing.fromJwks(jwks as never, { activeKid: active })).toThrow(AuthConfigError);

@@ -61,10 +61,37 @@ function familyOf(jwk: Jwk): readonly SigningAlgorithm[] {
 
 /** Imports the public half of a JWK for verification, pinned to its algorithm. */
 export function importVerificationKey(jwk: Jwk): VerificationKey {
+  assertOperation(jwk, 'verify');
+  return importPublicHalf(jwk);
+}
+
+/** Imports a private JWK for signing; the caller keeps the returned KeyObject out of logs. */
+export function importSigningKey(jwk: Jwk): { kid: string; alg: SigningAlgorithm; key: KeyObject } {
+  assertOperation(jwk, 'sign');
+  const { kid, alg } = importPublicHalf(jwk);
+  try {
+    return { kid, alg, key: createPrivateKey({ key: jwk, format: 'jwk' }) };
+  } catch (cause) {
+    throw new JwkImportError(`key ${kid} has no usable private part: ${(cause as Error).message}`);
+  }
+}
+
+/** A key for signatures (`use` "sig" or none) whose `key_ops`, if it lists any, allow `operation`. */
+function assertOperation(
+  jwk: Jwk,
+  operation: 'sign' | 'verify',
+): asserts jwk is Jwk & { kid: string } {
   if (typeof jwk.kid !== 'string' || jwk.kid === '') throw new JwkImportError('key without kid');
   if (jwk.use !== undefined && jwk.use !== 'sig') {
     throw new JwkImportError(`key ${jwk.kid} is not a signing key (use "${jwk.use}")`);
   }
+  const ops: unknown = jwk.key_ops;
+  if (ops !== undefined && !(Array.isArray(ops) && ops.includes(operation))) {
+    throw new JwkImportError(`key ${jwk.kid} is not for "${operation}" (key_ops)`);
+  }
+}
+
+function importPublicHalf(jwk: Jwk & { kid: string }): VerificationKey {
   const alg = algorithmForJwk(jwk);
   let key: KeyObject;
   try {
@@ -76,16 +103,6 @@ export function importVerificationKey(jwk: Jwk): VerificationKey {
     throw new JwkImportError(`RSA key ${jwk.kid} is shorter than 2048 bits`);
   }
   return { kid: jwk.kid, alg, key };
-}
-
-/** Imports a private JWK for signing; the caller keeps the returned KeyObject out of logs. */
-export function importSigningKey(jwk: Jwk): { kid: string; alg: SigningAlgorithm; key: KeyObject } {
-  const { kid, alg } = importVerificationKey(jwk);
-  try {
-    return { kid, alg, key: createPrivateKey({ key: jwk, format: 'jwk' }) };
-  } catch (cause) {
-    throw new JwkImportError(`key ${kid} has no usable private part: ${(cause as Error).message}`);
-  }
 }
 
 const PUBLIC_MEMBERS: Record<string, readonly string[]> = {

@@ -153,9 +153,12 @@ describe('JWKS retrieval against a local JWKS endpoint', () => {
       { kty: 'oct', k: 'c2VjcmV0', kid: 'hmac', alg: 'HS256' },
       { ...makeKey('ES256').publicJwk, kid: 'enc', use: 'enc' },
       { ...makeKey('ES256').publicJwk, kid: 'liar', alg: 'RS256' },
+      { ...makeKey('ES256').publicJwk, kid: 'wrap', key_ops: ['wrapKey'] },
+      { ...makeKey('ES256').publicJwk, kid: 'ops', key_ops: ['verify'] },
     ];
     await verifier.verify(validToken(first, clock));
-    expect(fetches[0].keyCount).toBe(1);
-    expect(fetches[0].skipped).toHaveLength(4);
+    expect(fetches[0].keyCount).toBe(2);
+    expect(fetches[0].skipped).toHaveLength(5);
+    expect(fetches[0].skipped.join('\n')).toContain('key wrap is not for "verify" (key_ops)');
   });
 });
