@@ -159,6 +159,6 @@ describe('JWKS retrieval against a local JWKS endpoint', () => {
     await verifier.verify(validToken(first, clock));
     expect(fetches[0].keyCount).toBe(2);
     expect(fetches[0].skipped).toHaveLength(5);
-    expect(fetches[0].skipped.join('\n')).toContain('key wrap is not for "verify" (key_ops)');
+    expect(fetches[0].skipped?.join('\n')).toContain('key wrap is not for "verify" (key_ops)');
   });
 });
