@@ -69,7 +69,9 @@ export class BearerGuard implements CanActivate {
     const route = this.routeOf(targets);
     if (route.isPublic) return true;
     if (type === 'rpc') return this.authenticateMessage(context, route.required, route.tier);
-    if (request === undefined) return true;
+    // WebSocket gateways, GraphQL resolvers: this guard reads no token there, so it refuses
+    // rather than let a call through unauthenticated; mark such handlers `@Public()`.
+    if (request === undefined) throw new MissingTokenError();
     return thenApply(this.authenticate(request, route.tier), (verified) => {
       if (route.required !== undefined) this.authorize(verified, route.required);
       return true;

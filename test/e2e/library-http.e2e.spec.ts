@@ -10,10 +10,13 @@ import {
   Post,
   Req,
 } from '@nestjs/common';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import request from 'supertest';
 import {
   AuthModule,
+  BearerGuard,
   CurrentPrincipal,
+  MissingTokenError,
   Public,
   RevocationStore,
   Scopes,
@@ -232,6 +235,27 @@ describe.each(ADAPTERS)('the library over HTTP on %s', (adapter) => {
   it('leaves @Public() routes open', async () => {
     await http().get('/health').expect(200, { ok: true });
   });
+
+  it.each(['ws', 'graphql'])(
+    'refuses a %s call it reads no token from, unless its handler is @Public()',
+    async (type) => {
+      const contextOf = (handler: (...args: never[]) => unknown) => {
+        const context = new ExecutionContextHost([{}, {}, {}, {}], ItemsController, handler);
+        context.setType(type);
+        return context;
+      };
+      const guard = app.get(BearerGuard);
+      const outcome = async (handler: (...args: never[]) => unknown) => {
+        try {
+          return await guard.canActivate(contextOf(handler));
+        } catch (error) {
+          return error;
+        }
+      };
+      expect(await outcome(ItemsController.prototype.list)).toBeInstanceOf(MissingTokenError);
+      expect(await outcome(ItemsController.prototype.health)).toBe(true);
+    },
+  );
 
   describe('refuses every forged token with 401 invalid_token and records the reason', () => {
     const rows = forgedTokens(keys, now(), 'http://127.0.0.1:9/unused');
