@@ -38,6 +38,8 @@ export class MemorySessionStore implements SessionStore {
       return { status: 'invalid' };
     }
     const { session } = family;
+    // The same request again (its fresh successor already current): the rotation stands.
+    if (family.currentHash === request.nextHash) return { status: 'rotated', session };
     if (family.currentHash !== request.presentedHash) {
       family.revoked = true;
       return { status: 'reused', session };

@@ -40,6 +40,9 @@ if not sid then return {'invalid'} end
 local skey = ARGV[1] .. 's:' .. sid
 local s = redis.call('HMGET', skey, 'record', 'current', 'current_exp', 'revoked', 'device')
 if not s[1] or s[4] == '1' then return {'invalid'} end
+-- The successor is this request's own (fresh, random): the same command run again, as a client
+-- resends one whose reply a dropped connection lost. The rotation stands; it is no reuse.
+if s[2] == ARGV[4] then return {'rotated', s[1]} end
 if s[2] ~= ARGV[2] then
   redis.call('HSET', skey, 'revoked', '1')
   return {'reused', s[1]}

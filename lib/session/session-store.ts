@@ -36,7 +36,8 @@ export interface RotationRequest {
 
 /**
  * Sessions and their refresh-token families. Only hashes of refresh tokens are stored. Rotation
- * is atomic: of two requests racing with one token, exactly one rotates.
+ * is atomic: of two requests racing with one token, exactly one rotates; and idempotent: the same
+ * request (the same `nextHash`, fresh for each request) run again answers `rotated` again.
  */
 export interface SessionStore {
   /** Opens a session whose first refresh token has `refreshHash`. */

@@ -9,7 +9,7 @@ import {
   type TokenPair,
 } from '../../lib/session/session-manager.js';
 import { principalFromClaims, type Principal } from '../../lib/verify/principal.js';
-import type { SessionStore } from '../../lib/session/session-store.js';
+import type { SessionRecord, SessionStore } from '../../lib/session/session-store.js';
 
 export interface SessionStoreFixture {
   /** Each call opens a new connection to the same sessions (another instance of the issuer). */
@@ -112,6 +112,37 @@ export function describeSessionStore(
       const b = await m.login({ ...login, deviceId: 'phone-1' });
       expect(await refused(m.refresh(b.refreshToken, undefined))).toBe('device_mismatch');
       expect(events.mismatch).toBe(2);
+    });
+
+    it('answers the same rotation run twice (a resent command) as rotated, and a second use as reuse', async () => {
+      const store = f.open();
+      stores.push(store);
+      const now = f.now();
+      const session: SessionRecord = {
+        id: `s-${Math.random()}`,
+        subject: 'alice',
+        tenant: 'seller-a',
+        scopes: ['orders:read'],
+        clientId: 'sample-app',
+        deviceId: undefined,
+        startedAt: now,
+        expiresAt: now + 3600,
+      };
+      const first = `h1-${session.id}`;
+      await store.open(session, first, now + 1200);
+      const rotation = {
+        presentedHash: first,
+        nextHash: `h2-${session.id}`,
+        nextExpiresAt: now + 1200,
+        deviceId: undefined,
+        now,
+      };
+      expect((await store.rotate(rotation)).status).toBe('rotated');
+      expect((await store.rotate(rotation)).status).toBe('rotated');
+      expect(await store.find(session.id)).toMatchObject({ id: session.id });
+      const again = { ...rotation, nextHash: `h3-${session.id}` };
+      expect((await store.rotate(again)).status).toBe('reused');
+      expect(await store.find(session.id)).toBeUndefined();
     });
 
     it('lets exactly one of two racing refreshes with the same token win', async () => {
