@@ -4,11 +4,18 @@ import type { JwkSet } from '../keys/jwk.js';
 
 /** Reads a JWKS file (of private keys, for the issuer); `AuthConfigError` says what is wrong. */
 export async function readKeyFile(path: string): Promise<JwkSet> {
-  let jwks: JwkSet;
+  let text: string;
   try {
-    jwks = JSON.parse(await readFile(path, 'utf8')) as JwkSet;
+    text = await readFile(path, 'utf8');
   } catch (error) {
     throw new AuthConfigError(`signing keys: cannot read ${path}: ${(error as Error).message}`);
+  }
+  let jwks: JwkSet;
+  try {
+    jwks = JSON.parse(text) as JwkSet;
+  } catch {
+    // Not the parser's message: it quotes the text around the fault, private key material.
+    throw new AuthConfigError(`signing keys: ${path} is not valid JSON`);
   }
   if (!Array.isArray(jwks?.keys))
     throw new AuthConfigError(`signing keys: ${path} is not a JWKS document`);

@@ -154,6 +154,26 @@ describe('TokenIssuer and KeyRing', () => {
     await writeFile(file, JSON.stringify({ keys: [generateSigningJwk('PS256', 'ps')] }));
     expect((await KeyRing.fromFile(file)).active).toEqual({ kid: 'ps', alg: 'PS256' });
     await writeFile(file, '{not json');
-    await expect(KeyRing.fromFile(file)).rejects.toThrow(/cannot read .*signing-keys.json/);
+    await expect(KeyRing.fromFile(file)).rejects.toThrow(/signing-keys.json is not valid JSON/);
+    await expect(KeyRing.fromFile(join(dir, 'absent.json'))).rejects.toThrow(
+      /cannot read .*absent.json/,
+    );
+  });
+
+  it('never quotes a broken key file in its error: the text around the fault is key material', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'keys-'));
+    const file = join(dir, 'signing-keys.json');
+    const jwk = generateSigningJwk('EdDSA', 'ed');
+    const text = JSON.stringify({ keys: [jwk] }, null, 2);
+    // The opening quote of "d" dropped: the parser's own message would quote the key around it.
+    await writeFile(file, text.replace(`"d": "${jwk.d}"`, `"d": ${jwk.d}"`));
+    const error = await KeyRing.fromFile(file).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error).toBeInstanceOf(AuthConfigError);
+    for (let i = 0; i + 6 <= jwk.d!.length; i++) {
+      expect(error?.message).not.toContain(jwk.d!.slice(i, i + 6));
+    }
   });
 });
