@@ -80,6 +80,11 @@ export class KeyRing {
     this.keys = signingKeys(await readKeyFile(this.path), this.options.activeKid);
   }
 
+  /** The `kid` the ring was pinned to sign with (`activeKid`), if any. */
+  get pinnedKid(): string | undefined {
+    return this.options.activeKid;
+  }
+
   /** The `kid` and `alg` of the key that signs now. */
   get active(): { kid: string; alg: SigningAlgorithm } {
     const { kid, alg } = this.signingKey();
@@ -91,13 +96,7 @@ export class KeyRing {
    * `kid`, `alg`, `use: "sig"`.
    */
   publicJwks(): JwkSet {
-    const now = this.now();
-    const retain = this.retainSeconds();
-    return {
-      keys: this.keys
-        .filter((k) => phaseOf(this.keys, k, now, retain) !== 'dropped')
-        .map((k) => ({ ...k.publicJwk })),
-    };
+    return { keys: this.keys.filter((k) => this.published(k)).map((k) => ({ ...k.publicJwk })) };
   }
 
   /**
@@ -107,13 +106,7 @@ export class KeyRing {
   asKeySource(): KeySource {
     const find = (kid: string): VerificationKey | undefined => {
       const key = this.keys.find((k) => k.kid === kid);
-      if (
-        key === undefined ||
-        phaseOf(this.keys, key, this.now(), this.retainSeconds()) === 'dropped'
-      ) {
-        return undefined;
-      }
-      return key.verification;
+      return key !== undefined && this.published(key) ? key.verification : undefined;
     };
     return { ready: true, cachedKey: find, key: async (kid) => find(kid) };
   }
@@ -130,6 +123,12 @@ export class KeyRing {
       keyWithParams(privateKey, alg),
     );
     return `${input}.${signature.toString('base64url')}`;
+  }
+
+  /** Not yet dropped by the schedule; a pinned key signs, so it is always published. */
+  private published(key: SigningKey): boolean {
+    if (key.kid === this.options.activeKid) return true;
+    return phaseOf(this.keys, key, this.now(), this.retainSeconds()) !== 'dropped';
   }
 
   private signingKey(): SigningKey {

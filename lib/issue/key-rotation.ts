@@ -34,12 +34,20 @@ export function rotateKeySet(jwks: JwkSet, policy: RotationPolicy, now: number):
   return { keys: [...kept.keys, next] };
 }
 
-/** The key set without the keys every token of which has expired. */
-export function pruneKeySet(jwks: JwkSet, retainSeconds: number, now: number): JwkSet {
+/**
+ * The key set without the keys every token of which has expired; `keep` (the `kid` an issuer is
+ * pinned to sign with) is never dropped, whatever the schedule says.
+ */
+export function pruneKeySet(
+  jwks: JwkSet,
+  retainSeconds: number,
+  now: number,
+  keep?: string,
+): JwkSet {
   const keys = scheduled(jwks);
-  return {
-    keys: keys.filter((k) => phaseOf(keys, k, now, retainSeconds) !== 'dropped').map((k) => k.jwk),
-  };
+  const kept = (k: (typeof keys)[number]) =>
+    k.kid === keep || phaseOf(keys, k, now, retainSeconds) !== 'dropped';
+  return { keys: keys.filter(kept).map((k) => k.jwk) };
 }
 
 /** Whether automated rotation should add a key: none pending, and the signing key has aged. */

@@ -127,4 +127,50 @@ describe('KeyRing.asKeySource', () => {
       reason: expect.stringMatching(/alg_not_allowed|bad_signature/),
     });
   });
+
+  it('keeps publishing and verifying a pinned key the schedule has retired, and never prunes it', async () => {
+    let clock = T0;
+    const now = () => clock;
+    const file = join(await mkdtemp(join(tmpdir(), 'rotator-')), 'keys.json');
+    await writeKeyFile(file, {
+      keys: [
+        { ...generateSigningJwk('EdDSA', 'old'), activate_at: T0 - 10_000 },
+        { ...generateSigningJwk('EdDSA', 'new'), activate_at: T0 },
+      ],
+    });
+    // Rolled back to `old` (AUTH_ACTIVE_KID) after `new` took over.
+    const keyRing = await KeyRing.fromFile(file, {
+      activeKid: 'old',
+      retainSeconds: POLICY.retainSeconds,
+      now,
+    });
+    const events: KeyRotationEvent[] = [];
+    const rotator = new KeyRotator({
+      keyRing,
+      path: file,
+      policy: POLICY,
+      now,
+      onEvent: (e) => events.push(e),
+    });
+    const issuer = new TokenIssuer({ issuer: 'https://auth.test', audience: 'api', keyRing, now });
+    const verifier = createTokenVerifier(
+      resolveAuthOptions({
+        issuers: [{ issuer: 'https://auth.test', keySource: keyRing.asKeySource() }],
+        audience: 'api',
+        now,
+        verifiedTokenCacheSize: 0,
+      }),
+    );
+    for (const at of [T0 + POLICY.retainSeconds, T0 + POLICY.rotateEverySeconds + 5000]) {
+      clock = at;
+      await rotator.tick();
+      expect(events.at(-1)).toMatchObject({ activeKid: 'old' });
+      expect(events.at(-1)?.action).not.toMatch(/failed|rotated/);
+      expect(keyRing.publicJwks().keys.map((k) => k.kid)).toContain('old');
+      const token = issuer.issueAccessToken({ subject: 'alice', scopes: [], clientId: 'web' });
+      await expect(async () => verifier.verify(token.token)).resolves.toMatchObject({
+        subject: 'alice',
+      });
+    }
+  });
 });

@@ -56,11 +56,14 @@ export class KeyRotator {
       let action: KeyRotationEvent['action'] = 'reloaded';
       if (policy?.rotateEverySeconds !== undefined) {
         const jwks = await readKeyFile(path);
-        if (rotationDue(jwks, policy, now)) {
+        // A pinned ring signs with its pinned key whatever the schedule says: no new keys while
+        // the pin holds, and the pinned key is never pruned.
+        const pinned = keyRing.pinnedKid;
+        if (pinned === undefined && rotationDue(jwks, policy, now)) {
           await writeKeyFile(path, rotateKeySet(jwks, policy, now));
           action = 'rotated';
         } else {
-          const pruned = pruneKeySet(jwks, policy.retainSeconds, now);
+          const pruned = pruneKeySet(jwks, policy.retainSeconds, now, pinned);
           if (pruned.keys.length < jwks.keys.length) {
             await writeKeyFile(path, pruned);
             action = 'pruned';
