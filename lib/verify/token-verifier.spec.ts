@@ -11,7 +11,9 @@ import {
   OTHER_ISSUER,
   type ForgeryKeys,
 } from '../../test/support/forged-tokens.js';
-import { b64url, forge, validClaims, validToken } from '../../test/support/keys.js';
+import { b64url, forge, makeKey, validClaims, validToken } from '../../test/support/keys.js';
+import { importVerificationKey } from '../keys/jwk.js';
+import type { KeySource } from '../keys/key-source.js';
 import { createTokenVerifier } from './create-token-verifier.js';
 import type { TokenVerifier } from './token-verifier.js';
 
@@ -179,6 +181,33 @@ describe('TokenVerifier', () => {
       for (const t of tokens) principals.push(await v.verify(t));
       expect(await v.verify(tokens[2])).toBe(principals[2]);
       expect(await v.verify(tokens[0])).not.toBe(principals[0]);
+    });
+
+    it('verifies a cached token anew once its kid names other key material, and keeps it over an equal key', async () => {
+      const compromised = makeKey('ES256', 'k1');
+      let published = compromised.publicJwk;
+      // A key source as a JWKS refresh leaves it: new key objects every time it is read.
+      const keySource: KeySource = {
+        ready: true,
+        cachedKey: (kid) => (kid === 'k1' ? importVerificationKey(published) : undefined),
+        key: async (kid) => keySource.cachedKey(kid),
+      };
+      const checks: boolean[] = [];
+      const v = createTokenVerifier(
+        resolveAuthOptions({
+          issuers: [{ issuer: ISSUER, keySource }],
+          audience: AUDIENCE,
+          now: () => clock,
+          events: { tokenVerified: ({ cached }) => checks.push(cached) },
+        }),
+      );
+      const stolen = validToken(compromised, NOW);
+      const first = await v.verify(stolen);
+      expect(await v.verify(stolen)).toBe(first);
+      expect(checks).toEqual([false, true]);
+      // The issuer answers the compromise with new material under the same kid.
+      published = makeKey('ES256', 'k1').publicJwk;
+      expect(await reasonOf(v, stolen)).toBe('bad_signature');
     });
 
     it('caches nothing when turned off', async () => {

@@ -9,7 +9,7 @@ import { normalizeTyp, type ResolvedAuthOptions } from '../options/resolve-auth-
 import { checkJwsSignature, decodeCompactJws, type DecodedJws } from './compact-jws.js';
 import { principalFromClaims, type AccessTokenClaims, type Principal } from './principal.js';
 import type { Awaitable } from '../util/awaitable.js';
-import { VerifiedTokenCache } from './verified-token-cache.js';
+import { VerifiedTokenCache, verifiedByCurrentKey } from './verified-token-cache.js';
 
 /** What a `TokenVerifier` checks tokens against: resolved options, with each issuer's keys. */
 export interface TokenVerifierConfig extends Pick<
@@ -96,7 +96,7 @@ export class TokenVerifier {
     const { principal } = entry;
     const stillValid =
       this.config.now() < principal.expiresAt + this.config.clockToleranceSeconds &&
-      entry.keys.cachedKey(entry.kid) !== undefined;
+      verifiedByCurrentKey(entry);
     if (stillValid) return principal;
     this.cache.delete(token);
     return undefined;
@@ -131,7 +131,7 @@ export class TokenVerifier {
     if (!verifySignature(alg, key, jws)) throw new InvalidTokenError('bad_signature');
     const claims = this.checkClaims(jws.payload);
     const principal = principalFromClaims(claims);
-    this.cache.set(jws.token, principal, keys, key.kid);
+    this.cache.set(jws.token, principal, keys, key);
     return principal;
   }
 
