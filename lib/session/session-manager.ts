@@ -124,12 +124,16 @@ export class SessionManager {
   }
 
   /**
-   * A new access token for a live session's valid token: same `sub`, `tid`, `scope`, `sid`, a new
-   * `jti` and `exp`, never past the session's absolute limit. `undefined` when the token is not a
-   * session's, or the session has ended, or the token or session is revoked.
+   * A new access token for a live session's valid token: the session's `sub`, `tid`, `scope` and
+   * `client_id`, its `sid`, a new `jti` and `exp`, never past the session's absolute limit.
+   * `undefined` when the token is not a session token of this issuer, or the session has ended,
+   * or the token or session is revoked.
    */
   async renew(principal: Principal): Promise<IssuedAccessToken | undefined> {
-    if (principal.sessionId === undefined) return undefined;
+    // Only this issuer's session tokens: another trusted issuer's `sid` names none of ours.
+    if (principal.sessionId === undefined || principal.issuer !== this.options.issuer.issuer) {
+      return undefined;
+    }
     // Asks the revocation backend itself: a renewal must never outlive a logout.
     if (await this.options.revocations.isRevokedStrong(revocationQuery(principal))) {
       return undefined;
@@ -137,14 +141,8 @@ export class SessionManager {
     const session = await this.options.sessions.find(principal.sessionId);
     if (session === undefined || session.subject !== principal.subject) return undefined;
     if (session.expiresAt <= this.now() + 1) return undefined;
-    return this.options.issuer.issueAccessToken({
-      subject: session.subject,
-      tenant: principal.tenant,
-      scopes: principal.scopes,
-      clientId: principal.clientId ?? session.clientId,
-      sessionId: session.id,
-      notAfter: session.expiresAt,
-    });
+    // What the session was granted, not what the presented token says.
+    return this.accessTokenFor(session);
   }
 
   /**

@@ -175,6 +175,29 @@ export function describeSessionStore(
 
     const principalOf = (pair: TokenPair): Principal => principalFromClaims(pair.access.claims);
 
+    it("renews a session token of this issuer only, with the session's own claims", async () => {
+      const m = manager();
+      const pair = await m.login(login);
+      const renewed = await m.renew(principalOf(pair));
+      expect(renewed?.claims).toMatchObject({ sub: 'alice', sid: pair.session.id });
+      expect(renewed?.claims.jti).not.toBe(pair.access.claims.jti);
+      // Another trusted issuer's token naming this session: not ours to renew.
+      const foreign = { ...principalOf(pair), issuer: 'https://elsewhere.test' };
+      expect(await m.renew(foreign)).toBeUndefined();
+      // Claims the presented token carries beyond the session's grant are not carried over.
+      const inflated = {
+        ...principalOf(pair),
+        scopes: ['orders:read', 'admin'],
+        tenant: 'seller-b',
+        clientId: 'other-app',
+      };
+      expect((await m.renew(inflated))?.claims).toMatchObject({
+        scope: 'orders:read',
+        tid: 'seller-a',
+        client_id: 'sample-app',
+      });
+    });
+
     it('logout revokes the access token and ends the session', async () => {
       const m = manager();
       const pair = await m.login(login);
