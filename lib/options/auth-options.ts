@@ -102,7 +102,8 @@ export interface ThrottleOptions {
   ttlSeconds: number;
   /**
    * Limits of particular consumers, by key: `sub:<subject>` for users, `client:<client_id>` for
-   * service clients, `ip:<address>` for requests without a valid token.
+   * a service client's own tokens (`sub` equal to `client_id`), `ip:<address>` for requests
+   * without a valid token.
    * @default {}
    */
   perConsumer?: Readonly<Record<string, number>>;

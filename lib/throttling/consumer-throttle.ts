@@ -7,9 +7,13 @@ export interface ThrottleLimit {
   readonly ttlSeconds: number;
 }
 
-/** The consumer a principal counts as: its service client, or its user. */
+/**
+ * The consumer a principal counts as: its service client when the token is the client's own
+ * (`sub` names the client, RFC 9068 §2.2, as client-credentials tokens do), else its user. Not
+ * every issuer puts `sid` in a user's token, so its absence does not make a client token.
+ */
 export function consumerKey(principal: Principal): string {
-  return principal.sessionId === undefined && principal.clientId !== undefined
+  return principal.clientId !== undefined && principal.subject === principal.clientId
     ? `client:${principal.clientId}`
     : `sub:${principal.subject}`;
 }

@@ -103,6 +103,13 @@ describe.each(ADAPTERS)('per-consumer throttling on %s', (adapter) => {
     expect(await statuses(app, 4, client(`reports-${adapter}`))).toEqual([200, 200, 200, 429]);
   });
 
+  it("counts users of one client apart, though the issuer leaves sid out of users' tokens", async () => {
+    const spaUser = (sub: string) =>
+      validToken(key, now(), { sub, sid: undefined, client_id: `spa-${adapter}` });
+    expect(await statuses(app, 3, spaUser(`erin-${adapter}`))).toEqual([200, 200, 200]);
+    expect(await statuses(app, 3, spaUser(`frank-${adapter}`))).toEqual([200, 200, 200]);
+  });
+
   it('applies per-consumer and per-route limits', async () => {
     expect(await statuses(app, 7, user('vip'))).toEqual([200, 200, 200, 200, 200, 200, 429]);
     expect(await statuses(app, 2, user(`dave-${adapter}`), '/orders/export')).toEqual([200, 429]);
