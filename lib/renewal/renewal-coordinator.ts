@@ -30,7 +30,9 @@ export class RenewalCoordinator {
 
   /** The renewed token, started now or earlier; never rejects (failures resolve `undefined`). */
   renew(token: string, principal: Principal): Promise<string | undefined> {
-    const known = this.outcomes.get(principal.tokenId);
+    // A `jti` is unique within its issuer: two issuers' tokens never share a renewal.
+    const key = JSON.stringify([principal.issuer, principal.tokenId]);
+    const known = this.outcomes.get(key);
     if (known !== undefined && known.until > this.now()) return known.renewed;
     const renewed = this.renewer.renew(token, principal).then(
       (result) => {
@@ -39,12 +41,12 @@ export class RenewalCoordinator {
       },
       (error: Error) => {
         this.events.tokenRenewed?.({ result: 'failed', reason: error.message });
-        this.outcomes.delete(principal.tokenId); // a failure may be tried again later
+        this.outcomes.delete(key); // a failure may be tried again later
         return undefined;
       },
     );
     if (this.outcomes.size >= REMEMBERED) this.outcomes.delete(this.outcomes.keys().next().value!);
-    this.outcomes.set(principal.tokenId, { until: principal.expiresAt, renewed });
+    this.outcomes.set(key, { until: principal.expiresAt, renewed });
     return renewed;
   }
 }
