@@ -114,13 +114,28 @@ export class JwksClient implements KeySource {
       signal: AbortSignal.timeout(this.options.timeoutMs),
     });
     if (response.status !== 200) throw new Error(`JWKS answered ${response.status}`);
-    const text = await response.text();
-    if (text.length > MAX_JWKS_BYTES) throw new Error('JWKS document too large');
     return {
-      body: JSON.parse(text) as unknown,
+      body: JSON.parse(await boundedText(response, MAX_JWKS_BYTES)) as unknown,
       maxAgeSeconds: maxAge(response.headers.get('cache-control')),
     };
   }
+}
+
+/** The body as UTF-8 text; past `limit` bytes it is refused, and no more of it is read. */
+async function boundedText(response: Response, limit: number): Promise<string> {
+  const tooLarge = () => new Error('JWKS document too large');
+  if (Number(response.headers.get('content-length')) > limit) {
+    await response.body?.cancel();
+    throw tooLarge();
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body ?? []) {
+    size += chunk.byteLength;
+    if (size > limit) throw tooLarge(); // leaving the loop cancels the stream
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function parseKeySet(body: unknown): {
@@ -132,6 +147,10 @@ function parseKeySet(body: unknown): {
   const keys = new Map<string, VerificationKey>();
   const skipped: string[] = [];
   for (const jwk of list) {
+    if (jwk === null || typeof jwk !== 'object' || Array.isArray(jwk)) {
+      skipped.push('an entry that is not a JWK object');
+      continue;
+    }
     try {
       const key = importVerificationKey(jwk);
       if (keys.has(key.kid)) throw new JwkImportError(`duplicate kid ${key.kid}`);

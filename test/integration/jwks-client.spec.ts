@@ -1,11 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { InvalidTokenError } from '../../lib/errors/auth-errors.js';
 import type { JwksFetchEvent } from '../../lib/keys/jwks-client.js';
 import { resolveAuthOptions } from '../../lib/options/resolve-auth-options.js';
 import { createTokenVerifier } from '../../lib/verify/create-token-verifier.js';
 import type { TokenVerifier } from '../../lib/verify/token-verifier.js';
 import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
+import type { Jwk } from '../../lib/keys/jwk.js';
 import { JwksServer } from '../support/jwks-server.js';
 import { makeKey, validToken } from '../support/keys.js';
 
@@ -155,10 +158,46 @@ describe('JWKS retrieval against a local JWKS endpoint', () => {
       { ...makeKey('ES256').publicJwk, kid: 'liar', alg: 'RS256' },
       { ...makeKey('ES256').publicJwk, kid: 'wrap', key_ops: ['wrapKey'] },
       { ...makeKey('ES256').publicJwk, kid: 'ops', key_ops: ['verify'] },
+      null as unknown as Jwk,
+      'a string' as unknown as Jwk,
     ];
     await verifier.verify(validToken(first, clock));
     expect(fetches[0].keyCount).toBe(2);
-    expect(fetches[0].skipped).toHaveLength(5);
+    expect(fetches[0].skipped).toHaveLength(7);
     expect(fetches[0].skipped?.join('\n')).toContain('key wrap is not for "verify" (key_ops)');
+  });
+
+  it('stops reading a JWKS document past its size limit, without waiting for its end', async () => {
+    // An endpoint that never stops sending.
+    const endless = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"keys":[');
+      const chunk = `"${'x'.repeat(64 * 1024)}",`;
+      const timer = setInterval(() => res.write(chunk), 1);
+      res.on('close', () => clearInterval(timer));
+    });
+    await new Promise<void>((resolve) => endless.listen(0, '127.0.0.1', resolve));
+    const { port } = endless.address() as AddressInfo;
+    const events: JwksFetchEvent[] = [];
+    const v = createTokenVerifier(
+      resolveAuthOptions({
+        issuers: [{ issuer: ISSUER, jwksUri: `http://127.0.0.1:${port}/jwks.json` }],
+        audience: AUDIENCE,
+        now: () => clock,
+        jwks: { timeoutMs: 20_000 },
+        events: { jwksFetched: (event) => events.push(event) },
+      }),
+    );
+    try {
+      await expect(async () => v.verify(validToken(first, clock))).rejects.toMatchObject({
+        reason: 'keys_unavailable',
+      });
+      expect(events[0]).toMatchObject({ ok: false });
+      // Not the time-out's error: the size limit ended the read.
+      expect(events[0].error?.message).toBe('JWKS document too large');
+    } finally {
+      endless.closeAllConnections();
+      await new Promise((resolve) => endless.close(resolve));
+    }
   });
 });
