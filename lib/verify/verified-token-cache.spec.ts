@@ -40,8 +40,7 @@ describe('VerifiedTokenCache', () => {
 
   it('holds at most its size, dropping the oldest entry first', () => {
     const cache = new VerifiedTokenCache(2);
-    for (const name of ['one', 'two', 'three'])
-      cache.set(`${name}.p.s`, principal(name), KEYS, K1);
+    for (const name of ['one', 'two', 'three']) cache.set(`${name}.p.s`, principal(name), KEYS, K1);
     expect(cache.size).toBe(2);
     expect(cache.get('one.p.s')).toBeUndefined();
     expect(cache.get('three.p.s')?.principal.subject).toBe('three');
