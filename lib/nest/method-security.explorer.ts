@@ -157,8 +157,8 @@ const LIFECYCLE_HOOKS = [
 
 /** The class of a provider, where it is known before the provider is built. */
 function knownClassOf(wrapper: InstanceWrapper): ProviderClass | undefined {
-  // A `useFactory` provider's metatype is the factory, which `inject` accompanies.
-  if (typeof wrapper.metatype === 'function' && wrapper.inject === undefined) {
+  // A `useFactory` provider's metatype is the factory, not its product's class.
+  if (typeof wrapper.metatype === 'function' && !wrapper.isFactory) {
     return wrapper.metatype as ProviderClass;
   }
   const value: unknown = wrapper.instance;
