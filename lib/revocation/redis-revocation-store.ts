@@ -84,6 +84,8 @@ export class RedisRevocationStore implements RevocationStore {
   private readonly pending = new Map<string, RevocationEntry>();
   private current = false;
   private closed = false;
+  /** Past the first connection, a command never waits for a reconnection: the breaker decides. */
+  private connectedOnce = false;
   private firstReconcile: Promise<void>;
   private resolveFirst!: () => void;
 
@@ -103,7 +105,9 @@ export class RedisRevocationStore implements RevocationStore {
     this.client.defineCommand('tesseraRevoke', { numberOfKeys: 2, lua: REVOKE });
     this.client.on('error', () => undefined); // surfaced through the breaker and view state
     this.client.on('close', () => this.breaker.trip());
+    this.connectedOnce = this.client.status === 'ready';
     this.client.on('ready', () => {
+      this.connectedOnce = true;
       this.breaker.reset();
       if (this.current) void this.flushPending();
       else void this.reconcile();
@@ -204,7 +208,7 @@ export class RedisRevocationStore implements RevocationStore {
 
   /** Runs a Redis command through the breaker; any failure is a `RevocationUnavailableError`. */
   private async call<T>(command: () => Promise<T>): Promise<T> {
-    await firstConnection(this.client);
+    if (!this.connectedOnce) await firstConnection(this.client);
     try {
       return await this.breaker.run(command);
     } catch (error) {
@@ -236,6 +240,9 @@ export class RedisRevocationStore implements RevocationStore {
         if (!inRedis.has(entry)) this.pending.set(encodeEntry(entry), entry);
       }
       if (!(await this.flushPending())) throw new Error('write-back failed');
+      // The subscriber dropped meanwhile: messages may be missed until its next 'ready'
+      // reconciles again.
+      if (this.subscriber.status !== 'ready') throw new Error('subscriber not ready');
       this.setCurrent(true);
       this.resolveFirst();
     } catch {
