@@ -7,6 +7,7 @@ const SOURCES: TokenSources = {
   bodyField: 'access_token',
   forbiddenQueryParameters: ['access_token'],
 };
+const JSON_BODY = { 'content-type': 'application/json' };
 const TOKEN = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl';
 
 const fromAuthorization = (authorization: string) =>
@@ -59,9 +60,24 @@ describe('extractToken', () => {
 
   it('takes a token from a configured header or body field, once', () => {
     expect(extractToken({ headers: { 'x-access-token': ` ${TOKEN} ` } }, SOURCES)).toBe(TOKEN);
-    expect(extractToken({ headers: {}, body: { access_token: TOKEN } }, SOURCES)).toBe(TOKEN);
-    const same = { headers: { authorization: `Bearer ${TOKEN}` }, body: { access_token: TOKEN } };
+    expect(extractToken({ headers: JSON_BODY, body: { access_token: TOKEN } }, SOURCES)).toBe(
+      TOKEN,
+    );
+    const same = {
+      headers: { ...JSON_BODY, authorization: `Bearer ${TOKEN}` },
+      body: { access_token: TOKEN },
+    };
     expect(extractToken(same, SOURCES)).toBe(TOKEN);
+  });
+
+  it('reads the body field of a JSON body only (not of a form, which RFC 6750 allows no GET)', () => {
+    const body = { access_token: TOKEN };
+    const withType = (type: string | undefined) => ({ headers: { 'content-type': type }, body });
+    expect(extractToken(withType('application/json; charset=utf-8'), SOURCES)).toBe(TOKEN);
+    expect(extractToken(withType('application/merge-patch+json'), SOURCES)).toBe(TOKEN);
+    expect(extractToken(withType('application/x-www-form-urlencoded'), SOURCES)).toBeUndefined();
+    expect(extractToken(withType('multipart/form-data; boundary=x'), SOURCES)).toBeUndefined();
+    expect(extractToken(withType(undefined), SOURCES)).toBeUndefined();
   });
 
   it('reads the query only when the URL has one (some adapters parse it on every read)', () => {
@@ -92,7 +108,7 @@ describe('extractToken', () => {
     ['an empty token header', { headers: { 'x-access-token': ' ' } }, 'malformed_credentials'],
     [
       'a body token that is no string',
-      { headers: {}, body: { access_token: 1 } },
+      { headers: JSON_BODY, body: { access_token: 1 } },
       'malformed_credentials',
     ],
   ])('refuses %s', (_name, request, reason) => {

@@ -54,7 +54,7 @@ export function extractToken(
       add(token.trim());
     }
   }
-  if (sources.bodyField !== undefined) {
+  if (sources.bodyField !== undefined && isJson(request.headers['content-type'])) {
     const value = fieldOf(request.body, sources.bodyField);
     if (value !== undefined) {
       if (typeof value !== 'string' || value === '') {
@@ -95,6 +95,16 @@ function bearerCredential(authorization: string): string {
     throw new InvalidRequestError('malformed_credentials');
   }
   return token;
+}
+
+/**
+ * Whether a request's body is JSON (`application/json`, or a `+json` type): the only body a token
+ * is read from. RFC 6750 §2.2's form-encoded body parameter is not supported (it allows no GET).
+ */
+function isJson(contentType: string | string[] | undefined): boolean {
+  if (typeof contentType !== 'string') return false;
+  const type = contentType.split(';', 1)[0].trim().toLowerCase();
+  return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
 }
 
 function rejectTokenInQuery(query: unknown, names: readonly string[]): void {

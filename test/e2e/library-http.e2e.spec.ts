@@ -326,6 +326,15 @@ describe.each(ADAPTERS)('the library over HTTP on %s', (adapter) => {
         .expect(201, { tenant: 'seller-a', name: 'from-body' });
     });
 
+    it('reads no token from a form body', async () => {
+      const res = await http()
+        .post('/items')
+        .type('form')
+        .send({ access_token: token(), name: 'from-form' });
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toBe('Bearer');
+    });
+
     it('accepts the same token twice', async () => {
       const t = token();
       await http()
