@@ -451,6 +451,19 @@ describe.each(CASES)('sample app on %s (%s keys)', (adapter, alg) => {
         .expect(413);
     });
 
+    it.each(['text/plain', 'application/octet-stream', 'application/xml', undefined])(
+      'answers 413 to a body over 100 KiB of type %s, as to JSON',
+      async (type) => {
+        const body = Buffer.alloc(300 * 1024, 'x');
+        const send = (test: request.Test) =>
+          (type === undefined ? test : test.set('Content-Type', type)).send(body);
+        const bearer = `Bearer ${tokens.alice}`;
+        await send(request(ordersUrl).post('/orders').set('Authorization', bearer)).expect(413);
+        await send(request(ordersUrl).get('/orders').set('Authorization', bearer)).expect(413);
+        await send(request(authUrl).post('/auth/login')).expect(413);
+      },
+    );
+
     it.each([
       [
         'malformed JSON',
