@@ -16,8 +16,10 @@ export function createRevocationStore(
       keyPrefix: revocation.keyPrefix,
       events: options.events,
       now: options.now,
+      leewaySeconds: options.clockToleranceSeconds,
     });
     return { store, owned: true };
   }
-  return { store: new MemoryRevocationStore({ now: options.now }), owned: true };
+  const leewaySeconds = options.clockToleranceSeconds;
+  return { store: new MemoryRevocationStore({ now: options.now, leewaySeconds }), owned: true };
 }

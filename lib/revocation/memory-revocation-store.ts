@@ -1,4 +1,9 @@
-import { subjectId, type RevocationQuery, type RevokedSubject } from './revocation-entry.js';
+import {
+  DEFAULT_REVOCATION_LEEWAY_SECONDS,
+  subjectId,
+  type RevocationQuery,
+  type RevokedSubject,
+} from './revocation-entry.js';
 import { RevocationSet } from './revocation-set.js';
 import type { RevocationStore } from './revocation-store.js';
 
@@ -6,17 +11,23 @@ import type { RevocationStore } from './revocation-store.js';
 export class MemoryRevocationStore implements RevocationStore {
   readonly isCurrent = true;
   private readonly set: RevocationSet;
+  private readonly leewaySeconds: number;
 
-  constructor(options: { now?: () => number } = {}) {
+  /**
+   * `leewaySeconds`: how long an entry is kept past the `until` it is given, at least the
+   * verifiers' clock tolerance (they accept a token that long past its `exp`); default 300.
+   */
+  constructor(options: { now?: () => number; leewaySeconds?: number } = {}) {
     this.set = new RevocationSet(options.now ?? (() => Date.now() / 1000));
+    this.leewaySeconds = options.leewaySeconds ?? DEFAULT_REVOCATION_LEEWAY_SECONDS;
   }
 
   async revokeToken(jti: string, expiresAt: number): Promise<void> {
-    this.set.add({ kind: 'token', id: jti, expiresAt });
+    this.set.add({ kind: 'token', id: jti, expiresAt: expiresAt + this.leewaySeconds });
   }
 
   async revokeSession(sid: string, expiresAt: number): Promise<void> {
-    this.set.add({ kind: 'session', id: sid, expiresAt });
+    this.set.add({ kind: 'session', id: sid, expiresAt: expiresAt + this.leewaySeconds });
   }
 
   async revokeSubject(
@@ -24,7 +35,12 @@ export class MemoryRevocationStore implements RevocationStore {
     issuedBefore: number,
     expiresAt: number,
   ): Promise<void> {
-    this.set.add({ kind: 'subject', id: subjectId(issuer, subject), issuedBefore, expiresAt });
+    this.set.add({
+      kind: 'subject',
+      id: subjectId(issuer, subject),
+      issuedBefore,
+      expiresAt: expiresAt + this.leewaySeconds,
+    });
   }
 
   isRevoked(query: RevocationQuery): boolean {

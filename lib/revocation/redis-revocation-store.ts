@@ -12,6 +12,7 @@ import {
 } from './redis-connection.js';
 import {
   decodeEntry,
+  DEFAULT_REVOCATION_LEEWAY_SECONDS,
   encodeEntry,
   querySubjectId,
   subjectId,
@@ -43,6 +44,12 @@ export interface RedisRevocationStoreOptions {
   readonly events?: RedisRevocationEvents;
   /** Epoch seconds. @default () => Date.now() / 1000 */
   readonly now?: () => number;
+  /**
+   * Seconds an entry is kept past the `until` it is given: at least the verifiers' clock
+   * tolerance, during which they still accept a token past its `exp`.
+   * @default 300
+   */
+  readonly leewaySeconds?: number;
 }
 
 // One round trip, atomic: store the entry with its own expiry, index it for snapshots, prune the
@@ -132,11 +139,11 @@ export class RedisRevocationStore implements RevocationStore {
   }
 
   revokeToken(jti: string, expiresAt: number): Promise<void> {
-    return this.revoke({ kind: 'token', id: jti, expiresAt: Math.ceil(expiresAt) });
+    return this.revoke({ kind: 'token', id: jti, expiresAt: this.keptUntil(expiresAt) });
   }
 
   revokeSession(sid: string, expiresAt: number): Promise<void> {
-    return this.revoke({ kind: 'session', id: sid, expiresAt: Math.ceil(expiresAt) });
+    return this.revoke({ kind: 'session', id: sid, expiresAt: this.keptUntil(expiresAt) });
   }
 
   revokeSubject(
@@ -148,7 +155,7 @@ export class RedisRevocationStore implements RevocationStore {
       kind: 'subject',
       id: subjectId(issuer, subject),
       issuedBefore,
-      expiresAt: Math.ceil(expiresAt),
+      expiresAt: this.keptUntil(expiresAt),
     });
   }
 
@@ -274,6 +281,10 @@ export class RedisRevocationStore implements RevocationStore {
     if (this.current === current) return;
     this.current = current;
     this.options.events?.viewStateChanged?.({ current, entries: this.view.size });
+  }
+
+  private keptUntil(expiresAt: number): number {
+    return Math.ceil(expiresAt + (this.options.leewaySeconds ?? DEFAULT_REVOCATION_LEEWAY_SECONDS));
   }
 
   private key(kind: RevocationEntry['kind'], id: string): string {

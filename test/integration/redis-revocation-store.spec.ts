@@ -22,7 +22,11 @@ async function until(condition: () => boolean, timeoutMs = 5000): Promise<number
 let fixtures = 0;
 describeRevocationStore('Redis', async () => {
   const keyPrefix = `${prefix}contract-${++fixtures}:`;
-  const store = new RedisRevocationStore({ connection: sharedRedisUrl(), keyPrefix });
+  const store = new RedisRevocationStore({
+    connection: sharedRedisUrl(),
+    keyPrefix,
+    leewaySeconds: 0,
+  });
   await store.ready();
   return {
     store,
