@@ -71,6 +71,7 @@ return 1
 `;
 
 const KEY_LETTER = { token: 't', session: 's', subject: 'u' } as const;
+const RETRY_MS = 1000;
 
 /**
  * The revocation list in Redis, shared by every instance. Each instance answers checks from a
@@ -93,6 +94,8 @@ export class RedisRevocationStore implements RevocationStore {
   private closed = false;
   /** Past the first connection, a command never waits for a reconnection: the breaker decides. */
   private connectedOnce = false;
+  /** While writes are deferred or the view is stale: the next attempt to repair either. */
+  private retryTimer: NodeJS.Timeout | undefined;
   private firstReconcile: Promise<void>;
   private resolveFirst!: () => void;
 
@@ -177,6 +180,7 @@ export class RedisRevocationStore implements RevocationStore {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.retryTimer);
     this.subscriber.disconnect();
     if (this.ownsClient) this.client.disconnect();
   }
@@ -189,6 +193,7 @@ export class RedisRevocationStore implements RevocationStore {
     } catch (error) {
       this.pending.set(encodeEntry(entry), entry);
       this.options.events?.writeDeferred?.({ entry, error: error as Error });
+      this.scheduleRetry();
       throw error;
     }
   }
@@ -253,9 +258,31 @@ export class RedisRevocationStore implements RevocationStore {
       this.setCurrent(true);
       this.resolveFirst();
     } catch {
-      // Still disconnected: the next 'ready' reconciles again.
+      // Still disconnected (the next 'ready' reconciles again), or Redis refuses writes on a
+      // connection that stays up (no 'ready' will come): the retry timer tries again.
       this.setCurrent(false);
+      this.scheduleRetry();
     }
+  }
+
+  /**
+   * Repairs what connection events alone cannot: a write Redis refused on a live connection
+   * (`READONLY` after a failover, `OOM`, `NOREPLICAS`, the breaker open) is written, and a stale
+   * view reconciled, once Redis accepts them again. Once a second while either remains.
+   */
+  private scheduleRetry(): void {
+    if (this.closed || this.retryTimer !== undefined) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.retry();
+    }, RETRY_MS);
+    this.retryTimer.unref();
+  }
+
+  private async retry(): Promise<void> {
+    if (this.closed) return;
+    if (!this.current) return this.reconcile(); // schedules again if it fails
+    if (!(await this.flushPending())) this.scheduleRetry();
   }
 
   /** Writes deferred entries; stops at the first failure, keeping the rest for next time. */

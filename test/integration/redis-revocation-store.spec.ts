@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { Redis } from 'ioredis';
 import { RedisRevocationStore } from '../../lib/revocation/redis-revocation-store.js';
 import { RevocationUnavailableError } from '../../lib/revocation/revocation-store.js';
 import { describeRevocationStore } from '../contracts/revocation-store.contract.js';
@@ -111,5 +112,27 @@ describe('Redis revocation store across instances', () => {
       await fresh.ready();
       for (const jti of ['before', 'during', 'after']) expect(fresh.isRevoked({ jti })).toBe(true);
     }, 30_000);
+
+    it('writes a revocation Redis refused on a live connection once it accepts writes again', async () => {
+      const p = `${prefix}refused:`;
+      const [a, b] = await Promise.all([store(p, redis.url), store(p, redis.url)]);
+      await Promise.all([a.ready(), b.ready()]);
+      const admin = new Redis(redis.url);
+      try {
+        // Writes refused, connections up: no reconnection will ever announce the recovery.
+        await admin.config('SET', 'min-replicas-to-write', '1');
+        await expect(a.revokeToken('refused', now() + 60)).rejects.toBeInstanceOf(
+          RevocationUnavailableError,
+        );
+        expect(a.isRevoked({ jti: 'refused' })).toBe(true);
+        await admin.config('SET', 'min-replicas-to-write', '0');
+        await until(() => b.isRevoked({ jti: 'refused' }), 5000);
+        expect(await b.isRevokedStrong({ jti: 'refused' })).toBe(true);
+        expect(a.isCurrent && b.isCurrent).toBe(true);
+      } finally {
+        await admin.config('SET', 'min-replicas-to-write', '0');
+        admin.disconnect();
+      }
+    }, 20_000);
   });
 });
