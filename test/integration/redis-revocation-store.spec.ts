@@ -117,6 +117,8 @@ describe('Redis revocation store across instances', () => {
       const p = `${prefix}refused:`;
       const [a, b] = await Promise.all([store(p, redis.url), store(p, redis.url)]);
       await Promise.all([a.ready(), b.ready()]);
+      // Let start-up settle: both connections reconcile, and a retry one of them scheduled runs.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
       const admin = new Redis(redis.url);
       try {
         // Writes refused, connections up: no reconnection will ever announce the recovery.
