@@ -47,13 +47,11 @@ export async function createHttpApp(
     fastify.addHook('onRequest', (request, reply, done) => {
       const declared = Number(request.headers['content-length'] ?? 0);
       if (!(declared > BODY_LIMIT_BYTES)) return done();
-      void reply
-        .code(413)
-        .send({
-          statusCode: 413,
-          error: 'Payload Too Large',
-          message: 'Request body is too large',
-        });
+      void reply.code(413).send({
+        statusCode: 413,
+        error: 'Payload Too Large',
+        message: 'Request body is too large',
+      });
     });
     return app;
   }
