@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { RedisRevocationStore } from '../../lib/revocation/redis-revocation-store.js';
 import { RevocationUnavailableError } from '../../lib/revocation/revocation-store.js';
 import { describeRevocationStore } from '../contracts/revocation-store.contract.js';
@@ -112,6 +113,46 @@ describe('Redis revocation store across instances', () => {
       await fresh.ready();
       for (const jti of ['before', 'during', 'after']) expect(fresh.isRevoked({ jti })).toBe(true);
     }, 30_000);
+
+    it('fails strong checks at once while reconnections hang (a proxy whose Redis is gone)', async () => {
+      // A proxy in front of Redis: while "down" it accepts connections and answers nothing, as a
+      // load balancer or a mesh sidecar does when Redis behind it is unreachable.
+      let down = false;
+      const sockets = new Set<Socket>();
+      const proxy = createServer((client) => {
+        sockets.add(client);
+        client.on('close', () => sockets.delete(client));
+        client.on('error', () => undefined);
+        if (down) return;
+        const upstream = connect(redis.port, '127.0.0.1');
+        upstream.on('error', () => client.destroy());
+        client.pipe(upstream).pipe(client);
+        client.on('close', () => upstream.destroy());
+      });
+      await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+      const { port } = proxy.address() as AddressInfo;
+      try {
+        const a = await store(`${prefix}hanging:`, `redis://127.0.0.1:${port}`);
+        await a.ready();
+        down = true;
+        for (const socket of sockets) socket.destroy();
+        const waits: number[] = [];
+        for (let i = 0; i < 5; i++) {
+          const started = performance.now();
+          await expect(a.isRevokedStrong({ jti: 'x' })).rejects.toBeInstanceOf(
+            RevocationUnavailableError,
+          );
+          waits.push(performance.now() - started);
+        }
+        // Each at most the command time-out (1 s), never plus the 2 s a first connection may
+        // wait; once the breaker opens, at once.
+        expect(Math.max(...waits)).toBeLessThan(1500);
+        expect(waits.at(-1)).toBeLessThan(100);
+      } finally {
+        for (const socket of sockets) socket.destroy();
+        await new Promise((resolve) => proxy.close(resolve));
+      }
+    }, 20_000);
 
     it('writes a revocation Redis refused on a live connection once it accepts writes again', async () => {
       const p = `${prefix}refused:`;
