@@ -17,21 +17,31 @@ const POLICY = {
   rotateEverySeconds: 3600,
 };
 
+/** A ring read from `file` and a rotator on it with POLICY, recording what it does. */
+async function rotatingRing(file: string, now: () => number, activeKid?: string) {
+  const keyRing = await KeyRing.fromFile(file, {
+    activeKid,
+    retainSeconds: POLICY.retainSeconds,
+    now,
+  });
+  const events: KeyRotationEvent[] = [];
+  const rotator = new KeyRotator({
+    keyRing,
+    path: file,
+    policy: POLICY,
+    now,
+    onEvent: (e) => events.push(e),
+  });
+  return { keyRing, events, rotator };
+}
+
 describe('KeyRotator', () => {
   it('rotates without a restart: published ahead, then signing; old tokens verify until they expire', async () => {
     let clock = T0;
     const now = () => clock;
     const file = join(await mkdtemp(join(tmpdir(), 'rotator-')), 'keys.json');
     await writeKeyFile(file, { keys: [{ ...generateSigningJwk('ES256', 'k1'), activate_at: T0 }] });
-    const keyRing = await KeyRing.fromFile(file, { retainSeconds: POLICY.retainSeconds, now });
-    const events: KeyRotationEvent[] = [];
-    const rotator = new KeyRotator({
-      keyRing,
-      path: file,
-      policy: POLICY,
-      now,
-      onEvent: (e) => events.push(e),
-    });
+    const { keyRing, events, rotator } = await rotatingRing(file, now);
     const issuer = new TokenIssuer({
       issuer: 'https://auth.test',
       audience: 'api',
@@ -139,19 +149,7 @@ describe('KeyRing.asKeySource', () => {
       ],
     });
     // Rolled back to `old` (AUTH_ACTIVE_KID) after `new` took over.
-    const keyRing = await KeyRing.fromFile(file, {
-      activeKid: 'old',
-      retainSeconds: POLICY.retainSeconds,
-      now,
-    });
-    const events: KeyRotationEvent[] = [];
-    const rotator = new KeyRotator({
-      keyRing,
-      path: file,
-      policy: POLICY,
-      now,
-      onEvent: (e) => events.push(e),
-    });
+    const { keyRing, events, rotator } = await rotatingRing(file, now, 'old');
     const issuer = new TokenIssuer({ issuer: 'https://auth.test', audience: 'api', keyRing, now });
     const verifier = createTokenVerifier(
       resolveAuthOptions({

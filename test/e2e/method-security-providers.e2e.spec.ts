@@ -10,7 +10,13 @@ import {
   Scope,
 } from '@nestjs/common';
 import request from 'supertest';
-import { AuthConfigError, AuthModule, Scopes, Tenant } from '../../lib/index.js';
+import {
+  AuthConfigError,
+  AuthModule,
+  Scopes,
+  Tenant,
+  type AuthModuleOptions,
+} from '../../lib/index.js';
 import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
 import { createHttpApp } from '../support/http-app.js';
 import { makeKey, validToken } from '../support/keys.js';
@@ -110,8 +116,12 @@ const key = makeKey('ES256');
 const now = () => Math.floor(Date.now() / 1000);
 const reader = () =>
   validToken(key, now(), { scope: 'orders:read', tid: 'seller-a', client_id: 'web' });
-const auth = () =>
-  AuthModule.forRoot({ issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }], audience: AUDIENCE });
+const auth = (options: Pick<AuthModuleOptions, 'principalContext'> = {}) =>
+  AuthModule.forRoot({
+    issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+    audience: AUDIENCE,
+    ...options,
+  });
 const FORBIDDEN = { statusCode: 403, message: 'Forbidden', error: 'insufficient_scope' };
 
 describe('service-layer rules on every provider Nest builds', () => {
@@ -184,14 +194,7 @@ describe('a protected provider the principal context was planned without', () =>
       }
     }
     const app = await createHttpApp('express', {
-      imports: [
-        AuthModule.forRoot({
-          issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
-          audience: AUDIENCE,
-          principalContext: true,
-        }),
-        FeatureModule,
-      ],
+      imports: [auth({ principalContext: true }), FeatureModule],
       controllers: [FactoryController],
     });
     try {
