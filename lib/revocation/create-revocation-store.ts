@@ -10,16 +10,17 @@ export function createRevocationStore(
   const revocation = options.revocation;
   if (revocation === false) return undefined;
   if (revocation.store !== undefined) return { store: revocation.store, owned: false };
+  // Entries outlive their `until` by as long as the verifier accepts a token past its `exp`.
+  const leewaySeconds = options.clockToleranceSeconds;
   if (revocation.redis !== undefined) {
     const store = new RedisRevocationStore({
       connection: revocation.redis,
       keyPrefix: revocation.keyPrefix,
       events: options.events,
       now: options.now,
-      leewaySeconds: options.clockToleranceSeconds,
+      leewaySeconds,
     });
     return { store, owned: true };
   }
-  const leewaySeconds = options.clockToleranceSeconds;
   return { store: new MemoryRevocationStore({ now: options.now, leewaySeconds }), owned: true };
 }

@@ -33,9 +33,13 @@ export interface RevokedSubject {
   readonly subject: string;
 }
 
-/** The id of a subject's entry: its issuer and `sub`, joined so that no two pairs share one. */
+/**
+ * The id of a subject's entry: its issuer and `sub`, joined so that no two pairs share one (the
+ * issuer's length says where it ends). Built on every request once a subject is revoked: a
+ * concatenation, not `JSON.stringify`, which costs more than twice as much.
+ */
 export function subjectId(issuer: string, sub: string): string {
-  return JSON.stringify([issuer, sub]);
+  return `${issuer.length}:${issuer}${sub}`;
 }
 
 /** The subject id a query asks about, if it names one. */
