@@ -1,9 +1,11 @@
-// The cost of the service-layer authorization proxy: a protected method called through
-// `guardMethod` (scopes and tenant checked against the current principal) against the same
-// method called directly, in the same run: `npm run bench`.
+// The cost of the service-layer authorization proxy: a method protected by `@Scopes` and
+// `@Tenant` (checked against the principal of the call context) against the same method
+// undecorated, in the same run: `npm run bench`.
 
-import { guardMethod } from '../lib/authorization/guard-method.js';
+import 'reflect-metadata';
 import { runAs } from '../lib/authorization/principal-context.js';
+import { Scopes } from '../lib/nest/scopes.decorator.js';
+import { Tenant } from '../lib/nest/tenant.decorator.js';
 import type { Principal } from '../lib/verify/principal.js';
 import { interleavedRates, median, warmUp, type Operation } from './harness.js';
 
@@ -12,16 +14,34 @@ interface Order {
   readonly tenant: string;
 }
 
-class OrdersService {
-  private readonly orders = new Map<string, Order>([['o-1', { id: 'o-1', tenant: 'seller-a' }]]);
+const orders = new Map<string, Order>([['o-1', { id: 'o-1', tenant: 'seller-a' }]]);
 
+function find(tenant: string, id: string): Order | undefined {
+  const order = orders.get(id);
+  return order?.tenant === tenant ? order : undefined;
+}
+
+class OrdersService {
   find(tenant: string, id: string): Order | undefined {
-    const order = this.orders.get(id);
-    return order?.tenant === tenant ? order : undefined;
+    return find(tenant, id);
   }
 
   async load(tenant: string, id: string): Promise<Order | undefined> {
-    return this.find(tenant, id);
+    return find(tenant, id);
+  }
+}
+
+class GuardedOrdersService {
+  @Scopes('orders:read')
+  @Tenant({ arg: 0 })
+  find(tenant: string, id: string): Order | undefined {
+    return find(tenant, id);
+  }
+
+  @Scopes('orders:read')
+  @Tenant({ arg: 0 })
+  async load(tenant: string, id: string): Promise<Order | undefined> {
+    return find(tenant, id);
   }
 }
 
@@ -45,11 +65,8 @@ const principal: Principal = Object.freeze({
   },
 });
 
-const rule = { scopes: ['orders:read'], tenant: { arg: 0 } } as const;
 const plain = new OrdersService();
-const guarded = new OrdersService();
-guarded.find = guardMethod(OrdersService.prototype.find, rule, 'OrdersService.find');
-guarded.load = guardMethod(OrdersService.prototype.load, rule, 'OrdersService.load');
+const guarded = new GuardedOrdersService();
 
 let sink: unknown;
 const ops: Record<string, Operation> = {

@@ -123,17 +123,3 @@ function localPrincipal(name: string, declared: LocalServiceIdentity): Principal
     }),
   });
 }
-
-let registry: ServiceIdentities | undefined;
-
-/** Made available by `AuthModule` at start-up, for `@RunAs`. */
-export function setServiceIdentities(identities: ServiceIdentities | undefined): void {
-  registry = identities;
-}
-
-export function serviceIdentities(): ServiceIdentities {
-  if (registry === undefined) {
-    throw new AuthConfigError('@RunAs needs AuthModule to be initialised with serviceIdentities');
-  }
-  return registry;
-}

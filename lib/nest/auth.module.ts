@@ -12,7 +12,7 @@ import {
   HttpAdapterHost,
 } from '@nestjs/core';
 import { RequestAuthenticator } from '../authentication/request-authenticator.js';
-import { ServiceIdentities, setServiceIdentities } from '../authorization/service-identities.js';
+import { ServiceIdentities } from '../authorization/service-identities.js';
 import type { AuthModuleOptions } from '../options/auth-options.js';
 import { resolveAuthOptions, type ResolvedAuthOptions } from '../options/resolve-auth-options.js';
 import { createRevocationStore } from '../revocation/create-revocation-store.js';
@@ -139,8 +139,8 @@ const REVOCATION_LOAD_WAIT_MS = 2000;
     {
       provide: APP_INTERCEPTOR,
       useFactory: (options: ResolvedAuthOptions, explorer: MethodSecurityExplorer) =>
-        (options.principalContext ?? explorer.hasProtectedProviders())
-          ? new PrincipalContextInterceptor()
+        (options.principalContext ?? explorer.needsCallContext())
+          ? new PrincipalContextInterceptor(options)
           : null,
       inject: [AUTH_OPTIONS, MethodSecurityExplorer],
     },
@@ -173,12 +173,9 @@ export class AuthModule
   constructor(
     @Inject(OWNED_REVOCATION_STORE)
     private readonly revocation: ReturnType<typeof createRevocationStore> | null,
-    identities: ServiceIdentities,
     @Inject(OWNED_THROTTLE_STORAGE) private readonly throttleStorage: ThrottleStorage | null,
   ) {
     super();
-    // Before any scheduler starts: tasks decorated with @RunAs resolve their identity here.
-    setServiceIdentities(identities);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -191,7 +188,6 @@ export class AuthModule
   }
 
   async onApplicationShutdown(): Promise<void> {
-    setServiceIdentities(undefined);
     if (this.revocation?.owned) await this.revocation.store.close();
     await this.throttleStorage?.close?.();
   }

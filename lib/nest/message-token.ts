@@ -39,7 +39,9 @@ export function setMessagePrincipal(context: object, principal: Principal): void
   messagePrincipals.set(context, principal);
 }
 
-/** The principal verified for one message. */
-export function messagePrincipalOf(context: object): Principal | undefined {
-  return messagePrincipals.get(context);
+/** The principal verified for one message (keyed by its transport context). */
+export function messagePrincipalOf(context: unknown): Principal | undefined {
+  return typeof context === 'object' && context !== null
+    ? messagePrincipals.get(context)
+    : undefined;
 }

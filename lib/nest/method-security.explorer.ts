@@ -1,177 +1,163 @@
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryService, Reflector } from '@nestjs/core';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
-import { guardMethod } from '../authorization/guard-method.js';
-import type { MethodRule } from '../authorization/method-rule.js';
+import type { AnyClass } from '../authorization/secure-class.js';
+import { CALL_BINDING, type CallBinding } from '../authorization/secured-member.js';
+import { ServiceIdentities } from '../authorization/service-identities.js';
 import { AuthConfigError } from '../errors/auth-errors.js';
 import type { ResolvedAuthOptions } from '../options/resolve-auth-options.js';
 import { AUTH_OPTIONS } from './auth.module-definition.js';
-import { RequiredScopes } from './scopes.decorator.js';
-import { TenantRule } from './tenant.decorator.js';
-
-type Method = (this: unknown, ...args: unknown[]) => unknown;
-/** A provider's class. */
-type ProviderClass = abstract new (...args: never[]) => unknown;
-
-/** A member of a provider instance that a rule covers: a method, an accessor or a function field. */
-interface ProtectedMember {
-  readonly key: string | symbol;
-  readonly descriptor: PropertyDescriptor;
-  readonly rule: MethodRule;
-}
+import {
+  hasRunAs,
+  hasSecuredMembers,
+  needsCallContext,
+  unenforceableRules,
+  unprotectedFields,
+} from './secured-class-check.js';
 
 /**
- * Finds providers whose methods (or class) carry `@Scopes()` or `@Tenant(...)` and wraps those
- * members on every instance Nest builds at start-up (class, `useValue`, `useFactory` and
- * transient providers alike), so every caller (controller, scheduled task, message consumer,
- * another service) passes the same check. A class-level rule covers every method, symbol-named
- * ones included, accessors and function-valued fields. Controllers are left to the guard.
+ * `@Scopes`, `@Tenant` and `@RunAs` secure their members where the class is defined (see
+ * `securingDecorator`), so every way of reaching a member meets the check. At start-up this
+ * explorer only checks what a decorator cannot see (overrides, inherited class rules, fields,
+ * scheduled members without an identity, `@Public()` contradictions), refusing to start on any,
+ * and binds each instance it built to this application's service identities and events.
  */
 @Injectable()
-export class MethodSecurityExplorer implements OnModuleInit {
-  private readonly logger = new Logger('Tessera');
-  /** What `hasProtectedProviders()` answered, if asked: whether the principal context is on. */
+export class MethodSecurityExplorer implements OnModuleInit, OnModuleDestroy {
+  /** What `needsCallContext()` answered, if asked: whether the principal context is on. */
   private contextPlanned: boolean | undefined;
-  /** Instances already wrapped (an alias, `useExisting`, shows the same instance again). */
-  private readonly protectedInstances = new WeakSet<object>();
+  private readonly binding: CallBinding;
+  private readonly bound = new Set<object>();
 
   constructor(
     private readonly discovery: DiscoveryService,
-    private readonly reflector: Reflector,
     @Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
-  ) {}
+    identities: ServiceIdentities,
+  ) {
+    this.binding = {
+      resolveIdentity: (name) => identities.resolve(name),
+      onDenied: (event) => options.events.accessDenied?.(event),
+    };
+  }
 
   /**
-   * Whether any provider carries `@Scopes`/`@Tenant` rules, known from the classes (and values)
-   * before any other instance exists, so the module can leave the principal context out when
-   * nothing needs it. A factory's product is known only later: see `onModuleInit`.
+   * Whether handlers must run in a call context: some provider carries rules, or some class
+   * `@RunAs` (which must never be lent to a request). Known from the classes (and values) before
+   * any other instance exists; a factory's product is known only later: see `onModuleInit`.
    */
-  hasProtectedProviders(): boolean {
-    this.contextPlanned = this.discovery.getProviders().some((wrapper) => {
+  needsCallContext(): boolean {
+    this.contextPlanned = this.wrappers().some(({ wrapper, isController }) => {
       const type = knownClassOf(wrapper);
-      return type !== undefined && this.rulesOf(type).length > 0;
+      return type !== undefined && needsCallContext(type, isController);
     });
     return this.contextPlanned;
   }
 
   onModuleInit(): void {
-    for (const wrapper of this.discovery.getProviders()) {
-      const instances = wrapper.isTransient
-        ? wrapper.getStaticTransientInstances().map((context) => context?.instance)
-        : [wrapper.instance];
-      for (const instance of instances) this.protectInstance(wrapper, instance);
+    const problems = new Set<string>();
+    for (const { wrapper, isController } of this.wrappers()) {
+      const known = knownClassOf(wrapper);
+      if (known !== undefined) {
+        for (const problem of unenforceableRules(known, isController)) problems.add(problem);
+        if (!wrapper.isDependencyTreeStatic() && hasRunAs(known)) {
+          problems.add(
+            `${known.name} is request-scoped: @RunAs is never lent inside a request; move the ` +
+              'method to a static provider',
+          );
+        }
+      }
+      for (const instance of instancesOf(wrapper)) {
+        const type = classOf(instance);
+        if (type === undefined) continue;
+        if (type !== known) {
+          for (const problem of unenforceableRules(type, isController)) problems.add(problem);
+        }
+        for (const problem of unprotectedFields(type, instance)) problems.add(problem);
+        if (!hasSecuredMembers(type)) continue;
+        this.checkPlanned(type, isController);
+        this.bind(instance, type, problems);
+      }
+    }
+    if (this.options.principalContext === false) {
+      for (const { wrapper, isController } of this.wrappers()) {
+        const type = knownClassOf(wrapper);
+        if (type !== undefined && needsCallContext(type, isController)) {
+          problems.add(
+            `${type.name} carries @Scopes/@Tenant/@RunAs, but principalContext is false: ` +
+              'handlers would reach it with no caller (and @RunAs could be lent to a request)',
+          );
+        }
+      }
+    }
+    if (problems.size > 0) {
+      throw new AuthConfigError(`rules that cannot be enforced:\n- ${[...problems].join('\n- ')}`);
     }
   }
 
-  private protectInstance(wrapper: InstanceWrapper, instance: unknown): void {
-    if (instance === null || typeof instance !== 'object') return;
-    if (this.protectedInstances.has(instance)) return;
-    const type = classOf(instance);
-    if (type === undefined) return;
-    const members = [...this.rulesOf(type), ...this.fieldRules(type, instance)];
-    if (members.length === 0) return;
-    if (!wrapper.isDependencyTreeStatic()) {
-      // A request-scoped provider is built per request, after this runs: it cannot be wrapped.
-      this.logger.warn(
-        `${type.name} is request-scoped: its @Scopes/@Tenant rules are NOT enforced; make it a static provider`,
-      );
-      return;
+  onModuleDestroy(): void {
+    for (const instance of this.bound) {
+      const own = Object.getOwnPropertyDescriptor(instance, CALL_BINDING);
+      if (own?.value === this.binding) delete (instance as Record<symbol, unknown>)[CALL_BINDING];
     }
-    if (this.options.principalContext === undefined && this.contextPlanned === false) {
-      // Left off because a factory's product was not known in time: every call from a handler
-      // would be refused for want of a principal. Say so at start, not per request.
+    this.bound.clear();
+  }
+
+  /** A factory's product the principal context was planned without: calls would be refused. */
+  private checkPlanned(type: AnyClass, isController: boolean): void {
+    if (
+      this.options.principalContext === undefined &&
+      this.contextPlanned === false &&
+      needsCallContext(type, isController)
+    ) {
       throw new AuthConfigError(
-        `${type.name} carries @Scopes/@Tenant rules, but is built by a factory, after the ` +
+        `${type.name} carries @Scopes/@Tenant/@RunAs, but is built by a factory, after the ` +
           'principal context was left off: set principalContext: true',
       );
     }
-    for (const member of members) this.protect(instance, type, member);
-    this.protectedInstances.add(instance);
   }
 
-  private protect(instance: object, type: ProviderClass, member: ProtectedMember): void {
-    const { key, descriptor, rule } = member;
-    const name = `${type.name}.${String(key)}`;
-    const guard = (fn: Method) =>
-      guardMethod(fn, rule, name, (event) => this.options.events.accessDenied?.(event));
-    Object.defineProperty(instance, key, {
-      configurable: true,
-      enumerable: descriptor.enumerable ?? false,
-      ...(typeof descriptor.value === 'function'
-        ? { writable: descriptor.writable ?? true, value: guard(descriptor.value as Method) }
-        : {
-            get: descriptor.get && guard(descriptor.get as Method),
-            set: descriptor.set && guard(descriptor.set as Method),
-          }),
-    });
-  }
-
-  /** The class's methods and accessors a rule covers, nearest definition first, symbols too. */
-  private rulesOf(type: ProviderClass): ProtectedMember[] {
-    const members: ProtectedMember[] = [];
-    const seen = new Set<string | symbol>(['constructor', ...LIFECYCLE_HOOKS]);
-    for (let proto = type.prototype as object | null; isClassPrototype(proto);) {
-      for (const key of Reflect.ownKeys(proto)) {
-        if (seen.has(key)) continue;
-        seen.add(key);
-        const descriptor = Object.getOwnPropertyDescriptor(proto, key)!;
-        const target = typeof descriptor.value === 'function' ? descriptor.value : undefined;
-        if (target === undefined && descriptor.get === undefined && descriptor.set === undefined) {
-          continue;
-        }
-        const rule = this.ruleFor(type, target);
-        if (rule !== undefined) members.push({ key, descriptor, rule });
+  /** Lends this application's service identities and events to an instance it built. */
+  private bind(instance: object, type: AnyClass, problems: Set<string>): void {
+    try {
+      Object.defineProperty(instance, CALL_BINDING, { value: this.binding, configurable: true });
+      this.bound.add(instance);
+    } catch {
+      if (hasRunAs(type)) {
+        problems.add(`${type.name} is frozen: its @RunAs members cannot be given an identity`);
       }
-      proto = Object.getPrototypeOf(proto) as object | null;
     }
-    return members;
   }
 
-  /** Function-valued own fields of an instance (arrow functions) under a class-level rule. */
-  private fieldRules(type: ProviderClass, instance: object): ProtectedMember[] {
-    const rule = this.ruleFor(type, undefined);
-    if (rule === undefined) return [];
-    return Reflect.ownKeys(instance)
-      .map((key) => ({ key, descriptor: Object.getOwnPropertyDescriptor(instance, key)! }))
-      .filter(({ descriptor }) => typeof descriptor.value === 'function')
-      .map(({ key, descriptor }) => ({ key, descriptor, rule }));
-  }
-
-  private ruleFor(type: ProviderClass, method: Method | undefined): MethodRule | undefined {
-    const targets = method === undefined ? [type] : [method, type];
-    const scopes = this.reflector.getAllAndOverride(RequiredScopes, targets);
-    const tenant = this.reflector.getAllAndOverride(TenantRule, targets);
-    if (scopes === undefined && tenant === undefined) return undefined;
-    return { scopes: scopes ?? [], tenant };
+  private wrappers(): { wrapper: InstanceWrapper; isController: boolean }[] {
+    return [
+      ...this.discovery.getControllers().map((wrapper) => ({ wrapper, isController: true })),
+      ...this.discovery.getProviders().map((wrapper) => ({ wrapper, isController: false })),
+    ];
   }
 }
 
-// Nest calls these itself, with no caller: a class-level rule does not cover them.
-const LIFECYCLE_HOOKS = [
-  'onModuleInit',
-  'onApplicationBootstrap',
-  'onModuleDestroy',
-  'beforeApplicationShutdown',
-  'onApplicationShutdown',
-];
+/** The instances Nest built at start for a provider: none for a request-scoped one. */
+function instancesOf(wrapper: InstanceWrapper): object[] {
+  if (!wrapper.isDependencyTreeStatic()) return [];
+  const instances: unknown[] = wrapper.isTransient
+    ? wrapper.getStaticTransientInstances().map((context) => context?.instance)
+    : [wrapper.instance];
+  return instances.filter((value): value is object => value !== null && typeof value === 'object');
+}
 
 /** The class of a provider, where it is known before the provider is built. */
-function knownClassOf(wrapper: InstanceWrapper): ProviderClass | undefined {
+function knownClassOf(wrapper: InstanceWrapper): AnyClass | undefined {
   // A `useFactory` provider's metatype is the factory, not its product's class.
   if (typeof wrapper.metatype === 'function' && !wrapper.isFactory) {
-    return wrapper.metatype as ProviderClass;
+    return wrapper.metatype as AnyClass;
   }
   const value: unknown = wrapper.instance;
   return value !== null && typeof value === 'object' ? classOf(value) : undefined;
 }
 
 /** The class an object was built by, unless a plain object. */
-function classOf(instance: object): ProviderClass | undefined {
+function classOf(instance: object): AnyClass | undefined {
   const type: unknown = (Object.getPrototypeOf(instance) as { constructor?: unknown } | null)
     ?.constructor;
-  return typeof type === 'function' && type !== Object ? (type as ProviderClass) : undefined;
-}
-
-function isClassPrototype(proto: object | null): proto is object {
-  return proto !== null && proto !== Object.prototype;
+  return typeof type === 'function' && type !== Object ? (type as AnyClass) : undefined;
 }

@@ -1,6 +1,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { MissingTokenError } from '../errors/auth-errors.js';
 import type { Principal } from '../verify/principal.js';
+import { messagePrincipalOf } from './message-token.js';
 import { principalOf } from './request-state.js';
 
 /**
@@ -11,9 +12,15 @@ export const CurrentPrincipal = createParamDecorator((_: unknown, context: Execu
   requestPrincipal(context),
 );
 
-/** The principal the guard verified for this HTTP request; `MissingTokenError` without one. */
+/**
+ * The principal the guard verified for this HTTP request or message (`@MessagePattern`,
+ * `@EventPattern`); `MissingTokenError` without one.
+ */
 export function requestPrincipal(context: ExecutionContext): Principal {
-  const principal = principalOf(context.switchToHttp().getRequest<object>());
+  const principal =
+    context.getType() === 'rpc'
+      ? messagePrincipalOf(context.switchToRpc().getContext<unknown>())
+      : principalOf(context.switchToHttp().getRequest<object>());
   if (principal === undefined) throw new MissingTokenError();
   return principal;
 }

@@ -1,26 +1,21 @@
-import { runAs } from '../authorization/principal-context.js';
-import { serviceIdentities } from '../authorization/service-identities.js';
+import { Reflector } from '@nestjs/core';
+import { securingDecorator } from './secure.decorator.js';
 
-type AsyncMethod = (this: unknown, ...args: unknown[]) => unknown;
+/** Metadata set by `@RunAs(name)`: the service identity the method runs as. */
+export const RunAsIdentity = Reflector.createDecorator<string>();
 
 /**
  * Runs a method (typically a scheduled task or a worker entry point) as the named service
  * identity from `serviceIdentities`, so every protected service it calls checks that identity.
- * The method becomes async. Other decorators' metadata on it is kept.
+ * The identity is lent only to a call made outside any request, message or `runAs` (a timer,
+ * start-up): a caller with an identity, or an anonymous request, keeps its own. The method
+ * becomes async. Other decorators' metadata on it is kept, in any order.
  * @example @Cron('0 * * * *') @RunAs('reports-job') async hourlyReport() {}
  */
-export function RunAs(identity: string): MethodDecorator {
-  return (_target, _key, descriptor) => {
-    const original = descriptor.value as unknown as AsyncMethod;
-    const wrapped = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
-      const { principal, crossTenant } = await serviceIdentities().resolve(identity);
-      return runAs(principal, () => original.apply(this, args), { crossTenant });
-    };
-    for (const key of Reflect.getMetadataKeys(original)) {
-      Reflect.defineMetadata(key, Reflect.getMetadata(key, original), wrapped);
-    }
-    Object.defineProperty(wrapped, 'name', { value: original.name });
-    (descriptor as PropertyDescriptor).value = wrapped;
-    return descriptor;
-  };
-}
+export const RunAs = (identity: string): MethodDecorator =>
+  securingDecorator(
+    '@RunAs',
+    { runAs: identity },
+    { key: RunAsIdentity.KEY, value: identity },
+    { methodsOnly: true },
+  );

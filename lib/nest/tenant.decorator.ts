@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { TenantLocation } from '../authorization/method-rule.js';
 import { requireTenant } from '../authorization/scopes.js';
 import { requestPrincipal } from './principal.decorators.js';
+import { securingDecorator } from './secure.decorator.js';
 
 /** Metadata set by `@Tenant(location)` on a service method or class. */
 export const TenantRule = Reflector.createDecorator<TenantLocation>();
@@ -24,6 +25,14 @@ const TenantParam = createParamDecorator((_: unknown, context: ExecutionContext)
 export function Tenant(
   location?: TenantLocation,
 ): ParameterDecorator & MethodDecorator & ClassDecorator {
+  const rule =
+    location === undefined
+      ? undefined
+      : securingDecorator(
+          '@Tenant',
+          { tenant: location },
+          { key: TenantRule.KEY, value: location },
+        );
   return ((
     target: object,
     key?: string | symbol,
@@ -33,15 +42,15 @@ export function Tenant(
       if (location !== undefined) throw new TypeError('@Tenant() on a parameter takes no location');
       return TenantParam()(target, key, indexOrDescriptor);
     }
-    if (location === undefined) {
+    if (rule === undefined) {
       throw new TypeError(
         '@Tenant on a method or class needs a location, e.g. @Tenant({ arg: 0 })',
       );
     }
-    return TenantRule(location)(
+    return (rule as (t: object, k?: string | symbol, d?: PropertyDescriptor) => unknown)(
       target,
-      key as string | symbol,
-      indexOrDescriptor as PropertyDescriptor,
+      key,
+      indexOrDescriptor,
     );
   }) as ParameterDecorator & MethodDecorator & ClassDecorator;
 }

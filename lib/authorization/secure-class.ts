@@ -1,0 +1,66 @@
+import { secure, type PassThrough, type RuleChange } from './secured-member.js';
+
+// Nest calls these itself, with no caller: a class-level rule does not cover them.
+export const LIFECYCLE_HOOKS: ReadonlySet<string | symbol> = new Set([
+  'constructor',
+  'onModuleInit',
+  'onApplicationBootstrap',
+  'onModuleDestroy',
+  'beforeApplicationShutdown',
+  'onApplicationShutdown',
+]);
+
+type AnyMethod = (...args: never[]) => unknown;
+
+/** A class with its prototype. */
+export type AnyClass = abstract new (...args: never[]) => unknown;
+
+/**
+ * A class-level rule: secures every method and accessor of the class's instances (symbol-named
+ * ones and inherited ones too, lifecycle hooks excepted) where they are defined. A member with
+ * its own rule keeps it; an inherited member is wrapped again on this class's prototype, so the
+ * base class is unchanged and a call checks both rules. Static members are not covered.
+ */
+export function secureClass(
+  type: AnyClass,
+  change: RuleChange,
+  options: { skip: (fn: AnyMethod) => boolean; passThrough?: PassThrough },
+): void {
+  const own = type.prototype as object;
+  const seen = new Set<string | symbol>(LIFECYCLE_HOOKS);
+  for (
+    let proto: object | null = own;
+    isClassPrototype(proto);
+    proto = Object.getPrototypeOf(proto)
+  ) {
+    for (const key of Reflect.ownKeys(proto)) {
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const descriptor = Object.getOwnPropertyDescriptor(proto, key)!;
+      const name = `${type.name}.${String(key)}`;
+      const inherited = proto !== own;
+      const cover = (fn: unknown): AnyMethod | undefined => {
+        if (typeof fn !== 'function' || options.skip(fn as AnyMethod)) return undefined;
+        return secure(fn as AnyMethod, name, change, {
+          level: inherited ? 'member' : 'class',
+          passThrough: options.passThrough,
+          fresh: inherited,
+        }).fn;
+      };
+      const value = cover(descriptor.value);
+      const get = cover(descriptor.get);
+      const set = cover(descriptor.set);
+      if (value === undefined && get === undefined && set === undefined) continue;
+      Object.defineProperty(own, key, {
+        ...descriptor,
+        ...(value !== undefined && { value }),
+        ...(get !== undefined && { get }),
+        ...(set !== undefined && { set }),
+      });
+    }
+  }
+}
+
+function isClassPrototype(proto: object | null): proto is object {
+  return proto !== null && proto !== Object.prototype;
+}

@@ -1,0 +1,203 @@
+import { AuthConfigError, AuthError, MissingTokenError } from '../errors/auth-errors.js';
+import type { MethodRule, TenantLocation } from './method-rule.js';
+import {
+  currentContext,
+  runInContext,
+  type CallContext,
+  type CallIdentity,
+  type DeniedListener,
+} from './principal-context.js';
+import { assertScopes } from './scopes.js';
+import { assertSameTenant, tenantAt } from './tenant.js';
+
+// `never[]` parameters: any method fits, whatever its own parameter types.
+type AnyMethod = (...args: never[]) => unknown;
+type Method = (this: unknown, ...args: unknown[]) => unknown;
+
+/** What one decorator asks of a member (or a class of its members). */
+export interface RuleChange {
+  readonly scopes?: readonly string[];
+  readonly tenant?: TenantLocation;
+  /** The service identity a call with no context at all runs as (`@RunAs`). */
+  readonly runAs?: string;
+}
+
+/**
+ * What the module that built an instance lends it: the `@RunAs` identities and the
+ * `accessDenied` hook. Set on each instance under `CALL_BINDING` at start-up.
+ */
+export interface CallBinding {
+  resolveIdentity(name: string): Promise<CallIdentity>;
+  readonly onDenied?: DeniedListener;
+}
+
+/** The key of an instance's `CallBinding`. */
+export const CALL_BINDING = Symbol('nest-tessera.callBinding');
+
+/**
+ * Calls that may skip the check when they run in no context at all: a controller's handlers,
+ * which Nest calls after the guard has checked the same rule.
+ */
+export type PassThrough = (self: unknown) => boolean;
+
+/** A member wrapped where it is defined, so every way of reaching it meets the check. */
+export interface SecuredMember {
+  /** `Class.member`, for errors and events. */
+  readonly name: string;
+  /** The function the decorators were applied to. */
+  readonly original: AnyMethod;
+  /** The member's rule: its own `@Scopes`/`@Tenant`, else its class's. */
+  readonly rule: MethodRule | undefined;
+  readonly runAs: string | undefined;
+  /** Whether a rule was set on the member itself (a class-level one does not count). */
+  readonly ownRule: boolean;
+}
+
+class MemberRecord implements SecuredMember {
+  private own: RuleChange = {};
+  private fromClass: RuleChange = {};
+  rule: MethodRule | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly original: Method,
+    readonly passThrough: PassThrough | undefined,
+  ) {}
+
+  get runAs(): string | undefined {
+    return this.own.runAs;
+  }
+
+  get ownRule(): boolean {
+    return this.own.scopes !== undefined || this.own.tenant !== undefined;
+  }
+
+  apply(change: RuleChange, level: 'member' | 'class'): void {
+    if (level === 'member') this.own = { ...this.own, ...definedOf(change) };
+    else this.fromClass = { ...this.fromClass, ...definedOf(change) };
+    const scopes = this.own.scopes ?? this.fromClass.scopes;
+    const tenant = this.own.tenant ?? this.fromClass.tenant;
+    this.rule =
+      scopes === undefined && tenant === undefined ? undefined : { scopes: scopes ?? [], tenant };
+  }
+}
+
+/** Wrappers made here, and what they enforce. */
+const records = new WeakMap<object, MemberRecord>();
+
+/** The secured member `fn` is, if it is one. */
+export function securedMemberOf(fn: unknown): SecuredMember | undefined {
+  return typeof fn === 'function' ? records.get(fn) : undefined;
+}
+
+/**
+ * Secures `fn` with `change`: a wrapper made here is updated in place (two decorators on one
+ * member make one wrapper); anything else is wrapped. `fresh` always wraps, for a subclass that
+ * covers an inherited member without changing it for the base class.
+ * @returns the function to install, and whether it is new.
+ */
+export function secure(
+  fn: AnyMethod,
+  name: string,
+  change: RuleChange,
+  options: { level: 'member' | 'class'; passThrough?: PassThrough; fresh?: boolean },
+): { fn: AnyMethod; created: boolean } {
+  const existing = options.fresh ? undefined : records.get(fn);
+  if (existing !== undefined) {
+    existing.apply(change, options.level);
+    return { fn, created: false };
+  }
+  const record = new MemberRecord(name, fn as Method, options.passThrough);
+  record.apply(change, options.level);
+  const wrapper = wrap(record);
+  records.set(wrapper, record);
+  return { fn: wrapper, created: true };
+}
+
+function wrap(record: MemberRecord): AnyMethod {
+  const original = record.original;
+  // An async method refuses with a rejected promise, as its callers expect; a sync one throws.
+  const isAsync = original.constructor.name === 'AsyncFunction';
+  const secured = function (this: unknown, ...args: unknown[]): unknown {
+    const context = currentContext();
+    if (record.runAs !== undefined) {
+      // Always async: lent an identity outside any context, the caller's own inside one.
+      return context === undefined
+        ? lend(record, this, args)
+        : Promise.resolve().then(() => invoke(record, context, this, args, true));
+    }
+    if (context === undefined && record.passThrough?.(this)) {
+      return Reflect.apply(original, this, args);
+    }
+    return invoke(record, context, this, args, isAsync);
+  };
+  Object.defineProperty(secured, 'name', { value: original.name });
+  return secured;
+}
+
+/** A call outside any context into a `@RunAs` member: it runs as the named service identity. */
+async function lend(record: MemberRecord, self: unknown, args: unknown[]): Promise<unknown> {
+  const binding = bindingOf(self);
+  if (binding === undefined) {
+    throw new AuthConfigError(
+      `${record.name} runs @RunAs('${record.runAs}'), but no AuthModule built this instance ` +
+        '(a static member, a lazily loaded or request-scoped provider, or an object made with new)',
+    );
+  }
+  const identity = await binding.resolveIdentity(record.runAs!);
+  const context: CallContext = { identity, onDenied: binding.onDenied };
+  return runInContext(context, () => invoke(record, context, self, args, true));
+}
+
+function bindingOf(self: unknown): CallBinding | undefined {
+  if (self === null || (typeof self !== 'object' && typeof self !== 'function')) return undefined;
+  return (self as { [CALL_BINDING]?: CallBinding })[CALL_BINDING];
+}
+
+/** Checks the call against the member's rule (the tenant of a result after it), then runs it. */
+function invoke(
+  record: MemberRecord,
+  context: CallContext | undefined,
+  self: unknown,
+  args: unknown[],
+  isAsync: boolean,
+): unknown {
+  const rule = record.rule;
+  if (rule === undefined) return Reflect.apply(record.original, self, args);
+  const deny = (error: unknown): never => {
+    if (error instanceof AuthError) {
+      (context?.onDenied ?? bindingOf(self)?.onDenied)?.({ method: record.name, error });
+    }
+    throw error;
+  };
+  const identity = context?.identity;
+  try {
+    if (identity === undefined) throw new MissingTokenError('no_principal');
+    if (rule.scopes.length > 0) assertScopes(identity.principal, rule.scopes);
+    const tenant = rule.tenant;
+    if (tenant !== undefined && 'arg' in tenant) {
+      assertSameTenant(identity, tenantAt(args[tenant.arg], tenant.field));
+    }
+  } catch (error) {
+    if (isAsync) return Promise.reject(error).catch(deny);
+    deny(error);
+  }
+  const result = Reflect.apply(record.original, self, args);
+  const tenant = rule.tenant;
+  if (tenant === undefined || !('result' in tenant)) return result;
+  const checkResult = (value: unknown): unknown => {
+    try {
+      if (value !== null && value !== undefined) {
+        assertSameTenant(identity!, tenantAt(value, tenant.result));
+      }
+    } catch (error) {
+      deny(error);
+    }
+    return value;
+  };
+  return result instanceof Promise ? result.then(checkResult) : checkResult(result);
+}
+
+function definedOf(change: RuleChange): RuleChange {
+  return Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined));
+}
