@@ -1,0 +1,340 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import {
+  applyDecorators,
+  Controller,
+  Get,
+  Inject,
+  Injectable,
+  type INestApplication,
+  Module,
+  Param,
+  Scope,
+} from '@nestjs/common';
+import { LazyModuleLoader, REQUEST } from '@nestjs/core';
+import request from 'supertest';
+import { AuthModule, Public, RunAs, Scopes, Tenant } from '../../lib/index.js';
+import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
+import { ADAPTERS, createHttpApp } from '../support/http-app.js';
+import { makeKey, validToken } from '../support/keys.js';
+
+// Every code shape that reaches a protected method, from an HTTP handler that checks nothing
+// itself: a caller with the scope and tenant runs the body; a caller without the scope, or of
+// another tenant, is refused and the body provably did not run. Start-up errors:
+// method-security-startup.e2e.spec.ts; scheduled tasks: method-security-schedule.e2e.spec.ts.
+
+/** Bodies that ran, by name; cleared before each request. */
+const ran: string[] = [];
+
+/** The rule every shape carries, as two decorators (applyDecorators, as users compose them). */
+const DeleteRule = () => applyDecorators(Scopes('orders:delete'), Tenant({ arg: 0 }));
+
+@Injectable()
+class Orders {
+  @DeleteRule()
+  delete(tenant: string, id: string): string {
+    ran.push('Orders.delete');
+    return `${tenant}/${id}`;
+  }
+
+  @Scopes('orders:delete')
+  @Tenant({ arg: 0 })
+  static purgeAll(tenant: string): string {
+    ran.push('Orders.purgeAll');
+    return `${tenant}/*`;
+  }
+}
+
+/** A subclass adding auditing: its override is protected, and so is the super call. */
+@Injectable()
+class AuditedOrders extends Orders {
+  @DeleteRule()
+  override delete(tenant: string, id: string): string {
+    ran.push('AuditedOrders.delete');
+    return super.delete(tenant, id);
+  }
+}
+
+/** A reference to a protected method taken in the constructor, called later. */
+@Injectable()
+class BoundOrders {
+  readonly run: (tenant: string, id: string) => string;
+
+  constructor() {
+    this.run = this.delete.bind(this);
+  }
+
+  @DeleteRule()
+  async delete(tenant: string, id: string): Promise<string> {
+    ran.push('BoundOrders.delete');
+    return `${tenant}/${id}`;
+  }
+}
+
+/** Another provider that takes the reference while it is built. */
+@Injectable()
+class Purger {
+  private readonly remove: (tenant: string, id: string) => string;
+
+  constructor(orders: Orders) {
+    this.remove = orders.delete.bind(orders);
+  }
+
+  purge(tenant: string, id: string): string {
+    return this.remove(tenant, id);
+  }
+}
+
+@Injectable({ scope: Scope.REQUEST })
+class RequestOrders {
+  @DeleteRule()
+  delete(tenant: string, id: string): string {
+    ran.push('RequestOrders.delete');
+    return `${tenant}/${id}`;
+  }
+}
+
+/** Request-scoped only because it injects the request. */
+@Injectable()
+class RequestAwareOrders {
+  constructor(@Inject(REQUEST) readonly req: unknown) {}
+
+  @DeleteRule()
+  delete(tenant: string, id: string): string {
+    ran.push('RequestAwareOrders.delete');
+    return `${tenant}/${id}`;
+  }
+}
+
+class FactoryOrders {
+  @DeleteRule()
+  delete(tenant: string, id: string): string {
+    ran.push('FactoryOrders.delete');
+    return `${tenant}/${id}`;
+  }
+}
+
+class ValueOrders {
+  @DeleteRule()
+  delete(tenant: string, id: string): string {
+    ran.push('ValueOrders.delete');
+    return `${tenant}/${id}`;
+  }
+}
+
+@Injectable()
+class LazyOrders {
+  @DeleteRule()
+  delete(tenant: string, id: string): string {
+    ran.push('LazyOrders.delete');
+    return `${tenant}/${id}`;
+  }
+}
+
+@Module({ providers: [LazyOrders] })
+class LazyOrdersModule {}
+
+/** A class-level rule. */
+@Injectable()
+@Scopes('orders:delete')
+@Tenant({ arg: 0 })
+class ClassRuleOrders {
+  delete(tenant: string, id: string): string {
+    ran.push('ClassRuleOrders.delete');
+    return `${tenant}/${id}`;
+  }
+}
+
+/** A @RunAs method reached by a caller: the caller's identity is used, never the service's. */
+@Injectable()
+class PurgeJob {
+  @RunAs('purger')
+  @DeleteRule()
+  purge(tenant: string, id: string): string {
+    ran.push('PurgeJob.purge');
+    return `${tenant}/${id}`;
+  }
+}
+
+const FACTORY = 'FACTORY_ORDERS';
+const VALUE = 'VALUE_ORDERS';
+
+/** Handlers without a rule of their own: only the service layer checks. */
+@Controller('shapes')
+class ShapesController {
+  constructor(
+    private readonly orders: Orders,
+    private readonly audited: AuditedOrders,
+    private readonly bound: BoundOrders,
+    private readonly purger: Purger,
+    @Inject(FACTORY) private readonly factory: FactoryOrders,
+    @Inject(VALUE) private readonly value: ValueOrders,
+    private readonly classRule: ClassRuleOrders,
+    private readonly job: PurgeJob,
+    private readonly lazy: LazyModuleLoader,
+  ) {}
+
+  @Get(':shape/:tenant')
+  async call(@Param('shape') shape: string, @Param('tenant') tenant: string) {
+    const calls: Record<string, () => unknown> = {
+      direct: () => this.orders.delete(tenant, 'o-1'),
+      'detached reference': () => {
+        const { delete: remove } = this.orders;
+        return remove.call(this.orders, tenant, 'o-1');
+      },
+      'super call from an override': () => this.audited.delete(tenant, 'o-1'),
+      'base method under a subclass instance': () =>
+        Orders.prototype.delete.call(this.audited, tenant, 'o-1'),
+      static: () => Orders.purgeAll(tenant),
+      'reference taken in the constructor': () => this.bound.run(tenant, 'o-1'),
+      'reference taken by another provider while built': () => this.purger.purge(tenant, 'o-1'),
+      'useFactory provider': () => this.factory.delete(tenant, 'o-1'),
+      'useValue provider': () => this.value.delete(tenant, 'o-1'),
+      'class-level rule': () => this.classRule.delete(tenant, 'o-1'),
+      'lazily loaded module': async () => {
+        const moduleRef = await this.lazy.load(() => LazyOrdersModule);
+        return moduleRef.get(LazyOrders).delete(tenant, 'o-1');
+      },
+      '@RunAs method called by a caller': () => this.job.purge(tenant, 'o-1'),
+    };
+    return { result: await calls[shape]!() };
+  }
+}
+
+@Controller('request-scoped')
+class RequestScopedController {
+  constructor(
+    private readonly requestOrders: RequestOrders,
+    private readonly requestAware: RequestAwareOrders,
+  ) {}
+
+  @Get(':shape/:tenant')
+  call(@Param('shape') shape: string, @Param('tenant') tenant: string) {
+    const provider = shape === 'request-scoped' ? this.requestOrders : this.requestAware;
+    return { result: provider.delete(tenant, 'o-1') };
+  }
+}
+
+/** Anonymous callers reach the @RunAs job through a public route. */
+@Controller('public')
+class PublicController {
+  constructor(private readonly job: PurgeJob) {}
+
+  @Public()
+  @Get('purge/:tenant')
+  async purge(@Param('tenant') tenant: string) {
+    return { result: await this.job.purge(tenant, 'o-1') };
+  }
+}
+
+const SHAPES: readonly [shape: string, body: string][] = [
+  ['direct', 'Orders.delete'],
+  ['detached reference', 'Orders.delete'],
+  ['super call from an override', 'AuditedOrders.delete'],
+  ['base method under a subclass instance', 'Orders.delete'],
+  ['static', 'Orders.purgeAll'],
+  ['reference taken in the constructor', 'BoundOrders.delete'],
+  ['reference taken by another provider while built', 'Orders.delete'],
+  ['useFactory provider', 'FactoryOrders.delete'],
+  ['useValue provider', 'ValueOrders.delete'],
+  ['class-level rule', 'ClassRuleOrders.delete'],
+  ['lazily loaded module', 'LazyOrders.delete'],
+  ['@RunAs method called by a caller', 'PurgeJob.purge'],
+];
+const REQUEST_SHAPES: readonly [shape: string, body: string][] = [
+  ['request-scoped', 'RequestOrders.delete'],
+  ['request-scoped by injecting REQUEST', 'RequestAwareOrders.delete'],
+];
+
+const key = makeKey('ES256');
+const now = () => Math.floor(Date.now() / 1000);
+const tokenOf = (scope: string, tid: string) =>
+  validToken(key, now(), { scope, tid, sub: `user-of-${tid}`, client_id: 'web' });
+const CALLERS = {
+  /** Holds orders:delete, tenant seller-a: runs. */
+  allowed: () => tokenOf('orders:read orders:delete', 'seller-a'),
+  /** orders:read and tenant seller-a only. */
+  'without the scope': () => tokenOf('orders:read', 'seller-a'),
+  /** The scope, but another tenant's data. */
+  'of another tenant': () => tokenOf('orders:read orders:delete', 'seller-b'),
+};
+
+describe.each(ADAPTERS)('every shape of reaching a protected method (%s)', (adapter) => {
+  let app: INestApplication;
+  const denied: string[] = [];
+
+  beforeAll(async () => {
+    app = await createHttpApp(adapter, {
+      imports: [
+        AuthModule.forRoot({
+          issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+          audience: AUDIENCE,
+          serviceIdentities: {
+            // Holds everything the rule needs: it must never be lent to a caller.
+            purger: {
+              principal: { subject: 'purger', scopes: ['orders:delete'], tenant: 'seller-a' },
+              crossTenant: true,
+            },
+          },
+          events: { accessDenied: ({ method }) => denied.push(method) },
+        }),
+      ],
+      controllers: [ShapesController, RequestScopedController, PublicController],
+      providers: [
+        Orders,
+        AuditedOrders,
+        BoundOrders,
+        Purger,
+        RequestOrders,
+        RequestAwareOrders,
+        ClassRuleOrders,
+        PurgeJob,
+        { provide: FACTORY, useFactory: () => new FactoryOrders() },
+        { provide: VALUE, useValue: new ValueOrders() },
+      ],
+    });
+  });
+  afterAll(() => app?.close());
+  beforeEach(() => {
+    ran.length = 0;
+    denied.length = 0;
+  });
+
+  const call = (path: string, token: string) =>
+    request(app.getHttpServer()).get(path).set('Authorization', `Bearer ${token}`);
+
+  describe.each([
+    ['shapes', SHAPES],
+    ['request-scoped', REQUEST_SHAPES],
+  ] as const)('/%s', (base, shapes) => {
+    it.each(shapes)('%s: a caller with the scope and tenant runs %s', async (shape, body) => {
+      const res = await call(`/${base}/${encodeURIComponent(shape)}/seller-a`, CALLERS.allowed());
+      expect({ status: res.status, body: res.body }).toEqual({
+        status: 200,
+        body: { result: expect.stringMatching(/^seller-a\//) },
+      });
+      expect(ran).toContain(body);
+    });
+
+    it.each(
+      shapes.flatMap(([shape, body]) =>
+        (['without the scope', 'of another tenant'] as const).map(
+          (caller) => [shape, caller, body] as const,
+        ),
+      ),
+    )('%s: a caller %s is refused, and %s never ran', async (shape, caller, body) => {
+      const res = await call(`/${base}/${encodeURIComponent(shape)}/seller-a`, CALLERS[caller]());
+      expect({ status: res.status, error: res.body.error }).toEqual({
+        status: 403,
+        error: 'insufficient_scope',
+      });
+      expect(ran).toEqual([]);
+      expect(denied).toContain(body);
+    });
+  });
+
+  it('never lends a @RunAs identity to an anonymous caller of a public route', async () => {
+    const res = await request(app.getHttpServer()).get('/public/purge/seller-a');
+    expect(res.status).toBe(401);
+    expect(ran).toEqual([]);
+  });
+});
