@@ -12,7 +12,8 @@ import 'reflect-metadata';
 import { Controller, Get, type INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
-import { AuthModule, KeyRing, RedisRevocationStore, Scopes, TokenIssuer } from '../lib/index.js';
+import { AuthModule, KeyRing, Scopes, TokenIssuer } from '../lib/index.js';
+import { redis, RedisRevocationStore } from '../lib/redis.js';
 import { RevocationChecker } from '../lib/revocation/revocation-checker.js';
 import { runAutocannon, type AutocannonRun } from './autocannon-run.js';
 import { median } from './harness.js';
@@ -41,7 +42,6 @@ async function appFor(mode: Mode, keyRing: KeyRing): Promise<INestApplication> {
     mode === 'revocation off'
       ? false
       : {
-          redis: REDIS_URL,
           keyPrefix: PREFIX,
           sensitiveScopes: mode === 'Redis GET per request' ? ['orders:read'] : [],
         };
@@ -50,6 +50,7 @@ async function appFor(mode: Mode, keyRing: KeyRing): Promise<INestApplication> {
       AuthModule.forRoot({
         issuers: [{ issuer: ISSUER, keys: keyRing.publicJwks().keys }],
         audience: 'orders-api',
+        redis: redis(REDIS_URL),
         revocation,
       }),
     ],

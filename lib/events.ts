@@ -1,6 +1,6 @@
 import type { AuthError, InvalidTokenError } from './errors/auth-errors.js';
 import type { JwksFetchEvent } from './keys/jwks-client.js';
-import type { RedisRevocationEvents } from './revocation/redis-revocation-store.js';
+import type { RedisRevocationEvents } from './revocation/redis-revocation-events.js';
 import type { RevocationCheckEvents } from './revocation/revocation-checker.js';
 import type { Principal } from './verify/principal.js';
 

@@ -1,4 +1,5 @@
-// The one public entry point of nest-tessera.
+// The main entry point of nest-tessera. Redis-backed stores are in nest-tessera/redis (lib/redis.ts),
+// Prometheus metrics in nest-tessera/prometheus: neither ioredis nor prom-client is loaded from here.
 
 // Errors and RFC 6750 answers
 export {
@@ -24,6 +25,12 @@ export type {
   TokenSourceOptions,
   TrustedIssuerOptions,
 } from './options/auth-options.js';
+export type {
+  RedisBackend,
+  RedisBackendConnection,
+  RedisBackendRevocationOptions,
+  RedisBackendThrottleOptions,
+} from './options/redis-backend.js';
 export { resolveAuthOptions } from './options/resolve-auth-options.js';
 export type { ResolvedAuthOptions } from './options/resolve-auth-options.js';
 export type { AuthEvents } from './events.js';
@@ -69,12 +76,6 @@ export type {
 export { RequestAuthenticator } from './authentication/request-authenticator.js';
 export { RevocationStore, RevocationUnavailableError } from './revocation/revocation-store.js';
 export { MemoryRevocationStore } from './revocation/memory-revocation-store.js';
-export { RedisRevocationStore } from './revocation/redis-revocation-store.js';
-export type {
-  RedisRevocationEvents,
-  RedisRevocationStoreOptions,
-} from './revocation/redis-revocation-store.js';
-export type { RedisConnection } from './revocation/redis-connection.js';
 export { subjectId } from './revocation/revocation-entry.js';
 export type {
   RevocationEntry,
@@ -93,8 +94,6 @@ export type { BreakerState } from './resilience/circuit-breaker.js';
 export { SessionStore } from './session/session-store.js';
 export type { RotationRequest, RotationResult, SessionRecord } from './session/session-store.js';
 export { MemorySessionStore } from './session/memory-session-store.js';
-export { RedisSessionStore } from './session/redis-session-store.js';
-export type { RedisSessionStoreOptions } from './session/redis-session-store.js';
 export { RefreshRefusedError, SessionManager } from './session/session-manager.js';
 export type {
   LoginRequest,
@@ -117,8 +116,6 @@ export { TooManyRequestsError } from './errors/too-many-requests.error.js';
 export { ConsumerThrottle, consumerKey } from './throttling/consumer-throttle.js';
 export type { ThrottleDecision, ThrottleLimit } from './throttling/consumer-throttle.js';
 export { MemoryThrottleStorage } from './throttling/memory-throttle-storage.js';
-export { RedisThrottleStorage } from './throttling/redis-throttle-storage.js';
-export type { RedisThrottleStorageOptions } from './throttling/redis-throttle-storage.js';
 export type { ThrottleStorage, WindowRecord } from './throttling/throttle-storage.js';
 export { SkipThrottle, Throttle } from './nest/throttle.decorator.js';
 

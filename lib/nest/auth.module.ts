@@ -14,6 +14,8 @@ import {
 import { RequestAuthenticator } from '../authentication/request-authenticator.js';
 import { ServiceIdentities } from '../authorization/service-identities.js';
 import type { AuthModuleOptions } from '../options/auth-options.js';
+import { openRedisBackend } from '../options/open-redis-backend.js';
+import type { RedisBackendConnection } from '../options/redis-backend.js';
 import { resolveAuthOptions, type ResolvedAuthOptions } from '../options/resolve-auth-options.js';
 import { createRevocationStore } from '../revocation/create-revocation-store.js';
 import { RevocationChecker } from '../revocation/revocation-checker.js';
@@ -30,14 +32,13 @@ import { BearerGuard, GlobalBearerGuard } from './bearer.guard.js';
 import { CONSUMER_THROTTLE, RequestThrottler } from './request-throttler.js';
 import { ThrottleExceptionFilter } from './throttle-exception.filter.js';
 import { ConsumerThrottle } from '../throttling/consumer-throttle.js';
-import { MemoryThrottleStorage } from '../throttling/memory-throttle-storage.js';
-import { RedisThrottleStorage } from '../throttling/redis-throttle-storage.js';
-import type { ThrottleStorage } from '../throttling/throttle-storage.js';
+import { createThrottleStorage } from '../throttling/create-throttle-storage.js';
 import { MethodSecurityExplorer } from './method-security.explorer.js';
 import { PrincipalContextInterceptor } from './principal-context.interceptor.js';
 import { RENEWAL_COORDINATOR, RenewalInterceptor } from './renewal.interceptor.js';
 import { RenewalCoordinator } from '../renewal/renewal-coordinator.js';
 
+const REDIS_CONNECTION = Symbol('RedisConnection');
 const OWNED_REVOCATION_STORE = Symbol('OwnedRevocationStore');
 const OWNED_THROTTLE_STORAGE = Symbol('OwnedThrottleStorage');
 /** How long start-up waits for a shared revocation list to load before serving anyway. */
@@ -62,9 +63,16 @@ const REVOCATION_LOAD_WAIT_MS = 2000;
       inject: [AUTH_OPTIONS],
     },
     {
-      provide: OWNED_REVOCATION_STORE,
-      useFactory: (options: ResolvedAuthOptions) => createRevocationStore(options) ?? null,
+      // This module instance's own connection: never shared with another application.
+      provide: REDIS_CONNECTION,
+      useFactory: (options: ResolvedAuthOptions) => openRedisBackend(options) ?? null,
       inject: [AUTH_OPTIONS],
+    },
+    {
+      provide: OWNED_REVOCATION_STORE,
+      useFactory: (options: ResolvedAuthOptions, redis: RedisBackendConnection | null) =>
+        createRevocationStore(options, redis ?? undefined) ?? null,
+      inject: [AUTH_OPTIONS, REDIS_CONNECTION],
     },
     {
       provide: RevocationStore,
@@ -96,21 +104,19 @@ const REVOCATION_LOAD_WAIT_MS = 2000;
     },
     {
       provide: OWNED_THROTTLE_STORAGE,
-      useFactory: (options: ResolvedAuthOptions): ThrottleStorage | null => {
-        const throttle = options.throttle;
-        if (!throttle || throttle.storage) return null;
-        return throttle.redis
-          ? new RedisThrottleStorage({ connection: throttle.redis, keyPrefix: throttle.keyPrefix })
-          : new MemoryThrottleStorage();
-      },
-      inject: [AUTH_OPTIONS],
+      useFactory: (options: ResolvedAuthOptions, redis: RedisBackendConnection | null) =>
+        createThrottleStorage(options, redis ?? undefined) ?? null,
+      inject: [AUTH_OPTIONS, REDIS_CONNECTION],
     },
     {
       provide: CONSUMER_THROTTLE,
-      useFactory: (options: ResolvedAuthOptions, owned: ThrottleStorage | null) => {
+      useFactory: (
+        options: ResolvedAuthOptions,
+        created: ReturnType<typeof createThrottleStorage> | null,
+      ) => {
         const throttle = options.throttle;
-        if (!throttle) return null;
-        return new ConsumerThrottle(throttle.storage ?? owned!, throttle, throttle.perConsumer);
+        if (!throttle || !created) return null;
+        return new ConsumerThrottle(created.storage, throttle, throttle.perConsumer);
       },
       inject: [AUTH_OPTIONS, OWNED_THROTTLE_STORAGE],
     },
@@ -173,7 +179,9 @@ export class AuthModule
   constructor(
     @Inject(OWNED_REVOCATION_STORE)
     private readonly revocation: ReturnType<typeof createRevocationStore> | null,
-    @Inject(OWNED_THROTTLE_STORAGE) private readonly throttleStorage: ThrottleStorage | null,
+    @Inject(OWNED_THROTTLE_STORAGE)
+    private readonly throttle: ReturnType<typeof createThrottleStorage> | null,
+    @Inject(REDIS_CONNECTION) private readonly redis: RedisBackendConnection | null,
   ) {
     super();
   }
@@ -189,6 +197,8 @@ export class AuthModule
 
   async onApplicationShutdown(): Promise<void> {
     if (this.revocation?.owned) await this.revocation.store.close();
-    await this.throttleStorage?.close?.();
+    if (this.throttle?.owned) await this.throttle.storage.close?.();
+    // Last: the stores built on it are closed with it, the connection only if it was opened here.
+    await this.redis?.close();
   }
 }

@@ -3,8 +3,8 @@ import type { SigningAlgorithm } from '../keys/algorithms.js';
 import type { ServiceIdentityOptions } from '../authorization/service-identities.js';
 import type { Jwk } from '../keys/jwk.js';
 import type { KeySource } from '../keys/key-source.js';
-import type { RedisConnection } from '../revocation/redis-connection.js';
 import type { OutagePolicy } from '../revocation/revocation-checker.js';
+import type { RedisBackend } from './redis-backend.js';
 import type { TokenRenewer } from '../renewal/token-renewer.js';
 import type { RevocationStore } from '../revocation/revocation-store.js';
 import type { ThrottleStorage } from '../throttling/throttle-storage.js';
@@ -67,17 +67,13 @@ export interface JwksOptions {
 /** The revocation list every request is checked against. */
 export interface RevocationOptions {
   /**
-   * A store to use as it is (the caller closes it). Without `store` or `redis`, an in-memory store
-   * serves a single instance.
+   * A store to use as it is (the caller closes it), in place of the module's `redis`. Without
+   * either, an in-memory store serves a single instance.
    */
   store?: RevocationStore;
   /**
-   * Redis to share revocations between instances: a URL, ioredis options (standalone or
-   * Sentinel), `{ cluster: { nodes, options } }`, or a client. The module closes what it opens.
-   */
-  redis?: RedisConnection;
-  /**
-   * Prefix of the Redis keys and channel; in a Cluster it must hold a hash tag.
+   * Prefix of the Redis keys and channel (with the module's `redis`); in a Cluster it must hold a
+   * hash tag.
    * @default '{tessera}:revocation:'
    */
   keyPrefix?: string;
@@ -107,11 +103,12 @@ export interface ThrottleOptions {
    * @default {}
    */
   perConsumer?: Readonly<Record<string, number>>;
-  /** Redis to hold the counters, so a limit holds across instances. @default in memory */
-  redis?: RedisConnection;
-  /** @default '{tessera}:throttle:' */
+  /** Prefix of the counters' keys (with the module's `redis`). @default '{tessera}:throttle:' */
   keyPrefix?: string;
-  /** Counters of your own (you close them). */
+  /**
+   * Counters of your own (you close them), in place of the module's `redis`; without either, in
+   * memory, per instance.
+   */
   storage?: ThrottleStorage;
 }
 
@@ -173,8 +170,17 @@ export interface AuthModuleOptions {
   /** JWKS fetching and caching. */
   jwks?: JwksOptions;
   /**
+   * Redis shared by every instance, for the revocation list and the throttle counters (a
+   * feature's own `store` or `storage` takes its place for that feature): `redis(url)` from
+   * `nest-tessera/redis`, which needs the `ioredis` package. Opened once per module instance when
+   * a feature uses it; what it opened is closed at shutdown.
+   * @default none: in memory, one instance
+   * @example redis: redis('redis://127.0.0.1:6379')
+   */
+  redis?: RedisBackend;
+  /**
    * The revocation list; `false` turns revocation checks off.
-   * @default in-memory, one instance
+   * @default in-memory, or in the module's `redis`
    */
   revocation?: RevocationOptions | false;
   /** Where tokens may be read from besides `Authorization: Bearer`. */

@@ -11,6 +11,7 @@ import type { KeySource } from '../keys/key-source.js';
 import type { ServiceIdentityOptions } from '../authorization/service-identities.js';
 import type { OutagePolicy } from '../revocation/revocation-checker.js';
 import type { AuthModuleOptions, RevocationOptions, ThrottleOptions } from './auth-options.js';
+import type { RedisBackend } from './redis-backend.js';
 import type { TokenRenewer } from '../renewal/token-renewer.js';
 
 /** Options with every default applied and every value checked. */
@@ -28,6 +29,8 @@ export interface ResolvedAuthOptions {
     bodyField: string | undefined;
     forbiddenQueryParameters: readonly string[];
   };
+  /** Redis for the features without a store of their own; undefined: in memory. */
+  readonly redis: RedisBackend | undefined;
   readonly revocation: ResolvedRevocationOptions | false;
   readonly serviceIdentities: Readonly<Record<string, ServiceIdentityOptions>>;
   readonly throttle: ThrottleOptions | false;
@@ -49,7 +52,6 @@ export interface ResolvedRenewalOptions {
 
 export interface ResolvedRevocationOptions {
   readonly store: RevocationOptions['store'];
-  readonly redis: RevocationOptions['redis'];
   readonly keyPrefix: string | undefined;
   readonly sensitiveScopes: ReadonlySet<string>;
   readonly onOutage: OutagePolicy;
@@ -95,6 +97,7 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
       bodyField: sources.bodyField,
       forbiddenQueryParameters: sources.forbiddenQueryParameters ?? ['access_token'],
     },
+    redis: resolveRedis(options.redis),
     revocation: resolveRevocation(options.revocation),
     serviceIdentities: resolveServiceIdentities(options.serviceIdentities ?? {}),
     throttle: resolveThrottle(options.throttle),
@@ -152,8 +155,7 @@ function resolveRevocation(
 ): ResolvedRevocationOptions | false {
   if (revocation === false) return false;
   const r = revocation ?? {};
-  if (r.store !== undefined && r.redis !== undefined)
-    fail('revocation: give store or redis, not both');
+  movedToRedisOption('revocation', r);
   const policy = { standard: 'fail-open', sensitive: 'fail-closed', ...r.onOutage } as const;
   for (const [tier, choice] of Object.entries(policy)) {
     if (choice !== 'fail-open' && choice !== 'fail-closed') {
@@ -162,7 +164,6 @@ function resolveRevocation(
   }
   return {
     store: r.store,
-    redis: r.redis,
     keyPrefix: r.keyPrefix,
     sensitiveScopes: new Set(r.sensitiveScopes ?? []),
     onOutage: policy,
@@ -194,10 +195,25 @@ function resolveThrottle(throttle: AuthModuleOptions['throttle']): ThrottleOptio
   for (const [consumer, limit] of Object.entries(throttle.perConsumer ?? {})) {
     bounded(`throttle.perConsumer["${consumer}"]`, limit, 0, 0, 1e9);
   }
-  if (throttle.storage !== undefined && throttle.redis !== undefined) {
-    fail('throttle: give storage or redis, not both');
-  }
+  movedToRedisOption('throttle', throttle);
   return throttle;
+}
+
+function resolveRedis(backend: AuthModuleOptions['redis']): RedisBackend | undefined {
+  if (backend !== undefined && typeof backend?.open !== 'function') {
+    fail("redis must be a RedisBackend: redis(connection) from 'nest-tessera/redis'");
+  }
+  return backend;
+}
+
+/** `revocation.redis` and `throttle.redis` became the module's one `redis` option: say so at boot. */
+function movedToRedisOption(feature: 'revocation' | 'throttle', options: object): void {
+  if ('redis' in options && options.redis !== undefined) {
+    fail(
+      `${feature}.redis was replaced by the module's redis option: ` +
+        `redis: redis(connection), with redis() from 'nest-tessera/redis'`,
+    );
+  }
 }
 
 function resolveServiceIdentities(

@@ -1,9 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import {
-  BreakerOpenError,
-  CircuitBreaker,
-  type BreakerState,
-} from '../resilience/circuit-breaker.js';
+import { BreakerOpenError, CircuitBreaker } from '../resilience/circuit-breaker.js';
 import {
   duplicateForSubscriber,
   firstConnection,
@@ -20,17 +16,9 @@ import {
   type RevocationQuery,
   type RevokedSubject,
 } from './revocation-entry.js';
+import type { RedisRevocationEvents } from './redis-revocation-events.js';
 import { RevocationSet } from './revocation-set.js';
 import { RevocationUnavailableError, type RevocationStore } from './revocation-store.js';
-
-/** What the Redis store reports about its connection and local view. */
-export interface RedisRevocationEvents {
-  /** The local view became current (after a reconcile) or stale (connection lost). */
-  viewStateChanged?(event: { current: boolean; entries: number }): void;
-  breakerStateChanged?(event: { state: BreakerState }): void;
-  /** A revocation could not be written now; it is kept locally and written when Redis is back. */
-  writeDeferred?(event: { entry: RevocationEntry; error: Error }): void;
-}
 
 export interface RedisRevocationStoreOptions {
   /** How to reach Redis; a client passed in is used as is and not closed by the store. */

@@ -17,7 +17,7 @@ describe('a revocation until exp', () => {
       clockToleranceSeconds: 30,
     });
     // The store the module builds from these options.
-    const { store } = createRevocationStore(options)!;
+    const { store } = createRevocationStore(options, undefined)!;
     const onOutage = options.revocation ? options.revocation.onOutage : undefined;
     const auth = new RequestAuthenticator(
       createTokenVerifier(options),

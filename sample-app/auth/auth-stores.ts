@@ -1,14 +1,16 @@
 import {
   MemoryRevocationStore,
   MemorySessionStore,
-  RedisRevocationStore,
-  RedisSessionStore,
-  type RedisRevocationEvents,
   type RevocationStore,
   type RotationResult,
   type SessionRecord,
   type SessionStore,
 } from '../../lib/index.js';
+import {
+  RedisRevocationStore,
+  RedisSessionStore,
+  type RedisRevocationEvents,
+} from '../../lib/redis.js';
 import { redisKeyPrefixes, type SampleConfig } from '../config.js';
 
 /** Where the auth service keeps sessions and publishes revocations. */

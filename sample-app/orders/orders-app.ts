@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import type { RevocationOptions, RevocationStore } from '../../lib/index.js';
+import { redis } from '../../lib/redis.js';
 import { redisKeyPrefixes, type SampleConfig } from '../config.js';
 import { createHttpApp, type HttpAppOptions } from '../http/create-app.js';
 import { serviceTelemetry } from '../http/telemetry.js';
@@ -31,28 +32,23 @@ export function createOrdersApp(
       revocation: revocationOptions(config, options.revocations),
       events: telemetry.events,
       authIssuer: config.auth.issuer,
-      throttleRedis:
-        config.redisUrl === undefined
-          ? undefined
-          : { url: config.redisUrl, keyPrefix: redisKeyPrefixes(config).throttle },
+      redis: config.redisUrl === undefined ? undefined : redis(config.redisUrl),
+      throttleKeyPrefix: redisKeyPrefixes(config).throttle,
       onRenewalBreakerChange: (state) =>
         logger.log('renewal circuit breaker', { event: 'renewal_breaker', state }),
       registry: telemetry.registry,
       jwksHealth,
-      redis: config.redisUrl !== undefined,
     }),
     options,
   );
 }
 
-/** A shared store as it is; else Redis under the auth service's prefix; else the module's own. */
+/**
+ * A shared store as it is; else the module's own, in Redis (with `REDIS_URL`) under the auth
+ * service's prefix, or in memory.
+ */
 function revocationOptions(config: SampleConfig, shared?: RevocationStore): RevocationOptions {
   const sensitiveScopes = SENSITIVE_SCOPES;
   if (shared !== undefined) return { store: shared, sensitiveScopes };
-  if (config.redisUrl === undefined) return { sensitiveScopes };
-  return {
-    redis: config.redisUrl,
-    keyPrefix: redisKeyPrefixes(config).revocation,
-    sensitiveScopes,
-  };
+  return { keyPrefix: redisKeyPrefixes(config).revocation, sensitiveScopes };
 }

@@ -8,6 +8,7 @@ import {
   type AuthEvents,
   type AuthModuleOptions,
   type BreakerState,
+  type RedisBackend,
   type RenewalOptions,
   type RevocationOptions,
   type ServiceIdentityOptions,
@@ -44,19 +45,22 @@ export const RENEWED_TOKEN_HEADER = 'X-Renewed-Token';
  */
 export interface OrdersServiceLinks {
   readonly revocation: RevocationOptions;
+  /**
+   * Redis for the revocation list (unless `revocation.store` is given) and the throttle counters,
+   * shared by every instance; `/health` then reports it. Unset: in memory.
+   */
+  readonly redis?: RedisBackend;
+  /** Prefix of the throttle counters in Redis. */
+  readonly throttleKeyPrefix?: string;
   /** Metrics, the JSON event log, and the JWKS health's listener. */
   readonly events: AuthEvents;
   /** The sample issuer (`AUTH_ISSUER`): only its session tokens are renewed. */
   readonly authIssuer: string;
-  /** Throttle counters in Redis, shared by every instance; unset: in memory. */
-  readonly throttleRedis?: { readonly url: string; readonly keyPrefix: string };
   /** The renewal endpoint's circuit breaker changed state (for the log). */
   readonly onRenewalBreakerChange?: (state: BreakerState) => void;
   readonly registry: Registry;
   /** Whether the trusted issuers' keys can be had. */
   readonly jwksHealth: HealthCheck;
-  /** Whether `REDIS_URL` is set (then `/health` reports Redis). */
-  readonly redis: boolean;
 }
 
 /** Maps the orders configuration to the library's options (the library never reads env). */
@@ -64,7 +68,7 @@ export function authOptionsFor(
   config: OrdersServiceConfig,
   links: OrdersServiceLinks,
 ): AuthModuleOptions {
-  const { revocation, events } = links;
+  const { revocation, events, redis } = links;
   return {
     issuers: config.trustedIssuers.map(({ issuer, jwksUri }) => ({ issuer, jwksUri })),
     audience: config.audience,
@@ -75,6 +79,7 @@ export function authOptionsFor(
     serviceIdentities: { 'reports-job': reportsIdentity(config) },
     // Standard routes check the local view and fail open (logged, counted) while Redis is down;
     // the sensitive scopes ask Redis itself and fail closed.
+    redis,
     revocation,
     events,
     renewal: renewalOptions(config, links),
@@ -107,12 +112,11 @@ function renewalOptions(
 /** Per-consumer limits, in Redis when it is configured; `THROTTLE_LIMIT=0` turns them off. */
 function throttleOptions(
   config: OrdersServiceConfig,
-  { throttleRedis }: OrdersServiceLinks,
+  { throttleKeyPrefix }: OrdersServiceLinks,
 ): ThrottleOptions | false {
   const { limit, ttlSeconds } = config.throttle;
   if (limit === 0) return false;
-  if (throttleRedis === undefined) return { limit, ttlSeconds };
-  return { limit, ttlSeconds, redis: throttleRedis.url, keyPrefix: throttleRedis.keyPrefix };
+  return { limit, ttlSeconds, keyPrefix: throttleKeyPrefix };
 }
 
 /**
@@ -158,7 +162,7 @@ export class OrdersServiceModule {
         {
           provide: HEALTH_CHECKS,
           useFactory: (revocations: RevocationStore | null): HealthCheck[] => [
-            ...(links.redis && revocations
+            ...(links.redis !== undefined && revocations
               ? [redisCheck(revocations, 'degraded', REDIS_DOWN)]
               : []),
             links.jwksHealth,

@@ -146,6 +146,33 @@ describe('AuthModule', () => {
       },
       /unsupported kty/,
     ],
+    [
+      'a Redis URL where a RedisBackend goes',
+      {
+        issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+        audience: AUDIENCE,
+        redis: 'redis://127.0.0.1:6379',
+      },
+      /redis must be a RedisBackend: redis\(connection\) from 'nest-tessera\/redis'/,
+    ],
+    [
+      "revocation.redis (now the module's redis option)",
+      {
+        issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+        audience: AUDIENCE,
+        revocation: { redis: 'redis://127.0.0.1:6379' },
+      },
+      /revocation\.redis was replaced by the module's redis option/,
+    ],
+    [
+      "throttle.redis (now the module's redis option)",
+      {
+        issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+        audience: AUDIENCE,
+        throttle: { limit: 1, ttlSeconds: 1, redis: 'redis://127.0.0.1:6379' },
+      },
+      /throttle\.redis was replaced by the module's redis option/,
+    ],
   ])('stops start-up with a clear AuthConfigError for %s', async (_name, options, message) => {
     const boot = Test.createTestingModule({
       imports: [AuthModule.forRoot(options as unknown as AuthModuleOptions)],

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Delete, Get, HttpCode, type INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { AuthModule, RedisRevocationStore, Scopes, type AuthError } from '../../lib/index.js';
+import { AuthModule, Scopes, type AuthError } from '../../lib/index.js';
+import { redis, RedisRevocationStore } from '../../lib/redis.js';
 import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
 import { createHttpApp } from '../support/http-app.js';
 import { makeKey, validToken } from '../support/keys.js';
@@ -34,7 +35,7 @@ async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Pr
 }
 
 describe('revocation over HTTP with a Redis that fails', () => {
-  let redis: RedisServer;
+  let server: RedisServer;
   let app: INestApplication;
   let admin: RedisRevocationStore;
   const failedOpen: string[] = [];
@@ -48,13 +49,14 @@ describe('revocation over HTTP with a Redis that fails', () => {
     request(app.getHttpServer()).delete('/items/1').set('Authorization', `Bearer ${t}`);
 
   beforeAll(async () => {
-    redis = await RedisServer.start();
+    server = await RedisServer.start();
     app = await createHttpApp('express', {
       imports: [
         AuthModule.forRoot({
           issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
           audience: AUDIENCE,
-          revocation: { redis: redis.url, keyPrefix: prefix, sensitiveScopes: ['items:delete'] },
+          redis: redis(server.url),
+          revocation: { keyPrefix: prefix, sensitiveScopes: ['items:delete'] },
           events: {
             revocationFailedOpen: ({ tier }) => failedOpen.push(tier),
             requestRejected: ({ error }) => rejections.push(error),
@@ -63,13 +65,13 @@ describe('revocation over HTTP with a Redis that fails', () => {
       ],
       controllers: [ItemsController],
     });
-    admin = new RedisRevocationStore({ connection: redis.url, keyPrefix: prefix });
+    admin = new RedisRevocationStore({ connection: server.url, keyPrefix: prefix });
     await admin.ready();
   });
   afterAll(async () => {
     await app.close();
     await admin.close();
-    await redis.stop();
+    await server.stop();
   });
 
   it('refuses a revoked token on every route, from the local view and from Redis', async () => {
@@ -86,7 +88,7 @@ describe('revocation over HTTP with a Redis that fails', () => {
     await admin.revokeSession('session-before-outage', now() + 300);
     await eventually(async () => (await get(before)).status === 401);
 
-    await redis.stop();
+    await server.stop();
     const fresh = token('fresh');
     await eventually(async () => (await get(fresh)).status === 200 && failedOpen.length > 0);
     const res = await del(fresh).expect(401);
@@ -94,7 +96,7 @@ describe('revocation over HTTP with a Redis that fails', () => {
     expect(rejections.at(-1)?.reason).toBe('revocation_unavailable');
     await get(before).expect(401); // what was known before the outage still holds
 
-    await redis.start();
+    await server.start();
     await eventually(async () => (await del(fresh)).status === 204);
     // Recovered once a standard check no longer has to fail open (the view is current again).
     await eventually(async () => {

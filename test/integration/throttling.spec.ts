@@ -7,8 +7,10 @@ import {
   Scopes,
   SkipThrottle,
   Throttle,
+  type RedisBackend,
   type ThrottleOptions,
 } from '../../lib/index.js';
+import { redis } from '../../lib/redis.js';
 import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
 import { ADAPTERS, createHttpApp, type AdapterName } from '../support/http-app.js';
 import { makeKey, validToken } from '../support/keys.js';
@@ -49,12 +51,17 @@ const client = (clientId: string) =>
   });
 const throttled: string[] = [];
 
-function appWith(adapter: AdapterName, throttle: ThrottleOptions): Promise<INestApplication> {
+function appWith(
+  adapter: AdapterName,
+  throttle: ThrottleOptions,
+  backend?: RedisBackend,
+): Promise<INestApplication> {
   return createHttpApp(adapter, {
     imports: [
       AuthModule.forRoot({
         issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
         audience: AUDIENCE,
+        redis: backend,
         throttle,
         events: { requestThrottled: ({ tracker }) => throttled.push(tracker) },
       }),
@@ -129,8 +136,13 @@ describe('throttling across two instances on one Redis', () => {
   const keyPrefix = uniquePrefix('throttle');
   let apps: INestApplication[];
   beforeAll(async () => {
-    const throttle = { limit: 3, ttlSeconds: 10, redis: sharedRedisUrl(), keyPrefix };
-    apps = await Promise.all([appWith('express', throttle), appWith('fastify', throttle)]);
+    const throttle = { limit: 3, ttlSeconds: 10, keyPrefix };
+    // One backend, two applications: each opens a connection of its own.
+    const backend = redis(sharedRedisUrl());
+    apps = await Promise.all([
+      appWith('express', throttle, backend),
+      appWith('fastify', throttle, backend),
+    ]);
   });
   afterAll(async () => {
     await Promise.all(apps.map((a) => a.close()));

@@ -1,0 +1,51 @@
+import type { RedisRevocationEvents } from '../revocation/redis-revocation-events.js';
+import type { RevocationStore } from '../revocation/revocation-store.js';
+import type { ThrottleStorage } from '../throttling/throttle-storage.js';
+
+// Nothing here names ioredis: the main entry's declarations must compile for an application that
+// never installs it (ioredis is an optional peer; `redis()` lives in `nest-tessera/redis`).
+
+/**
+ * Redis for every feature of `AuthModule` that can share state between instances (the revocation
+ * list, the throttle counters): the module's `redis` option, made by `redis(connection)` from
+ * `nest-tessera/redis`. Each module instance that has a feature to put in Redis opens it once, at
+ * start-up, and closes what that opened at shutdown, so two applications in one process never
+ * share a connection through it.
+ */
+export interface RedisBackend {
+  /**
+   * One connection for one module instance (a new one on every call), or the client the backend
+   * was given.
+   */
+  open(): RedisBackendConnection;
+}
+
+/** One Redis connection and the features built on it. */
+export interface RedisBackendConnection {
+  /** The revocation list on this connection, plus the pub/sub connection its local view needs. */
+  revocationStore(options: RedisBackendRevocationOptions): RevocationStore;
+  /** Throttle counters on this connection. */
+  throttleStorage(options: RedisBackendThrottleOptions): ThrottleStorage;
+  /**
+   * Closes what was built on it, then the connection if it was opened from a URL or options; a
+   * client given to `redis()` stays its owner's to close.
+   */
+  close(): Promise<void>;
+}
+
+/** What the module asks of the revocation store it builds on the backend. */
+export interface RedisBackendRevocationOptions {
+  /** Prefix of the Redis keys and channel. @default '{tessera}:revocation:' */
+  readonly keyPrefix?: string;
+  /** Seconds an entry is kept past the `until` it is given (the verifier's clock tolerance). */
+  readonly leewaySeconds: number;
+  readonly events?: RedisRevocationEvents;
+  /** Epoch seconds. */
+  readonly now?: () => number;
+}
+
+/** What the module asks of the throttle storage it builds on the backend. */
+export interface RedisBackendThrottleOptions {
+  /** Prefix of the counters' keys. @default '{tessera}:throttle:' */
+  readonly keyPrefix?: string;
+}
