@@ -1,29 +1,42 @@
 // The scratch Nest 12 applications the packaging spec installs the packed tarball into, written
 // by hand as a user would: one ES-module project, one CommonJS project.
 
+import type { PackageVersions } from './package-versions.js';
+
 export interface ConsumerApp {
   readonly name: string;
   /** Its folder in the spec's temporary directory. */
   readonly directory: string;
   /** Packages installed beside the tarball (beyond Nest 12, reflect-metadata, rxjs, TypeScript). */
   readonly extraPackages: readonly string[];
-  /** Relative path to contents. */
+  /** Relative path to contents; package.json gets its `overrides` at install time. */
   readonly files: Readonly<Record<string, string>>;
 }
 
 const NEST_AND_TYPESCRIPT = [
-  '@nestjs/common@^12',
-  '@nestjs/core@^12',
-  '@nestjs/platform-express@^12',
+  '@nestjs/common',
+  '@nestjs/core',
+  '@nestjs/platform-express',
   'reflect-metadata',
   'rxjs',
-  'typescript@~6.0',
-  '@types/node@^20',
+  'typescript',
+  '@types/node',
 ];
 
-/** What `npm install` gets for a consumer, the tarball first. */
-export function installArguments(tarball: string, app: ConsumerApp): string[] {
-  return [tarball, ...NEST_AND_TYPESCRIPT, ...app.extraPackages];
+/** What `npm install` gets for a consumer, the tarball first, each package at its chosen version. */
+export function installArguments(
+  tarball: string,
+  app: ConsumerApp,
+  versions: PackageVersions,
+): string[] {
+  return [tarball, ...[...NEST_AND_TYPESCRIPT, ...app.extraPackages].map((p) => versions.spec(p))];
+}
+
+/** The app's package.json with the versions' overrides (the packed package's dependencies). */
+export function packageJson(app: ConsumerApp, versions: PackageVersions): string {
+  const manifest = JSON.parse(app.files['package.json']) as Record<string, unknown>;
+  const overrides = versions.overrides();
+  return json(Object.keys(overrides).length === 0 ? manifest : { ...manifest, overrides });
 }
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
@@ -40,18 +53,20 @@ const compilerOptions = {
 
 /**
  * The application: a route that needs a token with `profile:read`, verified with static keys
- * against the package's own `KeyRing`, which also signs the token the spec sends. Once it
- * listens it prints one JSON line: `{ url, token, prometheusEntry, node }`.
+ * against the package's own `KeyRing`, which also signs the token the spec sends, and a logout
+ * that revokes the caller's token through the module's `RevocationStore`. Once it listens it
+ * prints one JSON line: `{ url, token, prometheusEntry, node }`.
  */
-function mainSource(variant: { header: string; events: string }): string {
+function mainSource(variant: { header: string; events: string; options?: string }): string {
   return `import 'reflect-metadata';
-import { Controller, Get, Module } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
   AuthModule,
   CurrentPrincipal,
   KeyRing,
   Public,
+  RevocationStore,
   Scopes,
   TokenIssuer,
   type Principal,
@@ -64,10 +79,18 @@ const keyRing = KeyRing.ephemeral('EdDSA');
 
 @Controller()
 class AppController {
+  constructor(@Inject(RevocationStore) private readonly revocations: RevocationStore) {}
+
   @Scopes('profile:read')
   @Get('whoami')
   whoami(@CurrentPrincipal() principal: Principal): { subject: string } {
     return { subject: principal.subject };
+  }
+
+  @Post('logout')
+  @HttpCode(204)
+  async logout(@CurrentPrincipal() principal: Principal): Promise<void> {
+    await this.revocations.revokeToken(principal.tokenId, principal.expiresAt);
   }
 
   @Public()
@@ -82,7 +105,7 @@ class AppController {
     AuthModule.forRoot({
       issuers: [{ issuer: ISSUER, keys: keyRing.publicJwks().keys }],
       audience: AUDIENCE,
-      events: ${variant.events},
+      events: ${variant.events},${variant.options ?? ''}
     }),
   ],
   controllers: [AppController],
@@ -107,11 +130,15 @@ void main();
 `;
 }
 
-/** `"type": "module"`, NodeNext resolution; declaration files checked too (no skipLibCheck). */
+/**
+ * `"type": "module"`, NodeNext resolution; declaration files checked too (no skipLibCheck). It
+ * never touches Redis and does not install ioredis (an optional peer): the main entry must
+ * compile and run without it.
+ */
 export const ESM_APP: ConsumerApp = {
   name: 'an ES-module app (NodeNext)',
   directory: 'esm-app',
-  extraPackages: ['prom-client@^15'],
+  extraPackages: ['prom-client'],
   files: {
     'package.json': json({ name: 'scratch-esm-app', private: true, type: 'module' }),
     'tsconfig.json': json({
@@ -135,11 +162,15 @@ const prometheusEntry = import.meta.resolve('nest-tessera/prometheus');`,
   },
 };
 
-/** A CommonJS app: tsc emits `require('nest-tessera')`, which Node loads through require(esm). */
+/**
+ * A CommonJS app: tsc emits `require('nest-tessera')`, which Node loads through require(esm). It
+ * installs ioredis and keeps its revocation list in the Redis at `REDIS_URL`, under
+ * `REDIS_KEY_PREFIX` (both set by the spec), through `nest-tessera/redis`.
+ */
 export const COMMONJS_APP: ConsumerApp = {
   name: 'a CommonJS app (module commonjs)',
   directory: 'commonjs-app',
-  extraPackages: [],
+  extraPackages: ['ioredis'],
   files: {
     'package.json': json({ name: 'scratch-commonjs-app', private: true }),
     'tsconfig.json': json({
@@ -150,11 +181,15 @@ export const COMMONJS_APP: ConsumerApp = {
       // prom-client is not installed here: the main entry loads without it, and the subpath
       // still resolves, types included.
       header: `import type { PrometheusAuthEventsOptions } from 'nest-tessera/prometheus';
+import { redis } from 'nest-tessera/redis';
 
 const unusedMetricsOptions: PrometheusAuthEventsOptions = {};
 const metrics = async (): Promise<string> => JSON.stringify(unusedMetricsOptions);
 const prometheusEntry = require.resolve('nest-tessera/prometheus');`,
       events: '{}',
+      options: `
+      redis: redis(process.env.REDIS_URL!),
+      revocation: { keyPrefix: process.env.REDIS_KEY_PREFIX },`,
     }),
   },
 };

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import {
   cpSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -12,7 +13,16 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { COMMONJS_APP, type ConsumerApp, ESM_APP, installArguments } from './consumer-apps.js';
+import { Redis } from 'ioredis';
+import { deleteKeys, sharedRedisUrl, uniquePrefix } from '../support/redis-server.js';
+import {
+  COMMONJS_APP,
+  type ConsumerApp,
+  ESM_APP,
+  installArguments,
+  packageJson,
+} from './consumer-apps.js';
+import { PackageVersions } from './package-versions.js';
 
 // What a user gets from the registry: `npm pack` (its prepack script builds the library), the
 // tarball installed into fresh Nest 12 apps written by hand, compiled with tsc and run on each
@@ -21,9 +31,32 @@ import { COMMONJS_APP, type ConsumerApp, ESM_APP, installArguments } from './con
 //
 // The pack runs in a copy of the repository, so the dist/ that the black-box specs run is never
 // rebuilt under them, and the build starts from a tree without any dist/, as in a fresh clone.
+//
+// Which versions the scratch apps get, and what a failure means:
+//
+// - `npm test` (CI) installs every package the apps name (Nest, reflect-metadata, rxjs,
+//   TypeScript, @types/node, prom-client, ioredis) at the exact version package-lock.json holds,
+//   and pins the packed package's own dependencies there too (`overrides`). An upstream release
+//   cannot turn CI red without a change in this repository; a package the apps need that the
+//   lockfile lacks stops the spec with a message saying so. (Packages deeper in the tree float
+//   within their ranges, as does the other Node.js major's binary.)
+// - `npm run test:newest` runs this spec alone with the newest versions within the ranges
+//   package.json declares (as a peer, else as a devDependency), metadata fetched afresh: what a
+//   user installing today gets. A failure there that CI does not show is an upstream release
+//   that breaks users: record it in CHANGELOG.md, then adjust the ranges or the declarations,
+//   and move the lockfile once the fix is in. It needs the registry, so it stays out of CI.
+//
+// The ES-module app compiles its declarations (skipLibCheck: false) and never installs ioredis,
+// an optional peer: a user who does not use Redis needs neither it nor its types. The CommonJS
+// app installs it and keeps its revocation list in the test run's Redis through
+// nest-tessera/redis.
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MINUTE = 60_000;
+const VERSIONS = new PackageVersions(
+  ROOT,
+  process.env.npm_lifecycle_event === 'test:newest' ? 'newest' : 'lockfile',
+);
 
 /** The Node.js majors the package supports (`engines`: >= 20.19). */
 const RUNNING_MAJOR = Number(process.versions.node.split('.')[0]);
@@ -84,11 +117,18 @@ async function succeed(command: string, args: readonly string[], cwd: string): P
 function start(
   node: string,
   cwd: string,
+  env: Readonly<Record<string, string>>,
 ): Promise<{
   stop: () => void;
   line: { url: string; token: string; prometheusEntry: string; node: string };
 }> {
-  const child = track(spawn(node, ['dist/main.js'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = track(
+    spawn(node, ['dist/main.js'], {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   const stop = () => {
     if (child.exitCode === null) child.kill();
   };
@@ -125,6 +165,30 @@ async function registryUnreachable(cwd: string): Promise<string | undefined> {
   const ping = await run('npm', ['ping', '--fetch-retries=0', '--fetch-timeout=15000'], cwd);
   // Another failure (a registry without the ping endpoint, say): the installs will tell.
   return ping.code === 0 ? undefined : ping.stderr.match(UNREACHABLE)?.[0];
+}
+
+/** Where the CommonJS app keeps its revocation list in the test run's Redis. */
+const REVOCATION_PREFIX = `${uniquePrefix('packaging')}revocation:`;
+
+/** The `jti` of a compact JWS. */
+function tokenId(token: string): string {
+  return (JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { jti: string })
+    .jti;
+}
+
+async function redisHas(key: string): Promise<boolean> {
+  const redis = new Redis(sharedRedisUrl(), { maxRetriesPerRequest: 1 });
+  try {
+    return (await redis.exists(key)) === 1;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** With the newest versions, which ones the app got: the first thing to read when it fails. */
+async function reportVersions(app: ConsumerApp, dir: string): Promise<void> {
+  const { stdout } = await run('npm', ['ls', '--depth=0'], dir);
+  console.info(`${app.name} installed:\n${stdout}`);
 }
 
 /** Every file under `dir`, relative to it, with forward slashes. */
@@ -176,9 +240,11 @@ describe('the npm package (npm pack, installed into fresh Nest 12 apps)', () => 
     tarball = join(work, manifest.filename);
     packedFiles = manifest.files.map((file) => file.path).sort();
 
-    // Without the registry the installs may still succeed from the npm cache alone.
+    // Without the registry the installs may still succeed from the npm cache alone. The newest
+    // versions need the registry's current metadata, not the cache's.
     const offline = await registryUnreachable(work);
-    const cacheMode = offline === undefined ? '--prefer-offline' : '--offline';
+    const online = VERSIONS.policy === 'newest' ? '--prefer-online' : '--prefer-offline';
+    const cacheMode = offline === undefined ? online : '--offline';
     // Both apps and the other Node.js install at once: the time goes to the network and the cache.
     const otherNode = join(work, 'other-node');
     mkdirSync(otherNode);
@@ -204,13 +270,21 @@ describe('the npm package (npm pack, installed into fresh Nest 12 apps)', () => 
           mkdirSync(dirname(join(dir, file)), { recursive: true });
           writeFileSync(join(dir, file), contents);
         }
+        writeFileSync(join(dir, 'package.json'), packageJson(app, VERSIONS));
         const install = await run(
           'npm',
-          ['install', '--no-audit', '--no-fund', cacheMode, ...installArguments(tarball, app)],
+          [
+            'install',
+            '--no-audit',
+            '--no-fund',
+            cacheMode,
+            ...installArguments(tarball, app, VERSIONS),
+          ],
           dir,
         );
         if (install.code === 0) {
           installed.set(app, dir);
+          if (VERSIONS.policy === 'newest') await reportVersions(app, dir);
         } else if (offline !== undefined) {
           // Offline, npm answers ENOTCACHED, or ERESOLVE over packages it has no metadata for.
           const code = /npm error code (\w+)/.exec(install.stderr)?.[1] ?? 'an error';
@@ -222,9 +296,10 @@ describe('the npm package (npm pack, installed into fresh Nest 12 apps)', () => 
     ]);
   }, 8 * MINUTE);
 
-  afterAll(() => {
+  afterAll(async () => {
     for (const child of children) child.kill();
     if (work !== undefined) rmSync(work, { recursive: true, force: true });
+    await deleteKeys(REVOCATION_PREFIX);
   });
 
   it('holds the compiled library (.js and .d.ts), README, CHANGELOG, LICENSE and package.json, nothing else', () => {
@@ -239,6 +314,8 @@ describe('the npm package (npm pack, installed into fresh Nest 12 apps)', () => 
     for (const file of [
       'dist/lib/index.js',
       'dist/lib/index.d.ts',
+      'dist/lib/redis.js',
+      'dist/lib/redis.d.ts',
       'dist/lib/observability/prometheus-metrics.js',
       'dist/lib/observability/prometheus-metrics.d.ts',
       'dist/lib/cli/main.js',
@@ -282,8 +359,15 @@ describe('the npm package (npm pack, installed into fresh Nest 12 apps)', () => 
       await succeed(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.'], dir);
     }, 2 * MINUTE);
 
+    if (app === ESM_APP) {
+      it('compiles and runs without ioredis, which npm does not install for an optional peer', () => {
+        if (skipped(app)) return;
+        expect(existsSync(join(installed.get(app)!, 'node_modules', 'ioredis'))).toBe(false);
+      });
+    }
+
     it.each([RUNNING_MAJOR, OTHER_MAJOR])(
-      'compiled with tsc, starts on Node %i, answers 200 with a token and 401 with WWW-Authenticate: Bearer without',
+      'compiled with tsc, starts on Node %i, answers 200 with a token and 401 with WWW-Authenticate: Bearer without, and after its logout',
       async (major) => {
         if (skipped(app)) return;
         const node = nodes.get(major);
@@ -291,7 +375,11 @@ describe('the npm package (npm pack, installed into fresh Nest 12 apps)', () => 
           console.warn(`skipped: Node ${major} is not installed (${otherNodeMissing})`);
           return;
         }
-        const { stop, line } = await start(node, installed.get(app)!);
+        const prefix = `${REVOCATION_PREFIX}node${major}:`;
+        const { stop, line } = await start(node, installed.get(app)!, {
+          REDIS_URL: sharedRedisUrl(),
+          REDIS_KEY_PREFIX: prefix,
+        });
         try {
           expect(line.node).toMatch(new RegExp(`^v${major}\\.`));
           const authorized = await fetch(`${line.url}/whoami`, {
@@ -313,6 +401,21 @@ describe('the npm package (npm pack, installed into fresh Nest 12 apps)', () => 
             expect(metrics).toContain(
               'tessera_token_verifications_total{result="success",reason="none"} 1',
             );
+          }
+
+          const logout = await fetch(`${line.url}/logout`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${line.token}` },
+          });
+          expect(logout.status).toBe(204);
+          const revoked = await fetch(`${line.url}/whoami`, {
+            headers: { authorization: `Bearer ${line.token}` },
+          });
+          expect(revoked.status).toBe(401);
+          expect(revoked.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+          if (app === COMMONJS_APP) {
+            // The revocation went through nest-tessera/redis to Redis, not to a store in memory.
+            expect(await redisHas(`${prefix}t:${tokenId(line.token)}`)).toBe(true);
           }
         } finally {
           stop();
