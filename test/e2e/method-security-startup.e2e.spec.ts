@@ -1,0 +1,336 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  Controller,
+  Get,
+  Injectable,
+  Module,
+  type ModuleMetadata,
+  Scope,
+  SetMetadata,
+} from '@nestjs/common';
+import { MessagePattern } from '@nestjs/microservices';
+import { Cron, Interval, Timeout } from '@nestjs/schedule';
+import {
+  AuthConfigError,
+  AuthModule,
+  MissingTokenError,
+  Public,
+  RunAs,
+  Scopes,
+  Tenant,
+  type AuthModuleOptions,
+} from '../../lib/index.js';
+import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
+import { createHttpApp } from '../support/http-app.js';
+import { makeKey, validToken } from '../support/keys.js';
+
+// A rule that cannot be enforced, or contradicts another, stops the application (or the class
+// definition) with an AuthConfigError naming the class and member: never a warning, never
+// silently ignored. Each row below is refused; the last rows show that other decorators'
+// metadata survives ours, in either order.
+
+const key = makeKey('EdDSA');
+const auth = (options: Partial<AuthModuleOptions> = {}) =>
+  AuthModule.forRoot({
+    issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+    audience: AUDIENCE,
+    serviceIdentities: { job: { principal: { subject: 'job', scopes: ['admin'] } } },
+    ...options,
+  });
+
+@Injectable()
+class Orders {
+  @Scopes('orders:delete')
+  delete(id: string): string {
+    return id;
+  }
+}
+
+@Injectable()
+class UnruledOverride extends Orders {
+  override delete(id: string): string {
+    return super.delete(id);
+  }
+}
+
+@Injectable()
+@Scopes('admin')
+class FieldAdmin {
+  wipeLater = () => 'wiped';
+}
+
+@Scopes('admin')
+class AdminBase {}
+
+@Injectable()
+class InheritsClassRule extends AdminBase {
+  wipe(): string {
+    return 'wiped';
+  }
+}
+
+@Injectable()
+class UnattendedJob {
+  @Interval(60_000)
+  @Scopes('admin')
+  sweep(): void {}
+}
+
+@Injectable({ scope: Scope.REQUEST })
+class RequestScopedJob {
+  @RunAs('job')
+  run(): void {}
+}
+
+@Public()
+@Controller('public')
+class PublicController {
+  @Scopes('admin')
+  @Get('admin')
+  admin(): string {
+    return 'admin';
+  }
+}
+
+@Controller('mixed')
+class PublicRouteController {
+  @Public()
+  @Scopes('admin')
+  @Get('admin')
+  admin(): string {
+    return 'admin';
+  }
+}
+
+@Controller('lend')
+class LendingController {
+  @RunAs('job')
+  @Get()
+  lend(): string {
+    return 'lent';
+  }
+}
+
+const STARTUP_ERRORS: readonly {
+  row: string;
+  metadata: ModuleMetadata;
+  names: RegExp;
+  options?: Partial<AuthModuleOptions>;
+}[] = [
+  {
+    row: 'an override of a protected method without a rule of its own',
+    metadata: { providers: [UnruledOverride] },
+    names: /UnruledOverride\.delete overrides Orders\.delete/,
+  },
+  {
+    row: 'a function field under a class-level rule',
+    metadata: { providers: [FieldAdmin] },
+    names: /FieldAdmin\.wipeLater is a function field/,
+  },
+  {
+    row: 'a member under an inherited class-level rule it does not reach',
+    metadata: { providers: [InheritsClassRule] },
+    names: /InheritsClassRule\.wipe is under InheritsClassRule's inherited class-level rule/,
+  },
+  {
+    row: 'a protected scheduled method without @RunAs',
+    metadata: { providers: [UnattendedJob] },
+    names: /UnattendedJob\.sweep is scheduled and protected/,
+  },
+  {
+    row: '@RunAs on a request-scoped provider',
+    metadata: { providers: [RequestScopedJob] },
+    names: /RequestScopedJob is request-scoped/,
+  },
+  {
+    row: '@Scopes on a route of a @Public() controller',
+    metadata: { controllers: [PublicController] },
+    names: /PublicController\.admin has @Scopes\/@Tenant under @Public\(\)/,
+  },
+  {
+    row: '@Scopes and @Public() on one route',
+    metadata: { controllers: [PublicRouteController] },
+    names: /PublicRouteController\.admin has @Scopes\/@Tenant under @Public\(\)/,
+  },
+  {
+    row: '@RunAs on a route handler',
+    metadata: { controllers: [LendingController] },
+    names: /LendingController\.lend is a route or message handler/,
+  },
+  {
+    row: 'principalContext: false with a protected provider',
+    metadata: { providers: [Orders] },
+    names: /Orders carries @Scopes\/@Tenant\/@RunAs, but principalContext is false/,
+    options: { principalContext: false },
+  },
+];
+
+describe('rules that cannot be enforced stop the app at start', () => {
+  it.each(STARTUP_ERRORS)('$row', async ({ metadata, names, options }) => {
+    const start = createHttpApp('express', {
+      ...metadata,
+      imports: [auth(options), ...(metadata.imports ?? [])],
+    });
+    await expect(start).rejects.toThrow(AuthConfigError);
+    await expect(start).rejects.toThrow(names);
+  });
+
+  it('starts the same shapes once each rule can hold', async () => {
+    @Injectable()
+    class RuledOverride extends Orders {
+      @Scopes('orders:delete')
+      override delete(id: string): string {
+        return super.delete(id);
+      }
+    }
+    @Injectable()
+    @Scopes('admin')
+    class OwnClassRule extends AdminBase {
+      wipe(): string {
+        return 'wiped';
+      }
+    }
+    const app = await createHttpApp('express', {
+      imports: [auth()],
+      providers: [RuledOverride, OwnClassRule],
+    });
+    await app.close();
+  });
+});
+
+describe('rules that cannot be enforced stop the class definition', () => {
+  // A field is set on each instance after every decorator ran: no wrapper can reach it.
+  const FieldScopes = Scopes('orders:delete') as unknown as PropertyDecorator;
+  const StaticRunAs = RunAs('job');
+  const ClassRunAs = RunAs('job') as unknown as ClassDecorator;
+
+  it.each([
+    [
+      'an arrow-function field with a method-level @Scopes',
+      () => {
+        class ArrowOrders {
+          @FieldScopes
+          remove = (id: string) => id;
+        }
+        return ArrowOrders;
+      },
+      /ArrowOrders\.remove: @Scopes on a field cannot be enforced/,
+    ],
+    [
+      '@RunAs on a static method',
+      () => {
+        class StaticJob {
+          @StaticRunAs
+          static run(): void {}
+        }
+        return StaticJob;
+      },
+      /StaticJob\.run: @RunAs on a static method/,
+    ],
+    [
+      '@RunAs on a class',
+      () => {
+        @ClassRunAs
+        class WholeJob {}
+        return WholeJob;
+      },
+      /WholeJob: @RunAs goes on a method/,
+    ],
+  ])('%s', (_row, define, names) => {
+    expect(define).toThrow(AuthConfigError);
+    expect(define).toThrow(names);
+  });
+});
+
+describe("other decorators' metadata survives ours, in either order", () => {
+  class Decorated {
+    @Interval(1000)
+    @Scopes('a')
+    intervalAbove(): void {}
+
+    @Scopes('a')
+    @Interval(1000)
+    intervalBelow(): void {}
+
+    @Cron('0 * * * * *')
+    @RunAs('job')
+    @Scopes('a')
+    cronAbove(): void {}
+
+    @Scopes('a')
+    @RunAs('job')
+    @Timeout(5)
+    timeoutBelow(): void {}
+
+    @MessagePattern('orders.list')
+    @Tenant({ arg: 0 })
+    patternAbove(): void {}
+
+    @Tenant({ arg: 0 })
+    @MessagePattern('orders.list')
+    patternBelow(): void {}
+
+    @SetMetadata('user:key', 'kept')
+    @Scopes('a')
+    userAbove(): void {}
+
+    @Scopes('a')
+    @SetMetadata('user:key', 'kept')
+    userBelow(): void {}
+  }
+
+  const proto = Decorated.prototype as unknown as Record<string, () => unknown>;
+  it.each([
+    ['intervalAbove', 'SCHEDULE_INTERVAL_OPTIONS', { timeout: 1000 }],
+    ['intervalBelow', 'SCHEDULE_INTERVAL_OPTIONS', { timeout: 1000 }],
+    ['cronAbove', 'SCHEDULE_CRON_OPTIONS', expect.objectContaining({ cronTime: '0 * * * * *' })],
+    ['timeoutBelow', 'SCHEDULE_TIMEOUT_OPTIONS', { timeout: 5 }],
+    ['patternAbove', 'microservices:pattern', ['orders.list']],
+    ['patternBelow', 'microservices:pattern', ['orders.list']],
+    ['userAbove', 'user:key', 'kept'],
+    ['userBelow', 'user:key', 'kept'],
+  ])('%s keeps %s, and is protected', (member, metadataKey, value) => {
+    expect(Reflect.getMetadata(metadataKey, proto[member])).toEqual(value);
+    // Protected: a call with no caller at all is refused (a @RunAs one is lent no identity
+    // here, since no AuthModule built this instance).
+    const call = () => proto[member].call(new Decorated(), 'seller-a');
+    if (member === 'cronAbove' || member === 'timeoutBelow') {
+      return expect(call()).rejects.toThrow(/no AuthModule built this instance/);
+    }
+    expect(call).toThrow(MissingTokenError);
+  });
+
+  it('keeps the route of a handler when @Scopes sits above or below @Get', async () => {
+    @Controller('routes')
+    class RoutesController {
+      @Get('above')
+      @Scopes('a')
+      above(): string {
+        return 'above';
+      }
+
+      @Scopes('a')
+      @Get('below')
+      below(): string {
+        return 'below';
+      }
+    }
+    @Module({ controllers: [RoutesController] })
+    class RoutesModule {}
+    const app = await createHttpApp('express', { imports: [auth(), RoutesModule] });
+    try {
+      const { default: request } = await import('supertest');
+      const token = validToken(key, Math.floor(Date.now() / 1000), { scope: 'b' });
+      const get = (path: string) =>
+        request(app.getHttpServer()).get(path).set('Authorization', `Bearer ${token}`);
+      // Routed, and the guard read the rule: 403 naming scope a; an unknown path is 404.
+      for (const path of ['/routes/above', '/routes/below']) {
+        const res = await get(path).expect(403);
+        expect(res.headers['www-authenticate']).toMatch(/scope="a"/);
+      }
+      await get('/routes/nowhere').expect(404);
+    } finally {
+      await app.close();
+    }
+  });
+});
