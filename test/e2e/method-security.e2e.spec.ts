@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Injectable, type INestApplication, Param } from '@nestjs/common';
 import {
   ClientProxyFactory,
+  EventPattern,
   MessagePattern,
   Transport,
   type ClientProxy,
@@ -11,6 +12,7 @@ import { firstValueFrom } from 'rxjs';
 import request from 'supertest';
 import {
   AuthModule,
+  CurrentPrincipal,
   currentPrincipal,
   InsufficientScopeError,
   MissingTokenError,
@@ -126,11 +128,24 @@ class ReportsJob {
 
 @Controller()
 class OrdersConsumer {
+  readonly events: { subject: string; tenant: string }[] = [];
+
   constructor(private readonly orders: OrdersDomain) {}
 
   @MessagePattern('orders.list')
   list(data: { tenant: string }) {
     return this.orders.list(data.tenant);
+  }
+
+  /** The caller's own orders: the principal and tenant come from the message's token. */
+  @MessagePattern('orders.mine')
+  mine(@CurrentPrincipal() principal: Principal, @Tenant() tenant: string) {
+    return this.orders.list(tenant).then((orders) => ({ subject: principal.subject, orders }));
+  }
+
+  @EventPattern('orders.seen')
+  seen(@CurrentPrincipal() principal: Principal, @Tenant() tenant: string) {
+    this.events.push({ subject: principal.subject, tenant });
   }
 }
 
@@ -292,6 +307,31 @@ describe('one authorization path for every caller', () => {
       await expect(firstValueFrom(client.send('orders.list', message))).rejects.toMatchObject({
         status: 401,
         error: 'invalid_token',
+      });
+    });
+
+    it("give @CurrentPrincipal() and @Tenant() the message token's caller", async () => {
+      const message = { metadata: { authorization: `Bearer ${tokenFor('seller-a')}` } };
+      await expect(firstValueFrom(client.send('orders.mine', message))).resolves.toEqual({
+        subject: 'user-of-seller-a',
+        orders: [{ id: 'a-1', tenant: 'seller-a' }],
+      });
+      await firstValueFrom(client.emit('orders.seen', message));
+      const consumer = app.get(OrdersConsumer);
+      while (consumer.events.length === 0) await sleep(10);
+      expect(consumer.events).toEqual([{ subject: 'user-of-seller-a', tenant: 'seller-a' }]);
+    });
+
+    it('refuse @Tenant() to a message whose token names no tenant', async () => {
+      const token = validToken(key, now(), {
+        sub: 'no-tenant',
+        scope: 'orders:read',
+        tid: undefined,
+      });
+      const message = { metadata: { authorization: `Bearer ${token}` } };
+      await expect(firstValueFrom(client.send('orders.mine', message))).rejects.toMatchObject({
+        status: 403,
+        error: 'insufficient_scope',
       });
     });
 
