@@ -24,7 +24,12 @@ export type AnyClass = abstract new (...args: never[]) => unknown;
 export function secureClass(
   type: AnyClass,
   change: RuleChange,
-  options: { skip: (fn: AnyMethod) => boolean; passThrough?: PassThrough },
+  options: {
+    skip: (fn: AnyMethod) => boolean;
+    passThrough?: PassThrough;
+    /** Told of each wrapper made, to carry the original's metadata over. */
+    wrapped?: (original: AnyMethod, wrapper: AnyMethod) => void;
+  },
 ): void {
   const own = type.prototype as object;
   const seen = new Set<string | symbol>(LIFECYCLE_HOOKS);
@@ -41,11 +46,13 @@ export function secureClass(
       const inherited = proto !== own;
       const cover = (fn: unknown): AnyMethod | undefined => {
         if (typeof fn !== 'function' || options.skip(fn as AnyMethod)) return undefined;
-        return secure(fn as AnyMethod, name, change, {
+        const secured = secure(fn as AnyMethod, name, change, {
           level: inherited ? 'member' : 'class',
           passThrough: options.passThrough,
           fresh: inherited,
-        }).fn;
+        });
+        if (secured.created) options.wrapped?.(fn as AnyMethod, secured.fn);
+        return secured.fn;
       };
       const value = cover(descriptor.value);
       const get = cover(descriptor.get);

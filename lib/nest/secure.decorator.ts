@@ -27,7 +27,11 @@ export function securingDecorator(
         throw new AuthConfigError(`${(target as AnyClass).name}: ${label} goes on a method`);
       }
       Reflect.defineMetadata(metadata.key, metadata.value, target);
-      secureClass(target as AnyClass, change, { skip: isPublic, passThrough: calledByNestRouter });
+      secureClass(target as AnyClass, change, {
+        skip: isPublic,
+        passThrough: calledByNestRouter,
+        wrapped: copyMetadata,
+      });
       return;
     }
     const isStatic = typeof target === 'function';

@@ -57,7 +57,7 @@ class AuditedOrders extends Orders {
 /** A reference to a protected method taken in the constructor, called later. */
 @Injectable()
 class BoundOrders {
-  readonly run: (tenant: string, id: string) => string;
+  readonly run: (tenant: string, id: string) => Promise<string>;
 
   constructor() {
     this.run = this.delete.bind(this);

@@ -144,8 +144,8 @@ class OrdersConsumer {
   }
 
   @EventPattern('orders.seen')
-  seen(@CurrentPrincipal() principal: Principal, @Tenant() tenant: string) {
-    this.events.push({ subject: principal.subject, tenant });
+  seen(@CurrentPrincipal() principal: Principal, @Tenant() tenant: unknown) {
+    this.events.push({ subject: principal.subject, tenant: String(tenant) });
   }
 }
 
