@@ -159,8 +159,9 @@ describe.each(CASES)('sample app on %s (%s keys)', (adapter, alg) => {
       };
       const known = await median('bob');
       const unknown = await median('nobody-by-that-name');
-      // Without the decoy scrypt run an unknown user answers some 50 times faster.
-      expect(unknown).toBeGreaterThan(known * 0.4);
+      // Without the decoy scrypt run an unknown user answers some 50 times faster; a loaded
+      // machine moves either median by 2-3x, so the bound only tells a decoy from none.
+      expect(unknown).toBeGreaterThan(known * 0.15);
     });
 
     it.each([
