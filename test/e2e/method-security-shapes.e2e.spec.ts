@@ -11,6 +11,7 @@ import {
   Scope,
 } from '@nestjs/common';
 import { LazyModuleLoader, REQUEST } from '@nestjs/core';
+import { EventEmitter2, EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
 import request from 'supertest';
 import { AuthModule, Public, RunAs, Scopes, Tenant } from '../../lib/index.js';
 import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
@@ -144,6 +145,17 @@ class ClassRuleOrders {
   }
 }
 
+/** An event listener: the emitter's caller is the listener's. */
+@Injectable()
+class OrderEvents {
+  @OnEvent('orders.delete', { suppressErrors: false })
+  @DeleteRule()
+  onDelete(tenant: string, id: string): string {
+    ran.push('OrderEvents.onDelete');
+    return `${tenant}/${id}`;
+  }
+}
+
 /** A @RunAs method reached by a caller: the caller's identity is used, never the service's. */
 @Injectable()
 class PurgeJob {
@@ -171,6 +183,7 @@ class ShapesController {
     private readonly classRule: ClassRuleOrders,
     private readonly job: PurgeJob,
     private readonly lazy: LazyModuleLoader,
+    private readonly events: EventEmitter2,
   ) {}
 
   @Get(':shape/:tenant')
@@ -195,6 +208,8 @@ class ShapesController {
         return moduleRef.get(LazyOrders).delete(tenant, 'o-1');
       },
       '@RunAs method called by a caller': () => this.job.purge(tenant, 'o-1'),
+      'event listener (@OnEvent)': async () =>
+        (await this.events.emitAsync('orders.delete', tenant, 'o-1'))[0],
     };
     return { result: await calls[shape]!() };
   }
@@ -239,6 +254,7 @@ const SHAPES: readonly [shape: string, body: string][] = [
   ['class-level rule', 'ClassRuleOrders.delete'],
   ['lazily loaded module', 'LazyOrders.delete'],
   ['@RunAs method called by a caller', 'PurgeJob.purge'],
+  ['event listener (@OnEvent)', 'OrderEvents.onDelete'],
 ];
 const REQUEST_SHAPES: readonly [shape: string, body: string][] = [
   ['request-scoped', 'RequestOrders.delete'],
@@ -265,6 +281,7 @@ describe.each(ADAPTERS)('every shape of reaching a protected method (%s)', (adap
   beforeAll(async () => {
     app = await createHttpApp(adapter, {
       imports: [
+        EventEmitterModule.forRoot(),
         AuthModule.forRoot({
           issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
           audience: AUDIENCE,
@@ -288,6 +305,7 @@ describe.each(ADAPTERS)('every shape of reaching a protected method (%s)', (adap
         RequestAwareOrders,
         ClassRuleOrders,
         PurgeJob,
+        OrderEvents,
         { provide: FACTORY, useFactory: () => new FactoryOrders() },
         { provide: VALUE, useValue: new ValueOrders() },
       ],

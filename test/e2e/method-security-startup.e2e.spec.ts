@@ -9,7 +9,9 @@ import {
   SetMetadata,
 } from '@nestjs/common';
 import { MessagePattern } from '@nestjs/microservices';
+import { OnEvent } from '@nestjs/event-emitter';
 import { Cron, Interval, Timeout } from '@nestjs/schedule';
+import { ApiOperation } from '@nestjs/swagger';
 import {
   AuthConfigError,
   AuthModule,
@@ -270,6 +272,14 @@ describe("other decorators' metadata survives ours, in either order", () => {
     @MessagePattern('orders.list')
     patternBelow(): void {}
 
+    @OnEvent('orders.created')
+    @Scopes('a')
+    eventAbove(): void {}
+
+    @Scopes('a')
+    @ApiOperation({ summary: 'kept' })
+    swaggerBelow(): void {}
+
     @SetMetadata('user:key', 'kept')
     @Scopes('a')
     userAbove(): void {}
@@ -287,6 +297,12 @@ describe("other decorators' metadata survives ours, in either order", () => {
     ['timeoutBelow', 'SCHEDULE_TIMEOUT_OPTIONS', { timeout: 5 }],
     ['patternAbove', 'microservices:pattern', ['orders.list']],
     ['patternBelow', 'microservices:pattern', ['orders.list']],
+    [
+      'eventAbove',
+      'EVENT_LISTENER_METADATA',
+      [expect.objectContaining({ event: 'orders.created' })],
+    ],
+    ['swaggerBelow', 'swagger/apiOperation', expect.objectContaining({ summary: 'kept' })],
     ['userAbove', 'user:key', 'kept'],
     ['userBelow', 'user:key', 'kept'],
   ])('%s keeps %s, and is protected', async (member, metadataKey, value) => {
