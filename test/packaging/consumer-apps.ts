@@ -23,19 +23,22 @@ const NEST_AND_TYPESCRIPT = [
   '@types/node',
 ];
 
+/** The packages a consumer installs by name. */
+const installedByName = (app: ConsumerApp) => [...NEST_AND_TYPESCRIPT, ...app.extraPackages];
+
 /** What `npm install` gets for a consumer, the tarball first, each package at its chosen version. */
 export function installArguments(
   tarball: string,
   app: ConsumerApp,
   versions: PackageVersions,
 ): string[] {
-  return [tarball, ...[...NEST_AND_TYPESCRIPT, ...app.extraPackages].map((p) => versions.spec(p))];
+  return [tarball, ...installedByName(app).map((p) => versions.spec(p))];
 }
 
-/** The app's package.json with the versions' overrides (the packed package's dependencies). */
+/** The app's package.json with the versions' overrides (what it does not install by name). */
 export function packageJson(app: ConsumerApp, versions: PackageVersions): string {
   const manifest = JSON.parse(app.files['package.json']) as Record<string, unknown>;
-  const overrides = versions.overrides();
+  const overrides = versions.overrides(installedByName(app));
   return json(Object.keys(overrides).length === 0 ? manifest : { ...manifest, overrides });
 }
 

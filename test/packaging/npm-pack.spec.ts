@@ -36,15 +36,23 @@ import { PackageVersions } from './package-versions.js';
 //
 // - `npm test` (CI) installs every package the apps name (Nest, reflect-metadata, rxjs,
 //   TypeScript, @types/node, prom-client, ioredis) at the exact version package-lock.json holds,
-//   and pins the packed package's own dependencies there too (`overrides`). An upstream release
-//   cannot turn CI red without a change in this repository; a package the apps need that the
-//   lockfile lacks stops the spec with a message saying so. (Packages deeper in the tree float
-//   within their ranges, as does the other Node.js major's binary.)
+//   and pins the rest of the tree there through `overrides`: the packed package's own
+//   dependencies, and every package the lockfile holds at one version only. What is still open (a
+//   package the lockfile holds at several versions, or not at all, and the other Node.js major's
+//   binary) resolves with npm's `--before` the time package-lock.json was last committed (its
+//   modification time, said in one line, when git has no commit of it or it has changes not yet
+//   committed), as it did then. A test checks that each app got only versions the lockfile holds.
+//   An upstream release cannot turn CI red without a change in this repository; a package the
+//   apps need that the lockfile lacks stops the spec with a message saying so.
 // - `npm run test:newest` runs this spec alone with the newest versions within the ranges
-//   package.json declares (as a peer, else as a devDependency), metadata fetched afresh: what a
-//   user installing today gets. A failure there that CI does not show is an upstream release
-//   that breaks users: record it in CHANGELOG.md, then adjust the ranges or the declarations,
-//   and move the lockfile once the fix is in. It needs the registry, so it stays out of CI.
+//   package.json declares (as a peer, else as a devDependency), metadata fetched afresh, no
+//   overrides and no `--before`: what a user installing today gets, the newest Node.js binary of
+//   the other major included. A failure there that CI does not show is an upstream release that
+//   breaks users: record it in CHANGELOG.md, then adjust the ranges or the declarations, and move
+//   the lockfile once the fix is in. It needs the registry, so it stays out of CI.
+// - Without the registry: `test:newest` fails, and so does `npm test` when `CI` is set. Only a
+//   developer without network gets the installs from the npm cache as far as it goes; what it
+//   lacks is skipped, said in one line.
 //
 // The ES-module app compiles its declarations (skipLibCheck: false) and never installs ioredis,
 // an optional peer: a user who does not use Redis needs neither it nor its types. The CommonJS
@@ -203,19 +211,9 @@ describe('the npm package (npm pack, installed into fresh Nest 12 apps)', () => 
   let tarball: string;
   let packedFiles: string[];
   let librarySources: string[];
-  /** Set when npm cannot reach the registry: the install-dependent tests then say so and stop. */
-  let unreachable: string | undefined;
   const installed = new Map<ConsumerApp, string>();
   /** Each Node.js major's binary; the other major's once it is installed. */
   const nodes = new Map<number, string>([[RUNNING_MAJOR, process.execPath]]);
-  /** Set when the other major could not be installed without the registry. */
-  let otherNodeMissing: string | undefined;
-
-  const skipped = (app: ConsumerApp): boolean => {
-    if (installed.has(app)) return false;
-    console.warn(`skipped: npm cannot reach the registry (${unreachable})`);
-    return true;
-  };
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'tessera-npm-pack-'));
@@ -240,28 +238,54 @@ describe('the npm package (npm pack, installed into fresh Nest 12 apps)', () => 
     tarball = join(work, manifest.filename);
     packedFiles = manifest.files.map((file) => file.path).sort();
 
-    // Without the registry the installs may still succeed from the npm cache alone. The newest
-    // versions need the registry's current metadata, not the cache's.
+    const lockfileTime = VERSIONS.lockfileTime;
+    if (lockfileTime?.fallback !== undefined) {
+      console.warn(
+        `packaging spec: installing what was published before ${lockfileTime.date}, ` +
+          `package-lock.json's modification time (${lockfileTime.fallback})`,
+      );
+    }
+    // Only a developer without network is let off, with the npm cache as far as it goes: the
+    // newest versions need the registry's current metadata, and CI must not pass on a run that
+    // installed nothing.
     const offline = await registryUnreachable(work);
-    const online = VERSIONS.policy === 'newest' ? '--prefer-online' : '--prefer-offline';
-    const cacheMode = offline === undefined ? online : '--offline';
+    if (offline !== undefined && (VERSIONS.policy === 'newest' || process.env.CI)) {
+      throw new Error(
+        `npm cannot reach the registry (${offline}): ` +
+          (VERSIONS.policy === 'newest'
+            ? 'npm run test:newest needs it to see what a user installs today'
+            : 'with CI set, the packaging spec fails rather than skip its installs'),
+      );
+    }
+    const cacheMode =
+      VERSIONS.policy === 'newest'
+        ? '--prefer-online'
+        : offline === undefined
+          ? '--prefer-offline'
+          : '--offline';
+    const flags = ['--no-audit', '--no-fund', cacheMode, ...VERSIONS.installFlags()];
+    /** What could not be installed from the npm cache alone, without the registry. */
+    const missing: string[] = [];
+    const installFailed = (what: string, install: Run) => {
+      if (offline === undefined)
+        throw new Error(`npm install failed in ${what}:\n${install.stderr}`);
+      // Offline, npm answers ENOTCACHED, or ERESOLVE over packages it has no metadata for.
+      missing.push(`${what} (${/npm error code (\w+)/.exec(install.stderr)?.[1] ?? 'an error'})`);
+    };
     // Both apps and the other Node.js install at once: the time goes to the network and the cache.
     const otherNode = join(work, 'other-node');
     mkdirSync(otherNode);
     writeFileSync(join(otherNode, 'package.json'), '{ "private": true }\n');
-    const nodeInstall = run(
-      'npm',
-      ['install', '--no-audit', '--no-fund', cacheMode, `${NODE_PACKAGE}@^${OTHER_MAJOR}`],
-      otherNode,
-    ).then((install) => {
-      if (install.code === 0) {
-        nodes.set(OTHER_MAJOR, join(otherNode, 'node_modules', NODE_PACKAGE, NODE_BINARY));
-      } else if (offline !== undefined) {
-        otherNodeMissing = `${offline}; the npm cache alone has no ${NODE_PACKAGE}@^${OTHER_MAJOR}`;
-      } else {
-        throw new Error(`npm install ${NODE_PACKAGE}@^${OTHER_MAJOR} failed:\n${install.stderr}`);
-      }
-    });
+    const otherNodeSpec = `${NODE_PACKAGE}@^${OTHER_MAJOR}`;
+    const nodeInstall = run('npm', ['install', ...flags, otherNodeSpec], otherNode).then(
+      (install) => {
+        if (install.code === 0) {
+          nodes.set(OTHER_MAJOR, join(otherNode, 'node_modules', NODE_PACKAGE, NODE_BINARY));
+        } else {
+          installFailed(otherNodeSpec, install);
+        }
+      },
+    );
     await Promise.all([
       nodeInstall,
       ...[ESM_APP, COMMONJS_APP].map(async (app) => {
@@ -273,27 +297,23 @@ describe('the npm package (npm pack, installed into fresh Nest 12 apps)', () => 
         writeFileSync(join(dir, 'package.json'), packageJson(app, VERSIONS));
         const install = await run(
           'npm',
-          [
-            'install',
-            '--no-audit',
-            '--no-fund',
-            cacheMode,
-            ...installArguments(tarball, app, VERSIONS),
-          ],
+          ['install', ...flags, ...installArguments(tarball, app, VERSIONS)],
           dir,
         );
         if (install.code === 0) {
           installed.set(app, dir);
           if (VERSIONS.policy === 'newest') await reportVersions(app, dir);
-        } else if (offline !== undefined) {
-          // Offline, npm answers ENOTCACHED, or ERESOLVE over packages it has no metadata for.
-          const code = /npm error code (\w+)/.exec(install.stderr)?.[1] ?? 'an error';
-          unreachable = `${offline}; installing from the npm cache alone gave ${code}`;
         } else {
-          throw new Error(`npm install failed in ${app.name}:\n${install.stderr}`);
+          installFailed(app.name, install);
         }
       }),
     ]);
+    if (missing.length > 0) {
+      console.warn(
+        `packaging spec: skipping what needs ${missing.join(', ')}: npm cannot reach the ` +
+          `registry (${offline}) and its cache lacks them`,
+      );
+    }
   }, 8 * MINUTE);
 
   afterAll(async () => {
@@ -327,7 +347,7 @@ describe('the npm package (npm pack, installed into fresh Nest 12 apps)', () => 
   it(
     'runs its nest-tessera bin from the installed package',
     async () => {
-      if (skipped(ESM_APP)) return;
+      if (!installed.has(ESM_APP)) return; // offline, said once above
       const generated = await succeed(
         'npm',
         [
@@ -359,9 +379,17 @@ describe('the npm package (npm pack, installed into fresh Nest 12 apps)', () => 
       await succeed(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.'], dir);
     }, 2 * MINUTE);
 
+    (VERSIONS.policy === 'lockfile' ? it : it.skip)(
+      "installs only versions this repository's package-lock.json holds, deep dependencies included",
+      () => {
+        if (!installed.has(app)) return; // offline, said once above
+        expect(VERSIONS.notLockedIn(installed.get(app)!)).toEqual([]);
+      },
+    );
+
     if (app === ESM_APP) {
       it('compiles and runs without ioredis, which npm does not install for an optional peer', () => {
-        if (skipped(app)) return;
+        if (!installed.has(app)) return; // offline, said once above
         expect(existsSync(join(installed.get(app)!, 'node_modules', 'ioredis'))).toBe(false);
       });
     }
@@ -369,12 +397,8 @@ describe('the npm package (npm pack, installed into fresh Nest 12 apps)', () => 
     it.each([RUNNING_MAJOR, OTHER_MAJOR])(
       'compiled with tsc, starts on Node %i, answers 200 with a token and 401 with WWW-Authenticate: Bearer without, and after its logout',
       async (major) => {
-        if (skipped(app)) return;
         const node = nodes.get(major);
-        if (node === undefined) {
-          console.warn(`skipped: Node ${major} is not installed (${otherNodeMissing})`);
-          return;
-        }
+        if (!installed.has(app) || node === undefined) return; // offline, said once above
         const prefix = `${REVOCATION_PREFIX}node${major}:`;
         const { stop, line } = await start(node, installed.get(app)!, {
           REDIS_URL: sharedRedisUrl(),

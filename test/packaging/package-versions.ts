@@ -1,7 +1,8 @@
 // Which version of each package the packaging spec installs into its scratch apps (the policy is
 // stated at the top of npm-pack.spec.ts).
 
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** `lockfile`: the versions this repository is tested with; `newest`: what a user gets today. */
@@ -14,13 +15,22 @@ interface Manifest {
 }
 
 interface Lockfile {
-  readonly packages: Record<string, { readonly version?: string }>;
+  readonly packages: Record<string, { readonly version?: string; readonly name?: string }>;
+}
+
+/** The date npm's `--before` takes, and where it came from (said when it is not the commit). */
+export interface LockfileTime {
+  readonly date: string;
+  /** Set when the date is the file's modification time, with the reason. */
+  readonly fallback?: string;
 }
 
 /** Chooses and names versions from the repository's package.json and package-lock.json. */
 export class PackageVersions {
   private readonly manifest: Manifest;
   private readonly lockfile: Lockfile;
+  /** With the lockfile policy: when package-lock.json last changed. */
+  readonly lockfileTime: LockfileTime | undefined;
 
   constructor(
     root: string,
@@ -28,6 +38,7 @@ export class PackageVersions {
   ) {
     this.manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Manifest;
     this.lockfile = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as Lockfile;
+    this.lockfileTime = policy === 'lockfile' ? lockfileTime(root) : undefined;
   }
 
   /** `name@version` for `npm install`: the locked version, or the package's declared range. */
@@ -36,13 +47,48 @@ export class PackageVersions {
   }
 
   /**
-   * What the scratch app's package.json pins beyond what it installs by name: with the lockfile
-   * policy, the packed package's own dependencies at their locked versions; else nothing.
+   * What the scratch app's package.json pins beyond what it installs by name (`direct`, which npm
+   * refuses to override): with the lockfile policy, the packed package's own dependencies at their
+   * locked versions, and every other package that package-lock.json holds at one version only
+   * (a package it holds at several is left to `--before`); else nothing.
    */
-  overrides(): Record<string, string> {
+  overrides(direct: readonly string[]): Record<string, string> {
     if (this.policy === 'newest') return {};
-    const names = Object.keys(this.manifest.dependencies ?? {});
-    return Object.fromEntries(names.map((name) => [name, this.locked(name)]));
+    const pinned = new Map<string, string>();
+    for (const [name, held] of heldVersions(this.lockfile)) {
+      if (held.size === 1) pinned.set(name, [...held][0]);
+    }
+    for (const name of Object.keys(this.manifest.dependencies ?? {})) {
+      pinned.set(name, this.locked(name));
+    }
+    for (const name of direct) pinned.delete(name);
+    return Object.fromEntries([...pinned].sort(([a], [b]) => (a < b ? -1 : 1)));
+  }
+
+  /**
+   * Flags for every `npm install` of the spec: with the lockfile policy, `--before` the time
+   * package-lock.json last changed, so that what the overrides leave open (and the other Node.js
+   * major's binary) resolves as it did then, whatever was published since.
+   */
+  installFlags(): string[] {
+    return this.lockfileTime === undefined ? [] : [`--before=${this.lockfileTime.date}`];
+  }
+
+  /**
+   * Each package installed in `dir` (by its package-lock.json) at a version that this repository's
+   * package-lock.json does not hold anywhere, as `path@version`; the packed package aside.
+   */
+  notLockedIn(dir: string): string[] {
+    const ours = heldVersions(this.lockfile);
+    const theirs = JSON.parse(readFileSync(join(dir, 'package-lock.json'), 'utf8')) as Lockfile;
+    return Object.entries(theirs.packages)
+      .filter(([path, entry]) => {
+        const name = packageName(path, entry);
+        return (
+          name !== undefined && name !== 'nest-tessera' && !ours.get(name)?.has(entry.version!)
+        );
+      })
+      .map(([path, entry]) => `${path}@${entry.version}`);
   }
 
   /** The version package-lock.json installs at the top of node_modules. */
@@ -67,4 +113,42 @@ export class PackageVersions {
     }
     return range;
   }
+}
+
+/** The name a lockfile entry is installed under, none for the root and aliases (`npm:` specs). */
+function packageName(path: string, entry: Lockfile['packages'][string]): string | undefined {
+  if (path === '' || entry.name !== undefined || entry.version === undefined) return undefined;
+  return path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
+}
+
+/** Every version a lockfile holds of each package, wherever in the tree. */
+function heldVersions(lockfile: Lockfile): Map<string, Set<string>> {
+  const versions = new Map<string, Set<string>>();
+  for (const [path, entry] of Object.entries(lockfile.packages)) {
+    const name = packageName(path, entry);
+    if (name !== undefined)
+      versions.set(name, (versions.get(name) ?? new Set()).add(entry.version!));
+  }
+  return versions;
+}
+
+/**
+ * When package-lock.json last changed: the time of the last commit that touched it, or, when git
+ * has no such commit (no history, git missing) or the file has changes not yet committed, the
+ * file's modification time, with the reason.
+ */
+export function lockfileTime(root: string): LockfileTime {
+  const git = (...args: string[]) => {
+    const result = spawnSync('git', args, { cwd: root, encoding: 'utf8' });
+    return result.status === 0 ? result.stdout.trim() : undefined;
+  };
+  const modified = () => statSync(join(root, 'package-lock.json')).mtime.toISOString();
+  const committed = git('log', '-1', '--format=%cI', '--', 'package-lock.json');
+  if (!committed) {
+    return { date: modified(), fallback: 'git has no commit of package-lock.json here' };
+  }
+  if (git('status', '--porcelain', '--', 'package-lock.json') !== '') {
+    return { date: modified(), fallback: 'package-lock.json has changes not yet committed' };
+  }
+  return { date: new Date(committed).toISOString() };
 }
