@@ -13,14 +13,23 @@ export interface CallIdentity {
 export type DeniedListener = (event: { method: string; error: AuthError }) => void;
 
 /**
- * The context a call runs in: a request or message (its verified caller, none when anonymous),
- * a service identity (`@RunAs`), or an explicit `runAs`. Outside any context (a timer, start-up)
- * there is none at all, which is not the same as an anonymous request.
+ * The context a call runs in: a request or message (its verified caller, none while anonymous),
+ * a service identity (`@RunAs`), or an explicit `runAs`. Outside any context (a timer started at
+ * start-up, a scheduler tick) there is none at all, which is not the same as an anonymous
+ * request.
  */
 export interface CallContext {
-  readonly identity: CallIdentity | undefined;
+  /** Who calls. A request's context receives its caller once the guard has verified it. */
+  identity: CallIdentity | undefined;
   /** The module's `accessDenied` hook, for refusals inside this context. */
   readonly onDenied?: DeniedListener;
+  /** The request (adapter or Node request object) this context was opened for. */
+  readonly request?: object;
+  /**
+   * Set once the request is answered or the lent call has settled: work it left behind (a timer,
+   * a socket's callbacks) runs with no identity from then on.
+   */
+  closed: boolean;
 }
 
 const storage = new AsyncLocalStorage<CallContext>();
@@ -35,7 +44,8 @@ export function runAs<T>(
   fn: () => T,
   options: { crossTenant?: boolean } = {},
 ): T {
-  return storage.run({ identity: { principal, crossTenant: options.crossTenant ?? false } }, fn);
+  const identity = { principal, crossTenant: options.crossTenant ?? false };
+  return storage.run({ identity, closed: false }, fn);
 }
 
 /** Runs `fn` inside `context`. */
@@ -48,12 +58,13 @@ export function currentContext(): CallContext | undefined {
   return storage.getStore();
 }
 
-/** The identity of the current call, if any. */
+/** The identity of the current call, if any (none once its context is closed). */
 export function currentIdentity(): CallIdentity | undefined {
-  return storage.getStore()?.identity;
+  const context = storage.getStore();
+  return context === undefined || context.closed ? undefined : context.identity;
 }
 
 /** The principal of the current call, if any. */
 export function currentPrincipal(): Principal | undefined {
-  return storage.getStore()?.identity?.principal;
+  return currentIdentity()?.principal;
 }

@@ -34,12 +34,6 @@ export interface CallBinding {
 /** The key of an instance's `CallBinding`. */
 export const CALL_BINDING = Symbol('nest-tessera.callBinding');
 
-/**
- * Calls that may skip the check when they run in no context at all: a controller's handlers,
- * which Nest calls after the guard has checked the same rule.
- */
-export type PassThrough = (self: unknown) => boolean;
-
 /** A member wrapped where it is defined, so every way of reaching it meets the check. */
 export interface SecuredMember {
   /** `Class.member`, for errors and events. */
@@ -61,7 +55,6 @@ class MemberRecord implements SecuredMember {
   constructor(
     readonly name: string,
     readonly original: Method,
-    readonly passThrough: PassThrough | undefined,
   ) {}
 
   get runAs(): string | undefined {
@@ -84,40 +77,62 @@ class MemberRecord implements SecuredMember {
 
 /** Wrappers made here, and what they enforce. */
 const records = new WeakMap<object, MemberRecord>();
+/**
+ * Secured members by where they were declared (a prototype or a class, and the key): found
+ * there even under another decorator's wrapper. Definition metadata, like reflect-metadata's.
+ */
+const declared = new WeakMap<object, Map<string | symbol, MemberRecord>>();
+let anyDeclared = false;
 
 /** The secured member `fn` is, if it is one. */
 export function securedMemberOf(fn: unknown): SecuredMember | undefined {
   return typeof fn === 'function' ? records.get(fn) : undefined;
 }
 
+/** The secured member declared on `owner` (a prototype or a class) under `key`, if any. */
+export function securedMemberAt(owner: object, key: string | symbol): SecuredMember | undefined {
+  return declared.get(owner)?.get(key);
+}
+
 /**
- * Secures `fn` with `change`: a wrapper made here is updated in place (two decorators on one
- * member make one wrapper); anything else is wrapped. `fresh` always wraps, for a subclass that
- * covers an inherited member without changing it for the base class.
+ * Whether any member of any class loaded in this process is secured: then every request and
+ * message must run in a call context, or protected calls from handlers would be refused.
+ */
+export function anySecuredMembers(): boolean {
+  return anyDeclared;
+}
+
+/**
+ * Secures `fn`, declared at `owner[key]`, with `change`: a wrapper made here is updated in
+ * place (two decorators on one member make one wrapper); anything else is wrapped. `fresh`
+ * always wraps, for a subclass that covers an inherited member without changing the base class.
  * @returns the function to install, and whether it is new.
  */
 export function secure(
   fn: AnyMethod,
-  name: string,
+  at: { readonly owner: object; readonly key: string | symbol; readonly name: string },
   change: RuleChange,
-  options: { level: 'member' | 'class'; passThrough?: PassThrough; fresh?: boolean },
+  options: { level: 'member' | 'class'; fresh?: boolean },
 ): { fn: AnyMethod; created: boolean } {
   const existing = options.fresh ? undefined : records.get(fn);
   if (existing !== undefined) {
     existing.apply(change, options.level);
     return { fn, created: false };
   }
-  const record = new MemberRecord(name, fn as Method, options.passThrough);
+  const record = new MemberRecord(at.name, fn as Method);
   record.apply(change, options.level);
   const wrapper = wrap(record);
   records.set(wrapper, record);
+  let members = declared.get(at.owner);
+  if (members === undefined) declared.set(at.owner, (members = new Map()));
+  members.set(at.key, record);
+  anyDeclared = true;
   return { fn: wrapper, created: true };
 }
 
 function wrap(record: MemberRecord): AnyMethod {
-  const original = record.original;
   // An async method refuses with a rejected promise, as its callers expect; a sync one throws.
-  const isAsync = original.constructor.name === 'AsyncFunction';
+  const isAsync = record.original.constructor.name === 'AsyncFunction';
   const secured = function (this: unknown, ...args: unknown[]): unknown {
     const context = currentContext();
     if (record.runAs !== undefined) {
@@ -126,12 +141,9 @@ function wrap(record: MemberRecord): AnyMethod {
         ? lend(record, this, args)
         : Promise.resolve().then(() => invoke(record, context, this, args, true));
     }
-    if (context === undefined && record.passThrough?.(this)) {
-      return Reflect.apply(original, this, args);
-    }
     return invoke(record, context, this, args, isAsync);
   };
-  Object.defineProperty(secured, 'name', { value: original.name });
+  Object.defineProperty(secured, 'name', { value: record.original.name });
   return secured;
 }
 
@@ -145,8 +157,13 @@ async function lend(record: MemberRecord, self: unknown, args: unknown[]): Promi
     );
   }
   const identity = await binding.resolveIdentity(record.runAs!);
-  const context: CallContext = { identity, onDenied: binding.onDenied };
-  return runInContext(context, () => invoke(record, context, self, args, true));
+  const context: CallContext = { identity, onDenied: binding.onDenied, closed: false };
+  try {
+    return await runInContext(context, () => invoke(record, context, self, args, true));
+  } finally {
+    // The identity was lent to this call: whatever it left running is on its own now.
+    context.closed = true;
+  }
 }
 
 function bindingOf(self: unknown): CallBinding | undefined {
@@ -170,9 +187,14 @@ function invoke(
     }
     throw error;
   };
-  const identity = context?.identity;
+  const identity = context === undefined || context.closed ? undefined : context.identity;
   try {
-    if (identity === undefined) throw new MissingTokenError('no_principal');
+    if (identity === undefined) {
+      throw new MissingTokenError(
+        'no_principal',
+        `${record.name} was called with no caller (no request, message, @RunAs or runAs)`,
+      );
+    }
     if (rule.scopes.length > 0) assertScopes(identity.principal, rule.scopes);
     const tenant = rule.tenant;
     if (tenant !== undefined && 'arg' in tenant) {

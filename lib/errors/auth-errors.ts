@@ -47,9 +47,14 @@ export class MissingTokenError extends AuthError {
   readonly status = 401;
   readonly code = undefined;
 
-  constructor(readonly reason: 'missing_token' | 'no_principal' = 'missing_token') {
+  /** @param detail what was called without a caller, for the log */
+  constructor(
+    readonly reason: 'missing_token' | 'no_principal' = 'missing_token',
+    detail?: string,
+  ) {
     super(
-      reason === 'missing_token' ? 'no access token in the request' : 'no principal in context',
+      detail ??
+        (reason === 'missing_token' ? 'no access token in the request' : 'no principal in context'),
     );
   }
 }

@@ -1,6 +1,8 @@
 import {
   Inject,
+  type MiddlewareConsumer,
   Module,
+  type NestModule,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
@@ -12,6 +14,7 @@ import {
   HttpAdapterHost,
 } from '@nestjs/core';
 import { RequestAuthenticator } from '../authentication/request-authenticator.js';
+import { anySecuredMembers } from '../authorization/secured-member.js';
 import { ServiceIdentities } from '../authorization/service-identities.js';
 import type { AuthModuleOptions } from '../options/auth-options.js';
 import { openRedisBackend } from '../options/open-redis-backend.js';
@@ -29,6 +32,7 @@ import {
   ConfigurableAuthModule,
 } from './auth.module-definition.js';
 import { BearerGuard, GlobalBearerGuard } from './bearer.guard.js';
+import { CallContextMiddleware } from './call-context.middleware.js';
 import { CONSUMER_THROTTLE, RequestThrottler } from './request-throttler.js';
 import { ThrottleExceptionFilter } from './throttle-exception.filter.js';
 import { ConsumerThrottle } from '../throttling/consumer-throttle.js';
@@ -144,11 +148,9 @@ const REVOCATION_LOAD_WAIT_MS = 2000;
     // has work to do (a factory that returns null registers nothing).
     {
       provide: APP_INTERCEPTOR,
-      useFactory: (options: ResolvedAuthOptions, explorer: MethodSecurityExplorer) =>
-        (options.principalContext ?? explorer.needsCallContext())
-          ? new PrincipalContextInterceptor(options)
-          : null,
-      inject: [AUTH_OPTIONS, MethodSecurityExplorer],
+      useFactory: (options: ResolvedAuthOptions) =>
+        callContextOn(options) ? new PrincipalContextInterceptor(options) : null,
+      inject: [AUTH_OPTIONS],
     },
     {
       provide: APP_INTERCEPTOR,
@@ -174,9 +176,10 @@ const REVOCATION_LOAD_WAIT_MS = 2000;
 })
 export class AuthModule
   extends ConfigurableAuthModule
-  implements OnApplicationBootstrap, OnApplicationShutdown
+  implements NestModule, OnApplicationBootstrap, OnApplicationShutdown
 {
   constructor(
+    @Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
     @Inject(OWNED_REVOCATION_STORE)
     private readonly revocation: ReturnType<typeof createRevocationStore> | null,
     @Inject(OWNED_THROTTLE_STORAGE)
@@ -184,6 +187,11 @@ export class AuthModule
     @Inject(REDIS_CONNECTION) private readonly redis: RedisBackendConnection | null,
   ) {
     super();
+  }
+
+  /** Every HTTP request runs in its call context from its first middleware on. */
+  configure(consumer: MiddlewareConsumer): void {
+    if (callContextOn(this.options)) consumer.apply(CallContextMiddleware).forRoutes('*');
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -201,4 +209,13 @@ export class AuthModule
     // Last: the stores built on it are closed with it, the connection only if it was opened here.
     await this.redis?.close();
   }
+}
+
+/**
+ * Whether requests and messages run in a call context: asked for, or some member of a class
+ * loaded in this process carries `@Scopes`/`@Tenant`/`@RunAs` (a protected method a handler
+ * reaches needs its caller; a `@RunAs` one must tell a request from a timer).
+ */
+function callContextOn(options: ResolvedAuthOptions): boolean {
+  return options.principalContext ?? anySecuredMembers();
 }

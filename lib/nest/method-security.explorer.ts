@@ -10,7 +10,6 @@ import { AUTH_OPTIONS } from './auth.module-definition.js';
 import {
   hasRunAs,
   hasSecuredMembers,
-  needsCallContext,
   unenforceableRules,
   unprotectedFields,
 } from './secured-class-check.js';
@@ -24,8 +23,6 @@ import {
  */
 @Injectable()
 export class MethodSecurityExplorer implements OnModuleInit, OnModuleDestroy {
-  /** What `needsCallContext()` answered, if asked: whether the principal context is on. */
-  private contextPlanned: boolean | undefined;
   private readonly binding: CallBinding;
   private readonly bound = new Set<object>();
 
@@ -40,56 +37,37 @@ export class MethodSecurityExplorer implements OnModuleInit, OnModuleDestroy {
     };
   }
 
-  /**
-   * Whether handlers must run in a call context: some provider carries rules, or some class
-   * `@RunAs` (which must never be lent to a request). Known from the classes (and values) before
-   * any other instance exists; a factory's product is known only later: see `onModuleInit`.
-   */
-  needsCallContext(): boolean {
-    this.contextPlanned = this.wrappers().some(({ wrapper, isController }) => {
-      const type = knownClassOf(wrapper);
-      return type !== undefined && needsCallContext(type, isController);
-    });
-    return this.contextPlanned;
-  }
-
   onModuleInit(): void {
     const problems = new Set<string>();
+    const add = (found: readonly string[]) => found.forEach((problem) => problems.add(problem));
     for (const { wrapper, isController } of this.wrappers()) {
       const known = knownClassOf(wrapper);
       if (known !== undefined) {
-        for (const problem of unenforceableRules(known, isController)) problems.add(problem);
+        add(unenforceableRules(known, isController));
         if (!wrapper.isDependencyTreeStatic() && hasRunAs(known)) {
           problems.add(
             `${known.name} is request-scoped: @RunAs is never lent inside a request; move the ` +
               'method to a static provider',
           );
         }
-      }
-      for (const instance of instancesOf(wrapper)) {
-        const type = classOf(instance);
-        if (type === undefined) continue;
-        if (type !== known) {
-          for (const problem of unenforceableRules(type, isController)) problems.add(problem);
-        }
-        for (const problem of unprotectedFields(type, instance)) problems.add(problem);
-        if (!hasSecuredMembers(type)) continue;
-        this.checkPlanned(type, isController);
-        this.bind(instance, type, problems);
-      }
-    }
-    if (this.options.principalContext === false) {
-      for (const { wrapper, isController } of this.wrappers()) {
-        const type = knownClassOf(wrapper);
-        if (type !== undefined && needsCallContext(type, isController)) {
+        if (this.options.principalContext === false && hasSecuredMembers(known)) {
           problems.add(
-            `${type.name} carries @Scopes/@Tenant/@RunAs, but principalContext is false: ` +
+            `${known.name} carries @Scopes/@Tenant/@RunAs, but principalContext is false: ` +
               'handlers would reach it with no caller (and @RunAs could be lent to a request)',
           );
         }
       }
+      const injected = injectedValuesOf(wrapper);
+      for (const instance of instancesOf(wrapper)) {
+        const type = classOf(instance);
+        if (type === undefined) continue;
+        if (type !== known) add(unenforceableRules(type, isController));
+        add(unprotectedFields(type, instance, injected));
+        if (hasSecuredMembers(type)) this.bind(instance, type, problems);
+      }
     }
     if (problems.size > 0) {
+      this.onModuleDestroy();
       throw new AuthConfigError(`rules that cannot be enforced:\n- ${[...problems].join('\n- ')}`);
     }
   }
@@ -102,22 +80,16 @@ export class MethodSecurityExplorer implements OnModuleInit, OnModuleDestroy {
     this.bound.clear();
   }
 
-  /** A factory's product the principal context was planned without: calls would be refused. */
-  private checkPlanned(type: AnyClass, isController: boolean): void {
-    if (
-      this.options.principalContext === undefined &&
-      this.contextPlanned === false &&
-      needsCallContext(type, isController)
-    ) {
-      throw new AuthConfigError(
-        `${type.name} carries @Scopes/@Tenant/@RunAs, but is built by a factory, after the ` +
-          'principal context was left off: set principalContext: true',
-      );
-    }
-  }
-
   /** Lends this application's service identities and events to an instance it built. */
   private bind(instance: object, type: AnyClass, problems: Set<string>): void {
+    const other = Object.getOwnPropertyDescriptor(instance, CALL_BINDING)?.value as unknown;
+    if (other !== undefined && other !== this.binding) {
+      problems.add(
+        `${type.name}: this instance is already in another running application, whose ` +
+          'identities and events it would mix with these; give each application its own',
+      );
+      return;
+    }
     try {
       Object.defineProperty(instance, CALL_BINDING, { value: this.binding, configurable: true });
       this.bound.add(instance);
@@ -143,6 +115,15 @@ function instancesOf(wrapper: InstanceWrapper): object[] {
     ? wrapper.getStaticTransientInstances().map((context) => context?.instance)
     : [wrapper.instance];
   return instances.filter((value): value is object => value !== null && typeof value === 'object');
+}
+
+/** What Nest injected into a provider (constructor and properties): not fields of its own. */
+function injectedValuesOf(wrapper: InstanceWrapper): Set<unknown> {
+  const dependencies = [
+    ...(wrapper.getCtorMetadata() ?? []),
+    ...(wrapper.getPropertiesMetadata() ?? []).map((property) => property.wrapper),
+  ];
+  return new Set(dependencies.map((dependency) => dependency?.instance));
 }
 
 /** The class of a provider, where it is known before the provider is built. */

@@ -5,19 +5,23 @@ import {
   Injectable,
   type NestInterceptor,
 } from '@nestjs/common';
-import type { Observable } from 'rxjs';
-import { runInContext, type DeniedListener } from '../authorization/principal-context.js';
+import { Observable } from 'rxjs';
+import {
+  currentContext,
+  runInContext,
+  type CallContext,
+  type DeniedListener,
+} from '../authorization/principal-context.js';
 import type { ResolvedAuthOptions } from '../options/resolve-auth-options.js';
 import type { Principal } from '../verify/principal.js';
 import { AUTH_OPTIONS } from './auth.module-definition.js';
 import { messagePrincipalOf } from './message-token.js';
-import { principalOf } from './request-state.js';
+import { isContextOf, principalOf } from './request-state.js';
 
 /**
- * Runs each handler inside the call context of its request or message, so service methods it
- * calls see the caller the guard verified. An anonymous call (a `@Public()` route) runs in a
- * context too, with no identity: it is refused by protected methods and never lent a `@RunAs`
- * identity.
+ * Runs each message handler (and WebSocket or other non-HTTP handler) inside a call context
+ * with the caller the guard verified, from the subscription on, so the observable a handler
+ * returns runs in it too. An HTTP request already has one (`CallContextMiddleware`).
  */
 @Injectable()
 export class PrincipalContextInterceptor implements NestInterceptor {
@@ -28,20 +32,26 @@ export class PrincipalContextInterceptor implements NestInterceptor {
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const principal = this.principalOf(context);
-    return runInContext(
-      {
-        identity: principal === undefined ? undefined : { principal, crossTenant: false },
-        onDenied: this.onDenied,
-      },
-      () => next.handle(),
+    const type = context.getType();
+    const request = type === 'http' ? context.switchToHttp().getRequest<object>() : undefined;
+    if (request !== undefined && isContextOf(currentContext(), request)) return next.handle();
+    const principal =
+      request !== undefined
+        ? principalOf(request)
+        : type === 'rpc'
+          ? messagePrincipalOf(context.switchToRpc().getContext<unknown>())
+          : undefined;
+    const callContext: CallContext = {
+      identity: principal === undefined ? undefined : identityOf(principal),
+      onDenied: this.onDenied,
+      closed: false,
+    };
+    return new Observable((subscriber) =>
+      runInContext(callContext, () => next.handle().subscribe(subscriber)),
     );
   }
+}
 
-  private principalOf(context: ExecutionContext): Principal | undefined {
-    const type = context.getType();
-    if (type === 'http') return principalOf(context.switchToHttp().getRequest<object>());
-    if (type === 'rpc') return messagePrincipalOf(context.switchToRpc().getContext<unknown>());
-    return undefined;
-  }
+function identityOf(principal: Principal) {
+  return { principal, crossTenant: false };
 }

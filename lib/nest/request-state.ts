@@ -1,3 +1,4 @@
+import { currentContext, type CallContext } from '../authorization/principal-context.js';
 import { IncomingMessage } from 'node:http';
 import type { AuthError, InvalidTokenError } from '../errors/auth-errors.js';
 import type { TooManyRequestsError } from '../errors/too-many-requests.error.js';
@@ -75,6 +76,9 @@ function stateFor(request: object): RequestState {
  */
 export function setPrincipal(request: object, principal: Principal): void {
   stateFor(request).principal = principal;
+  // The request's call context (CallContextMiddleware) runs as this caller from now on.
+  const context = currentContext();
+  if (isContextOf(context, request)) context.identity = { principal, crossTenant: false };
   if (request instanceof IncomingMessage) {
     setNodeRequestUser(request, principal);
     return;
@@ -158,4 +162,15 @@ export function verifiedFor(request: object, token: string): Principal | undefin
   if (entry === undefined || entry.token !== token) return undefined;
   if ('error' in entry) throw entry.error;
   return entry.principal;
+}
+
+/** Whether `context` is the open call context of `request` (an adapter's or Node's request). */
+export function isContextOf(
+  context: CallContext | undefined,
+  request: object,
+): context is CallContext {
+  if (context === undefined || context.closed || context.request === undefined) return false;
+  return (
+    context.request === request || context.request === (request as { raw?: unknown }).raw
+  );
 }

@@ -1,4 +1,3 @@
-import { CONTROLLER_WATERMARK } from '@nestjs/common/constants.js';
 import { secureClass, type AnyClass } from '../authorization/secure-class.js';
 import { secure, type RuleChange } from '../authorization/secured-member.js';
 import { AuthConfigError } from '../errors/auth-errors.js';
@@ -27,11 +26,7 @@ export function securingDecorator(
         throw new AuthConfigError(`${(target as AnyClass).name}: ${label} goes on a method`);
       }
       Reflect.defineMetadata(metadata.key, metadata.value, target);
-      secureClass(target as AnyClass, change, {
-        skip: isPublic,
-        passThrough: calledByNestRouter,
-        wrapped: copyMetadata,
-      });
+      secureClass(target as AnyClass, change, { skip: isPublic, wrapped: copyMetadata });
       return;
     }
     const isStatic = typeof target === 'function';
@@ -55,9 +50,8 @@ export function securingDecorator(
     for (const slot of ['value', 'get', 'set'] as const) {
       const fn: unknown = descriptor[slot];
       if (typeof fn !== 'function') continue;
-      const secured = secure(fn as AnyMethod, name, change, {
+      const secured = secure(fn as AnyMethod, { owner: target, key, name }, change, {
         level: 'member',
-        passThrough: calledByNestRouter,
       });
       if (secured.created) copyMetadata(fn, secured.fn);
       Reflect.defineMetadata(metadata.key, metadata.value, secured.fn);
@@ -76,24 +70,4 @@ function copyMetadata(from: object, to: object): void {
 
 function isPublic(fn: AnyMethod): boolean {
   return Reflect.getMetadata(PublicRoute.KEY, fn) === true;
-}
-
-/** Whether a class is a controller, by class: checked on every call from outside any context. */
-const controllerClasses = new WeakMap<object, boolean>();
-
-/**
- * A controller's handler called with no context at all: Nest's router, after the guard checked
- * the same rule (with the principal context on, every request and message has a context, and
- * the wrapper checks too).
- */
-function calledByNestRouter(self: unknown): boolean {
-  if (self === null || typeof self !== 'object') return false;
-  const type = (self as { constructor?: unknown }).constructor;
-  if (typeof type !== 'function') return false;
-  let known = controllerClasses.get(type);
-  if (known === undefined) {
-    known = Reflect.getMetadata(CONTROLLER_WATERMARK, type) === true;
-    controllerClasses.set(type, known);
-  }
-  return known;
 }

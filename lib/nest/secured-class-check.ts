@@ -1,6 +1,11 @@
 import { PATH_METADATA } from '@nestjs/common/constants.js';
+import type { MethodRule } from '../authorization/method-rule.js';
 import { LIFECYCLE_HOOKS, type AnyClass } from '../authorization/secure-class.js';
-import { securedMemberOf, type SecuredMember } from '../authorization/secured-member.js';
+import {
+  securedMemberAt,
+  securedMemberOf,
+  type SecuredMember,
+} from '../authorization/secured-member.js';
 import { PublicRoute } from './public.decorator.js';
 import { RequiredScopes } from './scopes.decorator.js';
 import { TenantRule } from './tenant.decorator.js';
@@ -16,18 +21,33 @@ interface Member {
   readonly key: string | symbol;
   /** The class whose prototype defines it. */
   readonly definedBy: AnyClass;
+  /** What callers get: the outermost functions (value, or getter and setter). */
   readonly functions: readonly AnyFunction[];
-  /** The secured member a class further up defines under the same key, if any. */
+  /** Its secured member, even under another decorator's wrapper. */
+  readonly secured: SecuredMember | undefined;
+  /** The protected member a class further up declares under the same key, if any. */
   readonly overridden: { readonly by: AnyClass; readonly member: SecuredMember } | undefined;
+}
+
+function prototypesOf(type: AnyClass): object[] {
+  const chain: object[] = [];
+  for (let proto = type.prototype as object | null; proto && proto !== Object.prototype; ) {
+    chain.push(proto);
+    proto = Object.getPrototypeOf(proto) as object | null;
+  }
+  return chain;
+}
+
+function securedAt(owner: object, key: string | symbol): SecuredMember | undefined {
+  const declared = securedMemberAt(owner, key);
+  if (declared !== undefined) return declared;
+  const descriptor = Object.getOwnPropertyDescriptor(owner, key);
+  return descriptor && functionsOf(descriptor).map(securedMemberOf).find(Boolean);
 }
 
 /** Every method and accessor of `type`'s instances, lifecycle hooks left out. */
 function membersOf(type: AnyClass): Member[] {
-  const chain: object[] = [];
-  for (let proto = type.prototype as object | null; proto && proto !== Object.prototype;) {
-    chain.push(proto);
-    proto = Object.getPrototypeOf(proto) as object | null;
-  }
+  const chain = prototypesOf(type);
   const keys = new Set(chain.flatMap((proto) => Reflect.ownKeys(proto)));
   const members: Member[] = [];
   for (const key of keys) {
@@ -37,46 +57,43 @@ function membersOf(type: AnyClass): Member[] {
     if (functions.length === 0) continue;
     let overridden: Member['overridden'];
     for (const proto of chain.slice(at + 1)) {
-      const descriptor = Object.getOwnPropertyDescriptor(proto, key);
-      const member = descriptor && functionsOf(descriptor).map(securedMemberOf).find(Boolean);
+      const member = securedAt(proto, key);
       if (member?.rule !== undefined) {
         overridden = { by: classOfPrototype(proto), member };
         break;
       }
     }
-    members.push({ key, definedBy: classOfPrototype(chain[at]), functions, overridden });
+    const definedBy = classOfPrototype(chain[at]);
+    members.push({ key, definedBy, functions, secured: securedAt(chain[at], key), overridden });
   }
   return members;
 }
 
-/** The class-level `@Scopes`/`@Tenant` that applies to `type`, its own or inherited. */
-function classRuleOf(type: AnyClass): boolean {
-  return (
-    Reflect.getMetadata(RequiredScopes.KEY, type) !== undefined ||
-    Reflect.getMetadata(TenantRule.KEY, type) !== undefined
-  );
+/** The secured static members of `type`. */
+function staticMembersOf(type: AnyClass): SecuredMember[] {
+  return Reflect.ownKeys(type)
+    .map((key) => securedAt(type, key))
+    .filter((member): member is SecuredMember => member !== undefined);
 }
 
-/** Whether `type` has members a call context is needed for: rules, or `@RunAs`. */
-export function needsCallContext(type: AnyClass, isController: boolean): boolean {
-  return membersOf(type).some(({ functions }) =>
-    functions.some((fn) => {
-      const secured = securedMemberOf(fn);
-      return secured?.runAs !== undefined || (!isController && secured?.rule !== undefined);
-    }),
+/** Whether a class-level `@Scopes`/`@Tenant` applies to `type`, its own or inherited. */
+function classRuleOf(type: AnyClass): { scopes: boolean; tenant: boolean } | undefined {
+  const scopes = Reflect.getMetadata(RequiredScopes.KEY, type) !== undefined;
+  const tenant = Reflect.getMetadata(TenantRule.KEY, type) !== undefined;
+  return scopes || tenant ? { scopes, tenant } : undefined;
+}
+
+/** Whether `type` has a secured member, instance or static. */
+export function hasSecuredMembers(type: AnyClass): boolean {
+  return (
+    membersOf(type).some(({ secured }) => secured !== undefined) ||
+    staticMembersOf(type).length > 0
   );
 }
 
 /** Whether `type` has a `@RunAs` member. */
 export function hasRunAs(type: AnyClass): boolean {
-  return membersOf(type).some(({ functions }) =>
-    functions.some((fn) => securedMemberOf(fn)?.runAs !== undefined),
-  );
-}
-
-/** Whether `type` has any secured member. */
-export function hasSecuredMembers(type: AnyClass): boolean {
-  return membersOf(type).some(({ functions }) => functions.some((fn) => securedMemberOf(fn)));
+  return membersOf(type).some(({ secured }) => secured?.runAs !== undefined);
 }
 
 /**
@@ -85,43 +102,50 @@ export function hasSecuredMembers(type: AnyClass): boolean {
  */
 export function unenforceableRules(type: AnyClass, isController: boolean): string[] {
   const problems: string[] = [];
-  const underClassRule = classRuleOf(type);
-  for (const { key, definedBy, functions, overridden } of membersOf(type)) {
+  const classRule = classRuleOf(type);
+  for (const { key, definedBy, functions, secured, overridden } of membersOf(type)) {
     const name = `${definedBy.name}.${String(key)}`;
-    const secured = functions.map(securedMemberOf);
-    const covered = secured.every((member) => member !== undefined);
-    if (overridden !== undefined && !secured.some((member) => member?.rule !== undefined)) {
+    if (overridden !== undefined) {
+      const base = `${overridden.by.name}.${String(key)}`;
+      if (secured?.rule === undefined) {
+        problems.push(
+          `${name} overrides ${base}, which is protected: give the override its own ` +
+            '@Scopes/@Tenant, at least as strict (it may repeat the base rule)',
+        );
+      } else if (!covers(secured.rule, overridden.member.rule!)) {
+        problems.push(
+          `${name} overrides ${base} with a weaker rule: require at least ` +
+            `${describe(overridden.member.rule!)}`,
+        );
+      }
+    } else if (classRule && secured === undefined && !functions.some(isPublic)) {
+      // A controller's inherited class-level @Scopes is enforced by the guard, which reads it.
+      if (!(isController && !classRule.tenant)) {
+        problems.push(
+          `${name} is under ${type.name}'s inherited class-level rule, which reaches only the ` +
+            `members of the class it is written on: put @Scopes/@Tenant on ${definedBy.name} ` +
+            'or on the member',
+        );
+      }
+    }
+    if (secured === undefined) continue;
+    const scheduled = functions.some((fn) => Reflect.getMetadata(SCHEDULER_TYPE, fn) !== undefined);
+    if (scheduled && secured.rule !== undefined && secured.runAs === undefined) {
       problems.push(
-        `${name} overrides ${overridden.by.name}.${String(key)}, which is protected: give the ` +
-          'override its own @Scopes/@Tenant (it may repeat the base rule)',
-      );
-    } else if (underClassRule && !covered && !isController && !functions.some(isPublic)) {
-      // (A controller's inherited class rule is enforced by the guard, which reads it.)
-      problems.push(
-        `${name} is under ${type.name}'s inherited class-level rule, which reaches only the ` +
-          `members of the class it is written on: put @Scopes/@Tenant on ${definedBy.name} ` +
-          'or on the member',
+        `${name} is scheduled and protected, but a scheduler has no caller: give it ` +
+          "@RunAs('<service identity>')",
       );
     }
-    for (const fn of functions) {
-      const member = securedMemberOf(fn);
-      if (member === undefined) continue;
-      const scheduled = Reflect.getMetadata(SCHEDULER_TYPE, fn) !== undefined;
-      if (scheduled && member.rule !== undefined && member.runAs === undefined) {
-        problems.push(
-          `${name} is scheduled and protected, but a scheduler has no caller: give it ` +
-            "@RunAs('<service identity>')",
-        );
-      }
-      const handler =
+    const handler = functions.some(
+      (fn) =>
         Reflect.getMetadata(PATH_METADATA, fn) !== undefined ||
-        Reflect.getMetadata(MESSAGE_PATTERN, fn) !== undefined;
-      if (isController && handler && member.runAs !== undefined) {
-        problems.push(
-          `${name} is a route or message handler: @RunAs would lend its identity to callers; ` +
-            'call a @RunAs method of a provider from a scheduled task instead',
-        );
-      }
+        Reflect.getMetadata(MESSAGE_PATTERN, fn) !== undefined,
+    );
+    if (isController && handler && secured.runAs !== undefined) {
+      problems.push(
+        `${name} is a route or message handler: @RunAs would lend its identity to callers; ` +
+          'call a @RunAs method of a provider from a scheduled task instead',
+      );
     }
   }
   if (isController) problems.push(...publicContradictions(type));
@@ -130,34 +154,63 @@ export function unenforceableRules(type: AnyClass, isController: boolean): strin
 
 /** `@Scopes`/`@Tenant` under `@Public()`: the route would answer anyone. */
 function publicContradictions(type: AnyClass): string[] {
+  const ruled = (target: object) =>
+    Reflect.getOwnMetadata(RequiredScopes.KEY, target) !== undefined ||
+    Reflect.getOwnMetadata(TenantRule.KEY, target) !== undefined;
   const classPublic = Reflect.getMetadata(PublicRoute.KEY, type) === true;
-  const classRule = Reflect.getOwnMetadata(RequiredScopes.KEY, type) !== undefined;
   const problems: string[] = [];
-  for (const { key, functions } of membersOf(type)) {
-    for (const fn of functions) {
-      const methodPublic = isPublic(fn);
-      const methodRule =
-        Reflect.getOwnMetadata(RequiredScopes.KEY, fn) !== undefined ||
-        Reflect.getOwnMetadata(TenantRule.KEY, fn) !== undefined;
-      if ((methodPublic || classPublic) && methodRule) {
-        problems.push(`${type.name}.${String(key)} has @Scopes/@Tenant under @Public()`);
-      }
+  for (const { key, definedBy, functions } of membersOf(type)) {
+    if (functions.some((fn) => (isPublic(fn) || classPublic) && ruled(fn))) {
+      problems.push(`${definedBy.name}.${String(key)} has @Scopes/@Tenant under @Public()`);
     }
   }
-  if (classPublic && classRule) problems.push(`${type.name} has @Scopes under @Public()`);
+  if (classPublic && ruled(type)) problems.push(`${type.name} has @Scopes/@Tenant under @Public()`);
   return problems;
 }
 
-/** Function-valued own fields of an instance whose class-level rule cannot reach them. */
-export function unprotectedFields(type: AnyClass, instance: object): string[] {
-  if (!classRuleOf(type)) return [];
-  return Reflect.ownKeys(instance)
-    .filter((key) => typeof Object.getOwnPropertyDescriptor(instance, key)?.value === 'function')
-    .map(
-      (key) =>
+/**
+ * Own fields of an instance that no rule can reach: one that shadows a protected member (an
+ * arrow function or an assignment in the constructor replacing it), and, under a class-level
+ * rule, any function-valued field other than an injected dependency.
+ */
+export function unprotectedFields(
+  type: AnyClass,
+  instance: object,
+  injected: ReadonlySet<unknown>,
+): string[] {
+  const chain = prototypesOf(type);
+  const classRule = classRuleOf(type) !== undefined;
+  const problems: string[] = [];
+  for (const key of Reflect.ownKeys(instance)) {
+    const value: unknown = Object.getOwnPropertyDescriptor(instance, key)?.value;
+    const shadowed = chain.find((proto) => securedAt(proto, key)?.rule !== undefined);
+    if (shadowed !== undefined) {
+      problems.push(
+        `${type.name}.${String(key)} is a field that shadows the protected ` +
+          `${classOfPrototype(shadowed).name}.${String(key)}: override it as a method with its rule`,
+      );
+    } else if (classRule && typeof value === 'function' && !injected.has(value)) {
+      problems.push(
         `${type.name}.${String(key)} is a function field under a class-level rule, which ` +
-        'cannot reach what each instance sets: declare it as a method',
-    );
+          'cannot reach what each instance sets: declare it as a method',
+      );
+    }
+  }
+  return problems;
+}
+
+/** Whether `rule` asks at least what `base` does. */
+function covers(rule: MethodRule, base: MethodRule): boolean {
+  return (
+    base.scopes.every((scope) => rule.scopes.includes(scope)) &&
+    (base.tenant === undefined || rule.tenant !== undefined)
+  );
+}
+
+function describe(rule: MethodRule): string {
+  const parts = rule.scopes.length > 0 ? [`@Scopes('${rule.scopes.join("', '")}')`] : [];
+  if (rule.tenant !== undefined) parts.push('a @Tenant rule');
+  return parts.join(' and ');
 }
 
 function isPublic(fn: AnyFunction): boolean {

@@ -1,17 +1,25 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import {
   applyDecorators,
+  type ArgumentsHost,
+  type CallHandler,
+  Catch,
   Controller,
+  type ExceptionFilter,
+  type ExecutionContext,
   Get,
   Inject,
   Injectable,
   type INestApplication,
   Module,
+  type NestInterceptor,
+  NotFoundException,
   Param,
   Scope,
 } from '@nestjs/common';
-import { LazyModuleLoader, REQUEST } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR, LazyModuleLoader, REQUEST } from '@nestjs/core';
 import { EventEmitter2, EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
+import { delay, from, map, of, switchMap, type Observable } from 'rxjs';
 import request from 'supertest';
 import { AuthModule, Public, RunAs, Scopes, Tenant } from '../../lib/index.js';
 import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
@@ -22,6 +30,8 @@ import { makeKey, validToken } from '../support/keys.js';
 // itself: a caller with the scope and tenant runs the body; a caller without the scope, or of
 // another tenant, is refused and the body provably did not run. Start-up errors:
 // method-security-startup.e2e.spec.ts; scheduled tasks: method-security-schedule.e2e.spec.ts.
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Bodies that ran, by name; cleared before each request. */
 const ran: string[] = [];
@@ -161,7 +171,7 @@ class OrderEvents {
 class PurgeJob {
   @RunAs('purger')
   @DeleteRule()
-  purge(tenant: string, id: string): string {
+  async purge(tenant: string, id: string): Promise<string> {
     ran.push('PurgeJob.purge');
     return `${tenant}/${id}`;
   }
@@ -169,6 +179,32 @@ class PurgeJob {
 
 const FACTORY = 'FACTORY_ORDERS';
 const VALUE = 'VALUE_ORDERS';
+
+/** A rule on a route: @Tenant is checked on the handler too, not only @Scopes by the guard. */
+@Controller('tenant-route')
+class TenantRouteController {
+  @Scopes('orders:delete')
+  @Tenant({ arg: 0 })
+  @Get(':tenant')
+  remove(@Param('tenant') tenant: string) {
+    ran.push('TenantRouteController.remove');
+    return { result: `${tenant}/o-1` };
+  }
+}
+
+/** A handler whose work runs in the observable it returns, after a delay. */
+@Controller('observable')
+class ObservableController {
+  constructor(private readonly orders: Orders) {}
+
+  @Get(':tenant')
+  remove(@Param('tenant') tenant: string): Observable<{ result: string }> {
+    return of(tenant).pipe(
+      delay(1),
+      map((t) => ({ result: this.orders.delete(t, 'o-1') })),
+    );
+  }
+}
 
 /** Handlers without a rule of their own: only the service layer checks. */
 @Controller('shapes')
@@ -239,6 +275,17 @@ class PublicController {
   async purge(@Param('tenant') tenant: string) {
     return { result: await this.job.purge(tenant, 'o-1') };
   }
+
+  /** The same, from the observable the handler returns, after a delay. */
+  @Public()
+  @Get('purge-later/:tenant')
+  purgeLater(@Param('tenant') tenant: string): Observable<{ result: string }> {
+    return of(tenant).pipe(
+      delay(1),
+      switchMap((t) => from(this.job.purge(t, 'o-1'))),
+      map((result) => ({ result })),
+    );
+  }
 }
 
 const SHAPES: readonly [shape: string, body: string][] = [
@@ -255,6 +302,11 @@ const SHAPES: readonly [shape: string, body: string][] = [
   ['lazily loaded module', 'LazyOrders.delete'],
   ['@RunAs method called by a caller', 'PurgeJob.purge'],
   ['event listener (@OnEvent)', 'OrderEvents.onDelete'],
+];
+/** Shapes with a route of their own: `${path}/seller-a`. */
+const ROUTE_SHAPES: readonly [shape: string, path: string, body: string][] = [
+  ['@Scopes and @Tenant on the route itself', '/tenant-route', 'TenantRouteController.remove'],
+  ['an observable the handler returns', '/observable', 'Orders.delete'],
 ];
 const REQUEST_SHAPES: readonly [shape: string, body: string][] = [
   ['request-scoped', 'RequestOrders.delete'],
@@ -295,7 +347,13 @@ describe.each(ADAPTERS)('every shape of reaching a protected method (%s)', (adap
           events: { accessDenied: ({ method }) => denied.push(method) },
         }),
       ],
-      controllers: [ShapesController, RequestScopedController, PublicController],
+      controllers: [
+        ShapesController,
+        RequestScopedController,
+        PublicController,
+        TenantRouteController,
+        ObservableController,
+      ],
       providers: [
         Orders,
         AuditedOrders,
@@ -320,39 +378,187 @@ describe.each(ADAPTERS)('every shape of reaching a protected method (%s)', (adap
   const call = (path: string, token: string) =>
     request(app.getHttpServer()).get(path).set('Authorization', `Bearer ${token}`);
 
-  describe.each([
-    ['shapes', SHAPES],
-    ['request-scoped', REQUEST_SHAPES],
-  ] as const)('/%s', (base, shapes) => {
-    it.each(shapes)('%s: a caller with the scope and tenant runs %s', async (shape, body) => {
-      const res = await call(`/${base}/${encodeURIComponent(shape)}/seller-a`, CALLERS.allowed());
-      expect({ status: res.status, body: res.body }).toEqual({
-        status: 200,
-        body: { result: expect.stringMatching(/^seller-a\//) },
-      });
-      expect(ran).toContain(body);
-    });
+  /** Every shape: its name, the path it is reached at (`${path}/seller-a`), its body. */
+  const ALL_SHAPES: readonly (readonly [shape: string, path: string, body: string])[] = [
+    ...SHAPES.map(
+      ([shape, body]) => [shape, `/shapes/${encodeURIComponent(shape)}`, body] as const,
+    ),
+    ...REQUEST_SHAPES.map(
+      ([shape, body]) => [shape, `/request-scoped/${encodeURIComponent(shape)}`, body] as const,
+    ),
+    ...ROUTE_SHAPES,
+  ];
 
-    it.each(
-      shapes.flatMap(([shape, body]) =>
-        (['without the scope', 'of another tenant'] as const).map(
-          (caller) => [shape, caller, body] as const,
-        ),
-      ),
-    )('%s: a caller %s is refused, and %s never ran', async (shape, caller, body) => {
-      const res = await call(`/${base}/${encodeURIComponent(shape)}/seller-a`, CALLERS[caller]());
-      expect({ status: res.status, error: res.body.error }).toEqual({
-        status: 403,
-        error: 'insufficient_scope',
-      });
-      expect(ran).toEqual([]);
-      expect(denied).toContain(body);
+  it.each(ALL_SHAPES)('%s: a caller with the scope and tenant runs', async (_shape, path, body) => {
+    const res = await call(`${path}/seller-a`, CALLERS.allowed());
+    expect({ status: res.status, body: res.body }).toEqual({
+      status: 200,
+      body: { result: expect.stringMatching(/^seller-a\//) },
     });
+    expect(ran).toContain(body);
   });
 
-  it('never lends a @RunAs identity to an anonymous caller of a public route', async () => {
-    const res = await request(app.getHttpServer()).get('/public/purge/seller-a');
-    expect(res.status).toBe(401);
+  it.each(
+    ALL_SHAPES.flatMap(([shape, path, body]) =>
+      (['without the scope', 'of another tenant'] as const).map(
+        (caller) => [shape, caller, path, body] as const,
+      ),
+    ),
+  )('%s: a caller %s is refused, and the body never ran', async (_shape, caller, path, body) => {
+    const res = await call(`${path}/seller-a`, CALLERS[caller]());
+    expect({ status: res.status, error: res.body.error }).toEqual({
+      status: 403,
+      error: 'insufficient_scope',
+    });
+    expect(ran).toEqual([]);
+    // Refused by the member's own check (a route's scopes are the guard's, before it).
+    if (!(path === '/tenant-route' && caller === 'without the scope')) {
+      expect(denied).toContain(body);
+    }
+  });
+
+  it.each(['/public/purge/seller-a', '/public/purge-later/seller-a'])(
+    'never lends a @RunAs identity to an anonymous caller of a public route (%s)',
+    async (path) => {
+      const res = await request(app.getHttpServer()).get(path);
+      expect(res.status).toBe(401);
+      expect(ran).toEqual([]);
+    },
+  );
+});
+
+/** Code of the application's own that runs around the handler. */
+@Injectable()
+class AppInterceptor implements NestInterceptor {
+  constructor(private readonly job: PurgeJob) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const path = context.switchToHttp().getRequest<{ url: string }>().url;
+    if (!path.startsWith('/around/interceptor')) return next.handle();
+    return from(this.job.purge('seller-a', 'o-1').catch((error: unknown) => error)).pipe(
+      map((outcome) => ({ result: outcome instanceof Error ? outcome.name : outcome })),
+    );
+  }
+}
+
+@Catch(NotFoundException)
+class AppNotFoundFilter implements ExceptionFilter {
+  constructor(private readonly job: PurgeJob) {}
+
+  async catch(_error: NotFoundException, host: ArgumentsHost): Promise<void> {
+    const outcome = await this.job.purge('seller-a', 'o-1').catch((error: Error) => error.name);
+    const response = host.switchToHttp().getResponse<{ status?: unknown; code?: unknown }>();
+    const reply = (response.status ?? response.code) as (status: number) => {
+      send(body: unknown): void;
+    };
+    reply.call(response, 404).send({ result: outcome });
+  }
+}
+
+/** Work a request or a lent identity leaves running after it ended. */
+@Injectable()
+class LeftBehind {
+  readonly outcomes: string[] = [];
+
+  constructor(private readonly orders: Orders) {}
+
+  later(tenant: string): void {
+    setTimeout(() => {
+      try {
+        this.outcomes.push(this.orders.delete(tenant, 'o-1'));
+      } catch (error) {
+        this.outcomes.push((error as Error).name);
+      }
+    }, 30);
+  }
+
+  @RunAs('purger')
+  async warmUp(): Promise<void> {
+    this.later('seller-a');
+  }
+}
+
+@Controller('around')
+class AroundController {
+  constructor(private readonly leftBehind: LeftBehind) {}
+
+  @Public()
+  @Get('interceptor')
+  viaInterceptor() {
+    return { result: 'handler' };
+  }
+
+  @Get('later/:tenant')
+  later(@Param('tenant') tenant: string) {
+    this.leftBehind.later(tenant);
+    return { result: 'answered' };
+  }
+}
+
+describe.each(ADAPTERS)('code around the handler and work left behind (%s)', (adapter) => {
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    app = await createHttpApp(adapter, {
+      imports: [
+        AuthModule.forRoot({
+          issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+          audience: AUDIENCE,
+          serviceIdentities: {
+            purger: {
+              principal: { subject: 'purger', scopes: ['orders:delete'], tenant: 'seller-a' },
+              crossTenant: true,
+            },
+          },
+        }),
+      ],
+      controllers: [AroundController],
+      providers: [
+        Orders,
+        PurgeJob,
+        LeftBehind,
+        { provide: APP_INTERCEPTOR, useClass: AppInterceptor },
+        { provide: APP_FILTER, useClass: AppNotFoundFilter },
+      ],
+    });
+  });
+  afterAll(() => app?.close());
+  beforeEach(() => {
+    ran.length = 0;
+    app.get(LeftBehind).outcomes.length = 0;
+  });
+
+  it('never lends a @RunAs identity to an application interceptor of an anonymous request', async () => {
+    const res = await request(app.getHttpServer()).get('/around/interceptor');
+    expect(res.body).toEqual({ result: 'MissingTokenError' });
+    expect(ran).toEqual([]);
+  });
+
+  it('never lends a @RunAs identity to an exception filter of an anonymous request', async () => {
+    const res = await request(app.getHttpServer()).get('/around/nowhere');
+    expect({ status: res.status, body: res.body }).toEqual({
+      status: 404,
+      body: { result: 'MissingTokenError' },
+    });
+    expect(ran).toEqual([]);
+  });
+
+  it('runs work a request left behind with no identity once it is answered', async () => {
+    await request(app.getHttpServer())
+      .get('/around/later/seller-a')
+      .set('Authorization', `Bearer ${CALLERS.allowed()}`)
+      .expect(200, { result: 'answered' });
+    const leftBehind = app.get(LeftBehind);
+    while (leftBehind.outcomes.length === 0) await sleep(10);
+    expect(leftBehind.outcomes).toEqual(['MissingTokenError']);
+    expect(ran).toEqual([]);
+  });
+
+  it('runs work a @RunAs call left behind with no identity once it settled', async () => {
+    const leftBehind = app.get(LeftBehind);
+    await leftBehind.warmUp();
+    while (leftBehind.outcomes.length === 0) await sleep(10);
+    expect(leftBehind.outcomes).toEqual(['MissingTokenError']);
     expect(ran).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import {
   Controller,
   Get,
+  Inject,
   Injectable,
   Module,
   type ModuleMetadata,
@@ -45,6 +46,73 @@ class Orders {
   @Scopes('orders:delete')
   delete(id: string): string {
     return id;
+  }
+}
+
+/** A user's own wrapping decorator (tracing, say): ours is found under it. */
+const Traced = (): MethodDecorator => (_target, _key, descriptor) => {
+  const inner = descriptor.value as unknown as (...args: unknown[]) => unknown;
+  (descriptor as PropertyDescriptor).value = function (this: unknown, ...args: unknown[]) {
+    return inner.apply(this, args);
+  };
+  return descriptor;
+};
+
+@Injectable()
+class TracedOrders {
+  @Traced()
+  @Scopes('orders:delete')
+  delete(id: string): string {
+    return id;
+  }
+}
+
+@Injectable()
+class UntracedOverride extends TracedOrders {
+  override delete(id: string): string {
+    return id;
+  }
+}
+
+@Injectable()
+class ArrowOverride extends Orders {
+  override delete = (id: string): string => id;
+}
+
+@Injectable()
+class ConstructorOverride extends Orders {
+  constructor() {
+    super();
+    this.delete = (id: string) => id;
+  }
+}
+
+@Injectable()
+class WeakerOverride extends Orders {
+  @Scopes('orders:read')
+  override delete(id: string): string {
+    return id;
+  }
+}
+
+@Tenant({ arg: 0 })
+abstract class TenantControllerBase {}
+
+@Controller('tenant-base')
+class InheritsTenantController extends TenantControllerBase {
+  @Get(':tenant')
+  list(): string {
+    return 'list';
+  }
+}
+
+@Public()
+@Tenant({ arg: 0 })
+@Controller('public-tenant')
+class PublicTenantController {
+  @Get(':tenant')
+  list(): string {
+    return 'list';
   }
 }
 
@@ -125,6 +193,36 @@ const STARTUP_ERRORS: readonly {
     names: /UnruledOverride\.delete overrides Orders\.delete/,
   },
   {
+    row: 'an override of a protected method under another decorator, without a rule',
+    metadata: { providers: [UntracedOverride] },
+    names: /UntracedOverride\.delete overrides TracedOrders\.delete/,
+  },
+  {
+    row: 'an arrow-function field overriding a protected method',
+    metadata: { providers: [ArrowOverride] },
+    names: /ArrowOverride\.delete is a field that shadows the protected Orders\.delete/,
+  },
+  {
+    row: 'a constructor replacing a protected method',
+    metadata: { providers: [ConstructorOverride] },
+    names: /ConstructorOverride\.delete is a field that shadows the protected Orders\.delete/,
+  },
+  {
+    row: 'an override with a weaker rule',
+    metadata: { providers: [WeakerOverride] },
+    names: /WeakerOverride\.delete overrides Orders\.delete with a weaker rule/,
+  },
+  {
+    row: 'a controller under an inherited class-level @Tenant',
+    metadata: { controllers: [InheritsTenantController] },
+    names: /InheritsTenantController\.list is under InheritsTenantController's inherited/,
+  },
+  {
+    row: '@Tenant on a @Public() controller',
+    metadata: { controllers: [PublicTenantController] },
+    names: /PublicTenantController has @Scopes\/@Tenant under @Public\(\)/,
+  },
+  {
     row: 'a function field under a class-level rule',
     metadata: { providers: [FieldAdmin] },
     names: /FieldAdmin\.wipeLater is a function field/,
@@ -192,9 +290,43 @@ describe('rules that cannot be enforced stop the app at start', () => {
         return 'wiped';
       }
     }
+    @Injectable()
+    class TracedOverride extends TracedOrders {
+      @Traced()
+      @Scopes('orders:delete', 'orders:audit')
+      override delete(id: string): string {
+        return id;
+      }
+    }
+    const CLOCK = 'CLOCK';
+    @Injectable()
+    @Scopes('admin')
+    class InjectsFunctions {
+      constructor(@Inject(CLOCK) private readonly now: () => number) {}
+      time(): number {
+        return this.now();
+      }
+    }
+    @Injectable()
+    class Jobs {
+      @Interval(60_000)
+      @RunAs('job')
+      @Scopes('admin')
+      async sweep(): Promise<void> {}
+    }
+    @Injectable()
+    @Scopes('admin')
+    class AuditedJobs extends Jobs {}
     const app = await createHttpApp('express', {
       imports: [auth()],
-      providers: [RuledOverride, OwnClassRule],
+      providers: [
+        RuledOverride,
+        OwnClassRule,
+        TracedOverride,
+        InjectsFunctions,
+        { provide: CLOCK, useValue: () => 0 },
+        AuditedJobs,
+      ],
     });
     await app.close();
   });
@@ -314,6 +446,7 @@ describe("other decorators' metadata survives ours, in either order", () => {
       await expect(call()).rejects.toThrow(/no AuthModule built this instance/);
     } else {
       expect(call).toThrow(MissingTokenError);
+      expect(call).toThrow(`Decorated.${member} was called with no caller`);
     }
   });
 
