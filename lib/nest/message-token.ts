@@ -2,7 +2,8 @@ import type { Principal } from '../verify/principal.js';
 
 /**
  * The token a message carries: `metadata.authorization` of the payload (`Bearer <token>` or the
- * bare token), or an `authorization` header of transports with headers (NATS, RabbitMQ, Kafka).
+ * bare token), or an `authorization` header of transports with headers (NATS, RabbitMQ, Kafka;
+ * a Kafka header may be a Buffer).
  */
 export function tokenFromMessage(data: unknown, context: unknown): string | undefined {
   const value = field(field(data, 'metadata'), 'authorization') ?? headerOf(context) ?? undefined;
@@ -23,7 +24,11 @@ function headerOf(context: unknown): unknown {
       : field(headers, 'authorization');
   if (fromHeaders !== undefined && fromHeaders !== '') return fromHeaders;
   const message = typeof ctx?.getMessage === 'function' ? ctx.getMessage() : undefined;
-  return field(field(field(message, 'properties'), 'headers'), 'authorization');
+  // RabbitMQ keeps headers under `properties`; Kafka on the message, as strings or Buffers.
+  const header =
+    field(field(field(message, 'properties'), 'headers'), 'authorization') ??
+    field(field(message, 'headers'), 'authorization');
+  return Buffer.isBuffer(header) ? header.toString('utf8') : header;
 }
 
 function field(value: unknown, name: string): unknown {

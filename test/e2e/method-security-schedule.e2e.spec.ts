@@ -128,7 +128,7 @@ class Reporter {
 }
 
 describe('two applications in one process', () => {
-  const app = async (subject: string) => {
+  const app = async (subject: string, reporter: Reporter | undefined = undefined) => {
     const moduleRef = await Test.createTestingModule({
       imports: [
         AuthModule.forRoot({
@@ -137,7 +137,7 @@ describe('two applications in one process', () => {
           serviceIdentities: { reporter: { principal: { subject, scopes: [] } } },
         }),
       ],
-      providers: [Reporter],
+      providers: [reporter === undefined ? Reporter : { provide: Reporter, useValue: reporter }],
     }).compile();
     return moduleRef.createNestApplication({ logger: false }).init();
   };
@@ -155,5 +155,22 @@ describe('two applications in one process', () => {
     } finally {
       await second.close();
     }
+  });
+
+  it('refuse to share one instance, whose identities would mix', async () => {
+    const shared = new Reporter();
+    const first = await app('first-reporter', shared);
+    try {
+      await expect(app('second-reporter', shared)).rejects.toThrow(
+        /Reporter: this instance is already in another running application/,
+      );
+      expect(await shared.whoAmI()).toBe('first-reporter');
+    } finally {
+      await first.close();
+    }
+    // Once the first has closed, the instance may serve another.
+    const second = await app('second-reporter', shared);
+    expect(await shared.whoAmI()).toBe('second-reporter');
+    await second.close();
   });
 });
