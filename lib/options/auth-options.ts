@@ -202,11 +202,12 @@ export interface AuthModuleOptions {
    */
   serviceIdentities?: Readonly<Record<string, ServiceIdentityOptions>>;
   /**
-   * Runs handlers inside the caller's principal context (`currentPrincipal()`, `runAs`), which
-   * protected service methods read. Costs an interceptor per request, so by default it is on
-   * only when some provider carries `@Scopes`/`@Tenant` rules; set `true` to use
-   * `currentPrincipal()` elsewhere.
-   * @default on when a provider has method rules
+   * Runs every request (from its first middleware on) and every message inside its caller's
+   * call context (`currentPrincipal()`), which protected methods and `@RunAs` read. Costs a
+   * middleware and an interceptor per request, so by default it is on only when some class
+   * loaded in the process carries `@Scopes`/`@Tenant`/`@RunAs`; `false` beside such a class is a
+   * start-up error.
+   * @default on when any class has method rules or `@RunAs`
    */
   principalContext?: boolean;
   /**
