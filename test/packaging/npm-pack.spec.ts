@@ -35,15 +35,15 @@ import { PackageVersions } from './package-versions.js';
 // Which versions the scratch apps get, and what a failure means:
 //
 // - `npm test` (CI) installs every package the apps name (Nest, reflect-metadata, rxjs,
-//   TypeScript, @types/node, prom-client, ioredis) at the exact version package-lock.json holds,
-//   and pins the rest of the tree there through `overrides`: the packed package's own
-//   dependencies, and every package the lockfile holds at one version only. What is still open (a
-//   package the lockfile holds at several versions, or not at all, and the other Node.js major's
-//   binary) resolves with npm's `--before` the time package-lock.json was last committed (its
-//   modification time, said in one line, when git has no commit of it or it has changes not yet
-//   committed), as it did then. A test checks that each app got only versions the lockfile holds.
-//   An upstream release cannot turn CI red without a change in this repository; a package the
-//   apps need that the lockfile lacks stops the spec with a message saying so.
+//   TypeScript, @types/node, prom-client, ioredis, @types/redis-errors) at the exact version
+//   package-lock.json holds, and pins the rest of the tree there through `overrides`: the packed
+//   package's own dependencies, and every package the lockfile holds at one version only. What is
+//   still open (a package the lockfile holds at several versions, or not at all, and the other
+//   Node.js major's binary) resolves with npm's `--before` the time package-lock.json was last
+//   committed (its modification time, said in one line, when git has no commit of it or it has
+//   changes not yet committed), as it did then. A test checks that each app got only versions the
+//   lockfile holds. An upstream release cannot turn CI red without a change in this repository; a
+//   package the apps need that the lockfile lacks stops the spec with a message saying so.
 // - `npm run test:newest` runs this spec alone with the newest versions within the ranges
 //   package.json declares (as a peer, else as a devDependency), metadata fetched afresh, no
 //   overrides and no `--before`: what a user installing today gets, the newest Node.js binary of
@@ -54,10 +54,16 @@ import { PackageVersions } from './package-versions.js';
 //   developer without network gets the installs from the npm cache as far as it goes; what it
 //   lacks is skipped, said in one line.
 //
-// The ES-module app compiles its declarations (skipLibCheck: false) and never installs ioredis,
-// an optional peer: a user who does not use Redis needs neither it nor its types. The CommonJS
-// app installs it and keeps its revocation list in the test run's Redis through
-// nest-tessera/redis.
+// What each app covers, both compiled with their declarations checked (skipLibCheck: false):
+//
+// - The ES-module app (NodeNext) never installs ioredis, an optional peer: a user who does not use
+//   Redis needs neither it nor its types. It installs prom-client and counts through
+//   nest-tessera/prometheus.
+// - The CommonJS app installs ioredis and @types/redis-errors (which ioredis 6.1.0's declarations
+//   need, CHANGELOG.md) and keeps its revocation list in the test run's Redis through
+//   nest-tessera/redis, so `test:newest` meets a Redis types release that breaks users. It does
+//   not install prom-client: the main entry loads without it, and nest-tessera/prometheus resolves
+//   all the same.
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MINUTE = 60_000;
