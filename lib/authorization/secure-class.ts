@@ -1,4 +1,4 @@
-import { secure, securedMemberOf, type RuleChange } from './secured-member.js';
+import { secure, securedMemberOf, type PassThrough, type RuleChange } from './secured-member.js';
 
 // Nest calls these itself, with no caller: a class-level rule does not cover them.
 export const LIFECYCLE_HOOKS: ReadonlySet<string | symbol> = new Set([
@@ -27,13 +27,14 @@ export function secureClass(
   change: RuleChange,
   options: {
     skip: (fn: AnyMethod) => boolean;
+    passThrough?: PassThrough;
     /** Told of each wrapper made, to carry the original's metadata over. */
     wrapped?: (original: AnyMethod, wrapper: AnyMethod) => void;
   },
 ): void {
   const own = type.prototype as object;
   const seen = new Set<string | symbol>(LIFECYCLE_HOOKS);
-  for (let proto: object | null = own; isClassPrototype(proto); ) {
+  for (let proto: object | null = own; isClassPrototype(proto);) {
     for (const key of Reflect.ownKeys(proto)) {
       if (seen.has(key)) continue;
       seen.add(key);
@@ -46,7 +47,11 @@ export function secureClass(
           fn as AnyMethod,
           { owner: own, key, name: `${type.name}.${String(key)}` },
           runAs === undefined ? change : { ...change, runAs },
-          { level: inherited ? 'member' : 'class', fresh: inherited },
+          {
+            level: inherited ? 'member' : 'class',
+            fresh: inherited,
+            passThrough: options.passThrough,
+          },
         );
         if (secured.created) options.wrapped?.(fn as AnyMethod, secured.fn);
         return secured.fn;

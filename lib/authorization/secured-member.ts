@@ -34,10 +34,21 @@ export interface CallBinding {
 /** The key of an instance's `CallBinding`. */
 export const CALL_BINDING = Symbol('nest-tessera.callBinding');
 
+/**
+ * Calls that may skip the check when they run in no context at all: a controller's route
+ * handler whose whole rule the guard has checked before Nest's router calls it (the call
+ * context is then left off, saving a middleware and an interceptor per request).
+ */
+export type PassThrough = (self: unknown, member: SecuredMember) => boolean;
+
 /** A member wrapped where it is defined, so every way of reaching it meets the check. */
 export interface SecuredMember {
   /** `Class.member`, for errors and events. */
   readonly name: string;
+  /** Where it was declared: a prototype, or a class for a static member. */
+  readonly owner: object;
+  /** The checked function installed there. */
+  readonly fn: AnyMethod;
   /** The function the decorators were applied to. */
   readonly original: AnyMethod;
   /** The member's rule: its own `@Scopes`/`@Tenant`, else its class's. */
@@ -52,9 +63,13 @@ class MemberRecord implements SecuredMember {
   private fromClass: RuleChange = {};
   rule: MethodRule | undefined;
 
+  fn: AnyMethod = () => undefined;
+
   constructor(
     readonly name: string,
+    readonly owner: object,
     readonly original: Method,
+    readonly passThrough: PassThrough | undefined,
   ) {}
 
   get runAs(): string | undefined {
@@ -82,7 +97,8 @@ const records = new WeakMap<object, MemberRecord>();
  * there even under another decorator's wrapper. Definition metadata, like reflect-metadata's.
  */
 const declared = new WeakMap<object, Map<string | symbol, MemberRecord>>();
-let anyDeclared = false;
+/** Every secured member declared so far, for the module to plan its call context by. */
+const all = new Set<MemberRecord>();
 
 /** The secured member `fn` is, if it is one. */
 export function securedMemberOf(fn: unknown): SecuredMember | undefined {
@@ -95,11 +111,11 @@ export function securedMemberAt(owner: object, key: string | symbol): SecuredMem
 }
 
 /**
- * Whether any member of any class loaded in this process is secured: then every request and
- * message must run in a call context, or protected calls from handlers would be refused.
+ * Every secured member of every class loaded in this process: definition metadata, like
+ * reflect-metadata's, that the module reads to know whether requests need a call context.
  */
-export function anySecuredMembers(): boolean {
-  return anyDeclared;
+export function securedMembers(): Iterable<SecuredMember> {
+  return all;
 }
 
 /**
@@ -112,21 +128,22 @@ export function secure(
   fn: AnyMethod,
   at: { readonly owner: object; readonly key: string | symbol; readonly name: string },
   change: RuleChange,
-  options: { level: 'member' | 'class'; fresh?: boolean },
+  options: { level: 'member' | 'class'; fresh?: boolean; passThrough?: PassThrough },
 ): { fn: AnyMethod; created: boolean } {
   const existing = options.fresh ? undefined : records.get(fn);
   if (existing !== undefined) {
     existing.apply(change, options.level);
     return { fn, created: false };
   }
-  const record = new MemberRecord(at.name, fn as Method);
+  const record = new MemberRecord(at.name, at.owner, fn as Method, options.passThrough);
   record.apply(change, options.level);
   const wrapper = wrap(record);
+  record.fn = wrapper;
   records.set(wrapper, record);
+  all.add(record);
   let members = declared.get(at.owner);
   if (members === undefined) declared.set(at.owner, (members = new Map()));
   members.set(at.key, record);
-  anyDeclared = true;
   return { fn: wrapper, created: true };
 }
 
@@ -140,6 +157,9 @@ function wrap(record: MemberRecord): AnyMethod {
       return context === undefined
         ? lend(record, this, args)
         : Promise.resolve().then(() => invoke(record, context, this, args, true));
+    }
+    if (context === undefined && record.passThrough?.(this, record)) {
+      return Reflect.apply(record.original, this, args);
     }
     return invoke(record, context, this, args, isAsync);
   };

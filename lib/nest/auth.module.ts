@@ -14,7 +14,6 @@ import {
   HttpAdapterHost,
 } from '@nestjs/core';
 import { RequestAuthenticator } from '../authentication/request-authenticator.js';
-import { anySecuredMembers } from '../authorization/secured-member.js';
 import { ServiceIdentities } from '../authorization/service-identities.js';
 import type { AuthModuleOptions } from '../options/auth-options.js';
 import { openRedisBackend } from '../options/open-redis-backend.js';
@@ -32,6 +31,7 @@ import {
   ConfigurableAuthModule,
 } from './auth.module-definition.js';
 import { BearerGuard, GlobalBearerGuard } from './bearer.guard.js';
+import { callContextNeeded } from './call-context-plan.js';
 import { CallContextMiddleware } from './call-context.middleware.js';
 import { CONSUMER_THROTTLE, RequestThrottler } from './request-throttler.js';
 import { ThrottleExceptionFilter } from './throttle-exception.filter.js';
@@ -149,7 +149,7 @@ const REVOCATION_LOAD_WAIT_MS = 2000;
     {
       provide: APP_INTERCEPTOR,
       useFactory: (options: ResolvedAuthOptions) =>
-        callContextOn(options) ? new PrincipalContextInterceptor(options) : null,
+        callContextNeeded(options) ? new PrincipalContextInterceptor(options) : null,
       inject: [AUTH_OPTIONS],
     },
     {
@@ -191,7 +191,7 @@ export class AuthModule
 
   /** Every HTTP request runs in its call context from its first middleware on. */
   configure(consumer: MiddlewareConsumer): void {
-    if (callContextOn(this.options)) consumer.apply(CallContextMiddleware).forRoutes('*');
+    if (callContextNeeded(this.options)) consumer.apply(CallContextMiddleware).forRoutes('*');
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -209,13 +209,4 @@ export class AuthModule
     // Last: the stores built on it are closed with it, the connection only if it was opened here.
     await this.redis?.close();
   }
-}
-
-/**
- * Whether requests and messages run in a call context: asked for, or some member of a class
- * loaded in this process carries `@Scopes`/`@Tenant`/`@RunAs` (a protected method a handler
- * reaches needs its caller; a `@RunAs` one must tell a request from a timer).
- */
-function callContextOn(options: ResolvedAuthOptions): boolean {
-  return options.principalContext ?? anySecuredMembers();
 }

@@ -7,9 +7,10 @@ import { ServiceIdentities } from '../authorization/service-identities.js';
 import { AuthConfigError } from '../errors/auth-errors.js';
 import type { ResolvedAuthOptions } from '../options/resolve-auth-options.js';
 import { AUTH_OPTIONS } from './auth.module-definition.js';
+import { checkedByGuard } from './call-context-plan.js';
 import {
   hasRunAs,
-  hasSecuredMembers,
+  securedMembersOfClass,
   unenforceableRules,
   unprotectedFields,
 } from './secured-class-check.js';
@@ -50,9 +51,12 @@ export class MethodSecurityExplorer implements OnModuleInit, OnModuleDestroy {
               'method to a static provider',
           );
         }
-        if (this.options.principalContext === false && hasSecuredMembers(known)) {
+        const needing = securedMembersOfClass(known).filter(
+          (member) => !checkedByGuard(member, this.options),
+        );
+        if (this.options.principalContext === false && needing.length > 0) {
           problems.add(
-            `${known.name} carries @Scopes/@Tenant/@RunAs, but principalContext is false: ` +
+            `${needing[0].name} carries @Scopes/@Tenant/@RunAs, but principalContext is false: ` +
               'handlers would reach it with no caller (and @RunAs could be lent to a request)',
           );
         }
@@ -63,7 +67,7 @@ export class MethodSecurityExplorer implements OnModuleInit, OnModuleDestroy {
         if (type === undefined) continue;
         if (type !== known) add(unenforceableRules(type, isController));
         add(unprotectedFields(type, instance, injected));
-        if (hasSecuredMembers(type)) this.bind(instance, type, problems);
+        if (securedMembersOfClass(type).length > 0) this.bind(instance, type, problems);
       }
     }
     if (problems.size > 0) {

@@ -31,7 +31,7 @@ interface Member {
 
 function prototypesOf(type: AnyClass): object[] {
   const chain: object[] = [];
-  for (let proto = type.prototype as object | null; proto && proto !== Object.prototype; ) {
+  for (let proto = type.prototype as object | null; proto && proto !== Object.prototype;) {
     chain.push(proto);
     proto = Object.getPrototypeOf(proto) as object | null;
   }
@@ -83,12 +83,10 @@ function classRuleOf(type: AnyClass): { scopes: boolean; tenant: boolean } | und
   return scopes || tenant ? { scopes, tenant } : undefined;
 }
 
-/** Whether `type` has a secured member, instance or static. */
-export function hasSecuredMembers(type: AnyClass): boolean {
-  return (
-    membersOf(type).some(({ secured }) => secured !== undefined) ||
-    staticMembersOf(type).length > 0
-  );
+/** The secured members of `type`, instance and static. */
+export function securedMembersOfClass(type: AnyClass): SecuredMember[] {
+  const members = membersOf(type).flatMap(({ secured }) => (secured ? [secured] : []));
+  return [...members, ...staticMembersOf(type)];
 }
 
 /** Whether `type` has a `@RunAs` member. */

@@ -260,7 +260,7 @@ const STARTUP_ERRORS: readonly {
   {
     row: 'principalContext: false with a protected provider',
     metadata: { providers: [Orders] },
-    names: /Orders carries @Scopes\/@Tenant\/@RunAs, but principalContext is false/,
+    names: /Orders\.delete carries @Scopes\/@Tenant\/@RunAs, but principalContext is false/,
     options: { principalContext: false },
   },
 ];

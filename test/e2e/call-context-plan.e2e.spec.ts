@@ -1,0 +1,93 @@
+import { describe, expect, it } from '@jest/globals';
+import { Controller, Get, Param } from '@nestjs/common';
+import request from 'supertest';
+import { AuthModule, currentPrincipal, Scopes, Tenant } from '../../lib/index.js';
+import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
+import { createHttpApp } from '../support/http-app.js';
+import { makeKey, validToken } from '../support/keys.js';
+
+// When requests run in a call context (a middleware and an interceptor per request). Secured
+// classes are definition metadata of the whole process, so each test defines its classes in
+// turn, in order: the first sees only scopes-only route handlers, which the guard checks whole.
+
+const key = makeKey('ES256');
+const tokenOf = (scope: string, tid: string) =>
+  validToken(key, Math.floor(Date.now() / 1000), { scope, tid, client_id: 'web' });
+const auth = (globalGuard = true) =>
+  AuthModule.forRoot({
+    issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+    audience: AUDIENCE,
+    globalGuard,
+  });
+
+describe('the call context, planned from the secured classes of the process', () => {
+  it('stays off while every rule is a route handler scope that the guard checks whole', async () => {
+    @Controller('plain')
+    class PlainController {
+      @Scopes('orders:read')
+      @Get()
+      list() {
+        return { inContext: currentPrincipal() !== undefined };
+      }
+    }
+    const app = await createHttpApp('express', {
+      imports: [auth()],
+      controllers: [PlainController],
+    });
+    try {
+      const get = (token: string) =>
+        request(app.getHttpServer()).get('/plain').set('Authorization', `Bearer ${token}`);
+      await get(tokenOf('orders:read', 'seller-a')).expect(200, { inContext: false });
+      await get(tokenOf('orders:write', 'seller-a')).expect(403);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('turns on for a handler no guard checks (globalGuard off, no @UseGuards): refused', async () => {
+    @Controller('unguarded')
+    class UnguardedController {
+      @Scopes('admin')
+      @Get()
+      wipe() {
+        return { wiped: true };
+      }
+    }
+    const app = await createHttpApp('express', {
+      imports: [auth(false)],
+      controllers: [UnguardedController],
+    });
+    try {
+      const res = await request(app.getHttpServer()).get('/unguarded');
+      expect(res.status).toBe(401);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("turns on for a route's @Tenant, which the guard does not check, and enforces it", async () => {
+    @Controller('tenant')
+    class TenantController {
+      @Scopes('orders:read')
+      @Tenant({ arg: 0 })
+      @Get(':tenant')
+      list(@Param('tenant') tenant: string) {
+        return { tenant, caller: currentPrincipal()?.tenant };
+      }
+    }
+    const app = await createHttpApp('express', {
+      imports: [auth()],
+      controllers: [TenantController],
+    });
+    try {
+      const get = (path: string) =>
+        request(app.getHttpServer())
+          .get(path)
+          .set('Authorization', `Bearer ${tokenOf('orders:read', 'seller-a')}`);
+      await get('/tenant/seller-a').expect(200, { tenant: 'seller-a', caller: 'seller-a' });
+      await get('/tenant/seller-b').expect(403);
+    } finally {
+      await app.close();
+    }
+  });
+});
