@@ -17,8 +17,20 @@ async function libSources(): Promise<Map<string, string>> {
   );
 }
 
+/**
+ * Every module specifier a source names: `import`/`export … from`, a side-effect `import '…'`,
+ * `import('…')` (a type query or a dynamic import), `require('…')` (`import x = require`) and a
+ * `/// <reference types|path>`. A specifier computed at run time is not seen; none is used here.
+ */
+const MODULE_REFERENCES = [
+  /^\s*(?:import|export)\b[^;]*?\bfrom\s*(['"])([^'"]+)\1/gm,
+  /^\s*import\s*(['"])([^'"]+)\1/gm,
+  /\b(?:import|require)\s*\(\s*(['"`])([^'"`]+)\1/g,
+  /^\s*\/\/\/\s*<reference\s+(?:types|path)\s*=\s*(['"])([^'"]+)\1/gm,
+];
+
 const importsOf = (source: string) =>
-  [...source.matchAll(/^(?:import|export)\b[^;]*?from\s+'([^']+)'/gms)].map((m) => m[1]);
+  MODULE_REFERENCES.flatMap((pattern) => [...source.matchAll(pattern)].map((m) => m[2]));
 
 /**
  * Every library file `entry` reaches through its imports, type-only ones included: the emitted
@@ -38,6 +50,35 @@ function reachableFrom(entry: string, sources: Map<string, string>): Set<string>
 }
 
 describe('entry points', () => {
+  it('sees every way a source names a module, dynamic imports and type queries included', () => {
+    const planted = [
+      "import { Injectable } from '@nestjs/common';",
+      'import type {',
+      '  Redis,',
+      "} from 'ioredis-static';",
+      "export { redis } from './redis/ioredis-backend.js';",
+      "import 'reflect-metadata';",
+      "type Client = InstanceType<typeof import('ioredis-type-query').Redis>;",
+      'const loaded = await import("ioredis-dynamic");',
+      "const required = require('ioredis-require');",
+      "import Legacy = require('ioredis-import-equals');",
+      '/// <reference types="ioredis-reference" />',
+    ].join('\n');
+    expect(importsOf(planted).sort()).toEqual(
+      [
+        '@nestjs/common',
+        'ioredis-static',
+        './redis/ioredis-backend.js',
+        'reflect-metadata',
+        'ioredis-type-query',
+        'ioredis-dynamic',
+        'ioredis-require',
+        'ioredis-import-equals',
+        'ioredis-reference',
+      ].sort(),
+    );
+  });
+
   it('keeps prom-client out of everything but the nest-tessera/prometheus entry', async () => {
     const importers: string[] = [];
     for (const [file, source] of await libSources()) {
