@@ -86,6 +86,16 @@ export class RedisRevocationStore implements RevocationStore {
   private retryTimer: NodeJS.Timeout | undefined;
   private firstReconcile: Promise<void>;
   private resolveFirst!: () => void;
+  // The main client's listeners, removed at close: a client passed in outlives the store.
+  private readonly onClientError = () => undefined; // surfaced through the breaker and view state
+  private readonly onClientClose = () => this.breaker.trip();
+  private readonly onClientReady = () => {
+    if (this.closed) return;
+    this.connectedOnce = true;
+    this.breaker.reset();
+    if (this.current) void this.flushPending();
+    else void this.reconcile();
+  };
 
   constructor(private readonly options: RedisRevocationStoreOptions) {
     this.now = options.now ?? (() => Date.now() / 1000);
@@ -101,15 +111,10 @@ export class RedisRevocationStore implements RevocationStore {
     this.client = client;
     this.ownsClient = owned;
     this.client.defineCommand('tesseraRevoke', { numberOfKeys: 2, lua: REVOKE });
-    this.client.on('error', () => undefined); // surfaced through the breaker and view state
-    this.client.on('close', () => this.breaker.trip());
+    this.client.on('error', this.onClientError);
+    this.client.on('close', this.onClientClose);
+    this.client.on('ready', this.onClientReady);
     this.connectedOnce = this.client.status === 'ready';
-    this.client.on('ready', () => {
-      this.connectedOnce = true;
-      this.breaker.reset();
-      if (this.current) void this.flushPending();
-      else void this.reconcile();
-    });
     this.subscriber = duplicateForSubscriber(this.client);
     this.subscriber.on('error', () => undefined);
     this.subscriber.on('message', (channel: string, message: string) =>
@@ -169,6 +174,9 @@ export class RedisRevocationStore implements RevocationStore {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    this.client.off('error', this.onClientError);
+    this.client.off('close', this.onClientClose);
+    this.client.off('ready', this.onClientReady);
     this.subscriber.disconnect();
     if (this.ownsClient) this.client.disconnect();
   }

@@ -34,13 +34,16 @@ export class RedisThrottleStorage implements ThrottleStorage {
   private readonly owned: boolean;
   private readonly prefix: string;
   private connectedOnce = false;
+  // Removed at close: a client passed in outlives the storage.
+  private readonly onError = () => undefined; // a failing increment rejects; the guard decides
+  private readonly onReady = () => (this.connectedOnce = true);
 
   constructor(options: RedisThrottleStorageOptions) {
     const { client, owned } = openRedis(options.connection);
     client.defineCommand('tesseraThrottleHit', { numberOfKeys: 1, lua: HIT });
-    client.on('error', () => undefined); // a failing increment rejects; the guard decides
+    client.on('error', this.onError);
     if (client.status === 'ready') this.connectedOnce = true;
-    else client.once('ready', () => (this.connectedOnce = true));
+    else client.once('ready', this.onReady);
     this.client = client as typeof this.client;
     this.owned = owned;
     this.prefix = options.keyPrefix ?? '{tessera}:throttle:';
@@ -56,6 +59,8 @@ export class RedisThrottleStorage implements ThrottleStorage {
   }
 
   async close(): Promise<void> {
+    this.client.off('error', this.onError);
+    this.client.off('ready', this.onReady);
     if (this.owned) this.client.disconnect();
   }
 }

@@ -91,6 +91,32 @@ describe('the redis option', () => {
     }
   });
 
+  it('leaves a client passed in with the listeners it had once the applications using it close', async () => {
+    const client = new Redis(named());
+    const listeners = () =>
+      Object.fromEntries(
+        (['ready', 'close', 'error', 'end'] as const).map((event) => [
+          event,
+          client.listenerCount(event),
+        ]),
+      );
+    try {
+      await client.ping();
+      const before = listeners();
+      const options = {
+        redis: redis(client),
+        revocation: { keyPrefix: `${prefix}revocation:` },
+        throttle: { limit: 10, ttlSeconds: 10, keyPrefix: `${prefix}throttle:` },
+      };
+      const applications = await Promise.all([app(options), app(options), app(options)]);
+      expect(listeners()).not.toEqual(before);
+      await Promise.all(applications.map((application) => application.close()));
+      expect(listeners()).toEqual(before);
+    } finally {
+      client.disconnect();
+    }
+  });
+
   it('opens nothing when no feature keeps its state in Redis', async () => {
     const connection = named();
     const revocations = new MemoryRevocationStore();

@@ -154,6 +154,31 @@ describe('Redis revocation store across instances', () => {
       }
     }, 20_000);
 
+    it('once closed, writes nothing when a client passed in is ready again (a deferred write stays unwritten)', async () => {
+      const p = `${prefix}closed:`;
+      const client = new Redis(redis.url);
+      const admin = new Redis(redis.url);
+      try {
+        const a = new RedisRevocationStore({ connection: client, keyPrefix: p });
+        await a.ready();
+        // Refused on a live connection: kept to be written on the next 'ready' or retry.
+        await admin.config('SET', 'min-replicas-to-write', '1');
+        await expect(a.revokeToken('deferred', now() + 60)).rejects.toBeInstanceOf(
+          RevocationUnavailableError,
+        );
+        await admin.config('SET', 'min-replicas-to-write', '0');
+        await a.close();
+        // The client reconnecting for its owner, before the store's pub/sub connection is gone.
+        client.emit('ready');
+        await sleep(300);
+        expect(await admin.exists(`${p}t:deferred`)).toBe(0);
+      } finally {
+        await admin.config('SET', 'min-replicas-to-write', '0');
+        admin.disconnect();
+        client.disconnect();
+      }
+    }, 20_000);
+
     it('writes a revocation Redis refused on a live connection once it accepts writes again', async () => {
       const p = `${prefix}refused:`;
       const [a, b] = await Promise.all([store(p, redis.url), store(p, redis.url)]);
