@@ -195,6 +195,9 @@ export class AuthModule
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    // Not before: a provider or an onModuleInit that fails after the backend was built must leave
+    // no connection open, since no shutdown hook runs then.
+    this.redis?.connect();
     const ready = this.revocation?.store.ready?.();
     if (ready === undefined) return;
     await Promise.race([

@@ -8,9 +8,9 @@ import type { ThrottleStorage } from '../throttling/throttle-storage.js';
 /**
  * Redis for every feature of `AuthModule` that can share state between instances (the revocation
  * list, the throttle counters): the module's `redis` option, made by `redis(connection)` from
- * `nest-tessera/redis`. Each module instance that has a feature to put in Redis opens it once, at
- * start-up, and closes what that opened at shutdown, so two applications in one process never
- * share a connection through it.
+ * `nest-tessera/redis`. Each module instance that has a feature to put in Redis opens it once, when
+ * the application has started, and closes what that opened at shutdown, so two applications in one
+ * process never share a connection through it.
  */
 export interface RedisBackend {
   /**
@@ -26,6 +26,12 @@ export interface RedisBackendConnection {
   revocationStore(options: RedisBackendRevocationOptions): RevocationStore;
   /** Throttle counters on this connection. */
   throttleStorage(options: RedisBackendThrottleOptions): ThrottleStorage;
+  /**
+   * Opens the connections, which nothing opened before (a command sent earlier opens the one it
+   * needs): the module calls it once the application has started, so that an application that
+   * fails to start leaves nothing open.
+   */
+  connect(): void;
   /**
    * Closes what was built on it, then the connection if it was opened from a URL or options; a
    * client given to `redis()` stays its owner's to close.

@@ -1,14 +1,14 @@
 import { AuthConfigError } from '../errors/auth-errors.js';
 import type { RedisBackend, RedisBackendConnection } from '../options/redis-backend.js';
-import { openRedis, type RedisConnection } from '../revocation/redis-connection.js';
-import { RedisRevocationStore } from '../revocation/redis-revocation-store.js';
+import { connectOnce, openRedis, type RedisConnection } from '../revocation/redis-connection.js';
+import { startLater } from '../revocation/redis-revocation-store.js';
 import { RedisThrottleStorage } from '../throttling/redis-throttle-storage.js';
 
 /**
  * Redis for `AuthModule`'s `redis` option: the revocation list and the throttle counters on one
- * connection per module instance (the revocation list adds its pub/sub connection). A URL or
- * options open a connection that the module closes at shutdown; a client is used as it is and
- * stays yours to close.
+ * connection per module instance (the revocation list adds its pub/sub connection), opened once
+ * the application has started. A URL or options open a connection that the module closes at
+ * shutdown; a client is used as it is and stays yours to close.
  * @example AuthModule.forRoot({ issuers, audience, redis: redis('redis://127.0.0.1:6379') })
  */
 export function redis(connection: RedisConnection): RedisBackend {
@@ -21,17 +21,27 @@ export function redis(connection: RedisConnection): RedisBackend {
 }
 
 function openBackend(connection: RedisConnection): RedisBackendConnection {
-  const { client, owned } = openRedis(connection);
+  // Nothing connects before `connect()`: the module builds this while the application is being
+  // created, and an application that then fails to start never closes it.
+  const { client, owned } = openRedis(connection, { lazy: true });
   const built: { close(): Promise<void> }[] = [];
+  const starts: (() => void)[] = [];
   const keep = <T extends { close(): Promise<void> }>(part: T): T => {
     built.push(part);
     return part;
   };
   return {
-    revocationStore: (options) =>
-      keep(new RedisRevocationStore({ ...options, connection: client })),
+    revocationStore: (options) => {
+      const { store, start } = startLater({ ...options, connection: client });
+      starts.push(start);
+      return keep(store);
+    },
     throttleStorage: (options) =>
       keep(new RedisThrottleStorage({ ...options, connection: client })),
+    connect: () => {
+      if (owned) connectOnce(client);
+      for (const start of starts) start();
+    },
     close: async () => {
       await Promise.all(built.map((part) => part.close()));
       if (owned) client.disconnect();

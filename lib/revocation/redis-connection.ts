@@ -29,43 +29,64 @@ export interface OpenedConnection {
   readonly owned: boolean;
 }
 
-/** Opens (or adopts) the main client; a client passed in stays the caller's to close. */
-export function openRedis(connection: RedisConnection): OpenedConnection {
+/**
+ * Opens (or adopts) the main client; a client passed in stays the caller's to close. With `lazy`,
+ * a client opened here connects only on `connectOnce()` or its first command.
+ */
+export function openRedis(
+  connection: RedisConnection,
+  { lazy = false }: { readonly lazy?: boolean } = {},
+): OpenedConnection {
   if (connection instanceof Redis || connection instanceof Cluster) {
     return { client: connection, owned: false };
   }
+  const waiting = lazy ? { lazyConnect: true } : {};
   if (typeof connection === 'string') {
-    return { client: new Redis(connection, OWN_CONNECTION), owned: true };
+    return { client: new Redis(connection, { ...OWN_CONNECTION, ...waiting }), owned: true };
   }
   if ('cluster' in connection) {
     const { nodes, options } = connection.cluster;
     return {
       client: new Cluster([...nodes], {
         ...options,
+        ...waiting,
         enableOfflineQueue: false,
         redisOptions: { ...OWN_CONNECTION, ...options?.redisOptions },
       }),
       owned: true,
     };
   }
-  return { client: new Redis({ ...OWN_CONNECTION, ...connection }), owned: true };
+  return { client: new Redis({ ...OWN_CONNECTION, ...connection, ...waiting }), owned: true };
 }
 
-/** A second connection for pub/sub, with the same settings and no automatic resubscribe. */
+/**
+ * A second connection for pub/sub, with the same settings and no automatic resubscribe. It
+ * connects on `connectOnce()`: its owner decides when.
+ */
 export function duplicateForSubscriber(client: Redis | Cluster): Redis | Cluster {
   return client instanceof Cluster
-    ? client.duplicate(undefined, { enableOfflineQueue: false })
-    : client.duplicate({ ...OWN_CONNECTION });
+    ? client.duplicate(undefined, { enableOfflineQueue: false, lazyConnect: true })
+    : client.duplicate({ ...OWN_CONNECTION, lazyConnect: true });
+}
+
+/**
+ * Starts connecting a client that was made with `lazyConnect` and has not connected yet; from
+ * then on it reconnects on its own. A failure is reported through its `error` event.
+ */
+export function connectOnce(client: Redis | Cluster): void {
+  if (client.status === 'wait') client.connect().catch(() => undefined);
 }
 
 /**
  * Waits for the first connection of a client that is still making it (commands fail fast
- * otherwise); a client that was connected before and is now down is not waited for.
+ * otherwise), starting it if it waits for a first command; a client that was connected before
+ * and is now down is not waited for.
  */
 export function firstConnection(client: Redis | Cluster, timeoutMs = 2000): Promise<void> {
   if (client.status !== 'connecting' && client.status !== 'wait' && client.status !== 'connect') {
     return Promise.resolve();
   }
+  connectOnce(client);
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);

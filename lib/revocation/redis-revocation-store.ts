@@ -1,6 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { BreakerOpenError, CircuitBreaker } from '../resilience/circuit-breaker.js';
 import {
+  connectOnce,
   duplicateForSubscriber,
   firstConnection,
   openRedis,
@@ -61,6 +62,25 @@ return 1
 const KEY_LETTER = { token: 't', session: 's', subject: 'u' } as const;
 const RETRY_MS = 1000;
 
+/** Options of stores that open nothing until their `start` is called, by `startLater()`. */
+const startsLater = new WeakSet<RedisRevocationStoreOptions>();
+const starts = new WeakMap<RedisRevocationStore, () => void>();
+
+/**
+ * A store that opens no connection of its own (its pub/sub) and loads nothing until `start()`:
+ * the one AuthModule builds while the application is being created, which must leave nothing open
+ * if the application then fails to start.
+ */
+export function startLater(options: RedisRevocationStoreOptions): {
+  store: RedisRevocationStore;
+  start: () => void;
+} {
+  const deferred = { ...options };
+  startsLater.add(deferred);
+  const store = new RedisRevocationStore(deferred);
+  return { store, start: starts.get(store)! };
+}
+
 /**
  * The revocation list in Redis, shared by every instance. Each instance answers checks from a
  * local view, kept current by pub/sub and reconciled with a snapshot on every (re)connect, so a
@@ -79,6 +99,7 @@ export class RedisRevocationStore implements RevocationStore {
   private readonly now: () => number;
   private readonly pending = new Map<string, RevocationEntry>();
   private current = false;
+  private started = false;
   private closed = false;
   /** Past the first connection, a command never waits for a reconnection: the breaker decides. */
   private connectedOnce = false;
@@ -93,7 +114,10 @@ export class RedisRevocationStore implements RevocationStore {
     if (this.closed) return;
     this.connectedOnce = true;
     this.breaker.reset();
-    if (this.current) void this.flushPending();
+    if (!this.started) return;
+    if (this.subscriber.status === 'wait')
+      connectOnce(this.subscriber); // its 'ready' reconciles
+    else if (this.current) void this.flushPending();
     else void this.reconcile();
   };
 
@@ -115,6 +139,7 @@ export class RedisRevocationStore implements RevocationStore {
     this.client.on('close', this.onClientClose);
     this.client.on('ready', this.onClientReady);
     this.connectedOnce = this.client.status === 'ready';
+    // Connected once the main client is ready (and the store started); its 'ready' reconciles.
     this.subscriber = duplicateForSubscriber(this.client);
     this.subscriber.on('error', () => undefined);
     this.subscriber.on('message', (channel: string, message: string) =>
@@ -122,7 +147,14 @@ export class RedisRevocationStore implements RevocationStore {
     );
     this.subscriber.on('close', () => this.setCurrent(false));
     this.subscriber.on('ready', () => void this.reconcile());
-    if (this.subscriber.status === 'ready') void this.reconcile();
+    if (startsLater.has(options)) starts.set(this, () => this.start());
+    else this.start();
+  }
+
+  private start(): void {
+    if (this.started || this.closed) return;
+    this.started = true;
+    if (this.client.status === 'ready') connectOnce(this.subscriber);
   }
 
   /** Resolves once the local view has been loaded from Redis for the first time. */

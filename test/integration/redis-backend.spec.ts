@@ -1,8 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { INestApplication } from '@nestjs/common';
+import { Inject, Injectable, type INestApplication, type OnModuleInit } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { AuthModule, MemoryRevocationStore, type AuthModuleOptions } from '../../lib/index.js';
+import {
+  AuthModule,
+  MemoryRevocationStore,
+  RevocationStore,
+  type AuthModuleOptions,
+} from '../../lib/index.js';
 import { redis } from '../../lib/redis.js';
 import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
 import { createHttpApp } from '../support/http-app.js';
@@ -16,17 +22,56 @@ const key = makeKey('ES256');
 const prefix = uniquePrefix('redis-backend');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function app(options: Partial<AuthModuleOptions>): Promise<INestApplication> {
-  return createHttpApp('express', {
-    imports: [
-      AuthModule.forRoot({
-        issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
-        audience: AUDIENCE,
-        ...options,
-      }),
-    ],
+const authModule = (options: Partial<AuthModuleOptions>) =>
+  AuthModule.forRoot({
+    issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+    audience: AUDIENCE,
+    ...options,
   });
+
+function app(options: Partial<AuthModuleOptions>): Promise<INestApplication> {
+  return createHttpApp('express', { imports: [authModule(options)] });
 }
+
+/** A provider of the application that fails its start-up after AuthModule's providers are built. */
+@Injectable()
+class FailsOnInit implements OnModuleInit {
+  constructor(@Inject(RevocationStore) readonly revocations: RevocationStore) {}
+  onModuleInit(): void {
+    throw new Error('this application fails to start');
+  }
+}
+
+/** The ways an application fails after AuthModule built its Redis backend, none calling close. */
+const FAILED_STARTS = [
+  {
+    how: 'a provider built after the revocation store throws',
+    start: async (options: Partial<AuthModuleOptions>) => {
+      await Test.createTestingModule({
+        imports: [authModule(options)],
+        providers: [
+          {
+            provide: 'fails',
+            useFactory: () => {
+              throw new Error('this provider cannot be built');
+            },
+            inject: [RevocationStore],
+          },
+        ],
+      }).compile();
+    },
+  },
+  {
+    how: 'an onModuleInit throws (as a method-security AuthConfigError does)',
+    start: async (options: Partial<AuthModuleOptions>) => {
+      const moduleRef = await Test.createTestingModule({
+        imports: [authModule(options)],
+        providers: [FailsOnInit],
+      }).compile();
+      await moduleRef.createNestApplication({ logger: false }).init();
+    },
+  },
+];
 
 /** Options naming every connection opened from them (the pub/sub duplicate inherits the name). */
 function named(): { host: string; port: number; connectionName: string } {
@@ -90,6 +135,41 @@ describe('the redis option', () => {
       client.disconnect();
     }
   });
+
+  it.each(FAILED_STARTS)(
+    'leaves no connection open when the application fails to start: $how',
+    async ({ start }) => {
+      const connection = named();
+      await expect(
+        start({
+          redis: redis(connection),
+          revocation: { keyPrefix: `${prefix}revocation:` },
+          throttle: { limit: 10, ttlSeconds: 10, keyPrefix: `${prefix}throttle:` },
+        }),
+      ).rejects.toThrow(/this (application|provider)/);
+      // Long enough for a connection opened at construction to show up, and to reconnect.
+      await sleep(500);
+      expect(await connections(connection.connectionName)).toBe(0);
+    },
+  );
+
+  it.each(FAILED_STARTS)(
+    'opens no pub/sub connection on a client passed in when the application fails to start: $how',
+    async ({ start }) => {
+      const connection = named();
+      const client = new Redis(connection);
+      try {
+        await client.ping();
+        await expect(
+          start({ redis: redis(client), revocation: { keyPrefix: `${prefix}revocation:` } }),
+        ).rejects.toThrow(/this (application|provider)/);
+        await sleep(500);
+        expect(await connections(connection.connectionName)).toBe(1);
+      } finally {
+        client.disconnect();
+      }
+    },
+  );
 
   it('leaves a client passed in with the listeners it had once the applications using it close', async () => {
     const client = new Redis(named());
