@@ -170,7 +170,5 @@ export function isContextOf(
   request: object,
 ): context is CallContext {
   if (context === undefined || context.closed || context.request === undefined) return false;
-  return (
-    context.request === request || context.request === (request as { raw?: unknown }).raw
-  );
+  return context.request === request || context.request === (request as { raw?: unknown }).raw;
 }
