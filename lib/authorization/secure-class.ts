@@ -1,4 +1,4 @@
-import { secure, securedMemberOf, type PassThrough, type RuleChange } from './secured-member.js';
+import { secure, securedMemberOf, type RuleChange } from './secured-member.js';
 
 // Nest calls these itself, with no caller: a class-level rule does not cover them.
 export const LIFECYCLE_HOOKS: ReadonlySet<string | symbol> = new Set([
@@ -27,7 +27,6 @@ export function secureClass(
   change: RuleChange,
   options: {
     skip: (fn: AnyMethod) => boolean;
-    passThrough?: PassThrough;
     /** Told of each wrapper made, to carry the original's metadata over. */
     wrapped?: (original: AnyMethod, wrapper: AnyMethod) => void;
   },
@@ -50,7 +49,6 @@ export function secureClass(
           {
             level: inherited ? 'member' : 'class',
             fresh: inherited,
-            passThrough: options.passThrough,
           },
         );
         if (secured.created) options.wrapped?.(fn as AnyMethod, secured.fn);

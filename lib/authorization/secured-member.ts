@@ -34,19 +34,13 @@ export interface CallBinding {
 /** The key of an instance's `CallBinding`. */
 export const CALL_BINDING = Symbol('nest-tessera.callBinding');
 
-/**
- * Calls that may skip the check when they run in no context at all: a controller's route
- * handler whose whole rule the guard has checked before Nest's router calls it (the call
- * context is then left off, saving a middleware and an interceptor per request).
- */
-export type PassThrough = (self: unknown, member: SecuredMember) => boolean;
-
 /** A member wrapped where it is defined, so every way of reaching it meets the check. */
 export interface SecuredMember {
   /** `Class.member`, for errors and events. */
   readonly name: string;
-  /** Where it was declared: a prototype, or a class for a static member. */
+  /** Where it was declared: a prototype, or a class for a static member, and its key there. */
   readonly owner: object;
+  readonly key: string | symbol;
   /** The checked function installed there. */
   readonly fn: AnyMethod;
   /** The function the decorators were applied to. */
@@ -68,8 +62,8 @@ class MemberRecord implements SecuredMember {
   constructor(
     readonly name: string,
     readonly owner: object,
+    readonly key: string | symbol,
     readonly original: Method,
-    readonly passThrough: PassThrough | undefined,
   ) {}
 
   get runAs(): string | undefined {
@@ -128,14 +122,14 @@ export function secure(
   fn: AnyMethod,
   at: { readonly owner: object; readonly key: string | symbol; readonly name: string },
   change: RuleChange,
-  options: { level: 'member' | 'class'; fresh?: boolean; passThrough?: PassThrough },
+  options: { level: 'member' | 'class'; fresh?: boolean },
 ): { fn: AnyMethod; created: boolean } {
   const existing = options.fresh ? undefined : records.get(fn);
   if (existing !== undefined) {
     existing.apply(change, options.level);
     return { fn, created: false };
   }
-  const record = new MemberRecord(at.name, at.owner, fn as Method, options.passThrough);
+  const record = new MemberRecord(at.name, at.owner, at.key, fn as Method);
   record.apply(change, options.level);
   const wrapper = wrap(record);
   record.fn = wrapper;
@@ -157,9 +151,6 @@ function wrap(record: MemberRecord): AnyMethod {
       return context === undefined
         ? lend(record, this, args)
         : Promise.resolve().then(() => invoke(record, context, this, args, true));
-    }
-    if (context === undefined && record.passThrough?.(this, record)) {
-      return Reflect.apply(record.original, this, args);
     }
     return invoke(record, context, this, args, isAsync);
   };

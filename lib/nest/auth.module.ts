@@ -1,11 +1,11 @@
 import {
   Inject,
-  type MiddlewareConsumer,
   Module,
   type NestModule,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import type { Server } from 'node:http';
 import {
   APP_FILTER,
   APP_GUARD,
@@ -31,8 +31,13 @@ import {
   ConfigurableAuthModule,
 } from './auth.module-definition.js';
 import { BearerGuard, GlobalBearerGuard } from './bearer.guard.js';
-import { callContextNeeded } from './call-context-plan.js';
-import { CallContextMiddleware } from './call-context.middleware.js';
+import {
+  CALL_CONTEXT_PLAN,
+  openGuardedRoutes,
+  planCallContext,
+  type CallContextPlan,
+} from './call-context-plan.js';
+import { openRequestContexts } from './request-contexts.js';
 import { CONSUMER_THROTTLE, RequestThrottler } from './request-throttler.js';
 import { ThrottleExceptionFilter } from './throttle-exception.filter.js';
 import { ConsumerThrottle } from '../throttling/consumer-throttle.js';
@@ -142,15 +147,16 @@ const REVOCATION_LOAD_WAIT_MS = 2000;
     },
     RequestThrottler,
     BearerGuard,
+    { provide: CALL_CONTEXT_PLAN, useFactory: planCallContext, inject: [AUTH_OPTIONS] },
     MethodSecurityExplorer,
     { provide: APP_GUARD, useClass: GlobalBearerGuard },
     // Interceptors put every request through an rxjs pipeline: each is registered only when it
     // has work to do (a factory that returns null registers nothing).
     {
       provide: APP_INTERCEPTOR,
-      useFactory: (options: ResolvedAuthOptions) =>
-        callContextNeeded(options) ? new PrincipalContextInterceptor(options) : null,
-      inject: [AUTH_OPTIONS],
+      useFactory: (options: ResolvedAuthOptions, plan: CallContextPlan) =>
+        plan.on ? new PrincipalContextInterceptor(options) : null,
+      inject: [AUTH_OPTIONS, CALL_CONTEXT_PLAN],
     },
     {
       provide: APP_INTERCEPTOR,
@@ -185,13 +191,30 @@ export class AuthModule
     @Inject(OWNED_THROTTLE_STORAGE)
     private readonly throttle: ReturnType<typeof createThrottleStorage> | null,
     @Inject(REDIS_CONNECTION) private readonly redis: RedisBackendConnection | null,
+    @Inject(CALL_CONTEXT_PLAN) private readonly plan: CallContextPlan,
+    private readonly adapterHost: HttpAdapterHost,
   ) {
     super();
   }
 
-  /** Every HTTP request runs in its call context from its first middleware on. */
-  configure(consumer: MiddlewareConsumer): void {
-    if (callContextNeeded(this.options)) consumer.apply(CallContextMiddleware).forRoutes('*');
+  /** What puts the HTTP server's own request listeners back, once requests get contexts. */
+  private closeRequestContexts: (() => void) | undefined;
+
+  /**
+   * Called by Nest before it registers routes: every HTTP request gets its call context from
+   * the server on, or, with the context off, the router is given the guarded routes' entries
+   * (the explorer puts the checked handlers back once routes are registered).
+   */
+  configure(): void {
+    if (!this.plan.on) {
+      openGuardedRoutes(this.plan);
+      return;
+    }
+    const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
+    if (server === undefined || this.closeRequestContexts !== undefined) return;
+    this.closeRequestContexts = openRequestContexts(server, (event) =>
+      this.options.events.accessDenied?.(event),
+    );
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -207,6 +230,7 @@ export class AuthModule
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.closeRequestContexts?.();
     if (this.revocation?.owned) await this.revocation.store.close();
     if (this.throttle?.owned) await this.throttle.storage.close?.();
     // Last: the stores built on it are closed with it, the connection only if it was opened here.

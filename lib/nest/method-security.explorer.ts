@@ -2,12 +2,17 @@ import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@ne
 import { DiscoveryService } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import type { AnyClass } from '../authorization/secure-class.js';
-import { CALL_BINDING, type CallBinding } from '../authorization/secured-member.js';
+import { CALL_BINDING, securedMembers, type CallBinding } from '../authorization/secured-member.js';
 import { ServiceIdentities } from '../authorization/service-identities.js';
 import { AuthConfigError } from '../errors/auth-errors.js';
 import type { ResolvedAuthOptions } from '../options/resolve-auth-options.js';
 import { AUTH_OPTIONS } from './auth.module-definition.js';
-import { checkedByGuard } from './call-context-plan.js';
+import {
+  CALL_CONTEXT_PLAN,
+  checkedByGuard,
+  closeGuardedRoutes,
+  type CallContextPlan,
+} from './call-context-plan.js';
 import {
   hasRunAs,
   securedMembersOfClass,
@@ -31,6 +36,7 @@ export class MethodSecurityExplorer implements OnModuleInit, OnModuleDestroy {
     private readonly discovery: DiscoveryService,
     @Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
     identities: ServiceIdentities,
+    @Inject(CALL_CONTEXT_PLAN) private readonly plan: CallContextPlan,
   ) {
     this.binding = {
       resolveIdentity: (name) => identities.resolve(name),
@@ -39,6 +45,8 @@ export class MethodSecurityExplorer implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
+    // The routes are registered by now: any other code finds the checked handlers.
+    closeGuardedRoutes(this.plan);
     const problems = new Set<string>();
     const add = (found: readonly string[]) => found.forEach((problem) => problems.add(problem));
     for (const { wrapper, isController } of this.wrappers()) {
@@ -51,15 +59,6 @@ export class MethodSecurityExplorer implements OnModuleInit, OnModuleDestroy {
               'method to a static provider',
           );
         }
-        const needing = securedMembersOfClass(known).filter(
-          (member) => !checkedByGuard(member, this.options),
-        );
-        if (this.options.principalContext === false && needing.length > 0) {
-          problems.add(
-            `${needing[0].name} carries @Scopes/@Tenant/@RunAs, but principalContext is false: ` +
-              'handlers would reach it with no caller (and @RunAs could be lent to a request)',
-          );
-        }
       }
       const injected = injectedValuesOf(wrapper);
       for (const instance of instancesOf(wrapper)) {
@@ -68,6 +67,15 @@ export class MethodSecurityExplorer implements OnModuleInit, OnModuleDestroy {
         if (type !== known) add(unenforceableRules(type, isController));
         add(unprotectedFields(type, instance, injected));
         if (securedMembersOfClass(type).length > 0) this.bind(instance, type, problems);
+      }
+    }
+    if (this.options.principalContext === false) {
+      const needing = [...securedMembers()].find((member) => !checkedByGuard(member, this.options));
+      if (needing !== undefined) {
+        problems.add(
+          `${needing.name} carries @Scopes/@Tenant/@RunAs, but principalContext is false: ` +
+            'calls would reach it with no caller (and @RunAs could be lent to a request)',
+        );
       }
     }
     if (problems.size > 0) {

@@ -1,6 +1,5 @@
-import { CONTROLLER_WATERMARK, PATH_METADATA } from '@nestjs/common/constants.js';
 import { secureClass, type AnyClass } from '../authorization/secure-class.js';
-import { secure, type RuleChange, type SecuredMember } from '../authorization/secured-member.js';
+import { secure, type RuleChange } from '../authorization/secured-member.js';
 import { AuthConfigError } from '../errors/auth-errors.js';
 import { PublicRoute } from './public.decorator.js';
 
@@ -29,7 +28,6 @@ export function securingDecorator(
       Reflect.defineMetadata(metadata.key, metadata.value, target);
       secureClass(target as AnyClass, change, {
         skip: isPublic,
-        passThrough: calledByNestRouter,
         wrapped: copyMetadata,
       });
       return;
@@ -57,7 +55,6 @@ export function securingDecorator(
       if (typeof fn !== 'function') continue;
       const secured = secure(fn as AnyMethod, { owner: target, key, name }, change, {
         level: 'member',
-        passThrough: calledByNestRouter,
       });
       if (secured.created) copyMetadata(fn, secured.fn);
       Reflect.defineMetadata(metadata.key, metadata.value, secured.fn);
@@ -68,7 +65,7 @@ export function securingDecorator(
 }
 
 /** Moves other decorators' metadata (routes, schedules, patterns, Swagger, …) to the wrapper. */
-function copyMetadata(from: object, to: object): void {
+export function copyMetadata(from: object, to: object): void {
   for (const key of Reflect.getOwnMetadataKeys(from) as unknown[]) {
     Reflect.defineMetadata(key, Reflect.getOwnMetadata(key, from), to);
   }
@@ -76,49 +73,4 @@ function copyMetadata(from: object, to: object): void {
 
 function isPublic(fn: AnyMethod): boolean {
   return Reflect.getMetadata(PublicRoute.KEY, fn) === true;
-}
-
-// @nestjs/microservices' key (an optional peer).
-const MESSAGE_PATTERN = 'microservices:pattern';
-
-/**
- * Whether the guard enforces all of `member`'s rule before Nest calls it: a route or message
- * handler whose rule is scopes only (the guard reads `@Scopes`; `@Tenant`, `@RunAs` and helper
- * methods need the call context).
- */
-export function guardEnforcesWholeRule(member: SecuredMember): boolean {
-  return (
-    member.rule !== undefined &&
-    member.rule.tenant === undefined &&
-    member.runAs === undefined &&
-    (Reflect.getMetadata(PATH_METADATA, member.fn) !== undefined ||
-      Reflect.getMetadata(MESSAGE_PATTERN, member.fn) !== undefined)
-  );
-}
-
-/** Whether `type` is a controller (cached: asked on calls with no context). */
-export function isController(type: unknown): boolean {
-  if (typeof type !== 'function') return false;
-  let known = controllerClasses.get(type);
-  if (known === undefined) {
-    known = Reflect.getMetadata(CONTROLLER_WATERMARK, type) === true;
-    controllerClasses.set(type, known);
-  }
-  return known;
-}
-
-const controllerClasses = new WeakMap<object, boolean>();
-
-/**
- * A call with no context at all into a controller's handler whose whole rule the guard checks:
- * Nest's router, after the guard, in an application that left the call context off because
- * nothing else needs it (see `callContextNeeded`).
- */
-function calledByNestRouter(self: unknown, member: SecuredMember): boolean {
-  return (
-    self !== null &&
-    typeof self === 'object' &&
-    isController((self as { constructor?: unknown }).constructor) &&
-    guardEnforcesWholeRule(member)
-  );
 }

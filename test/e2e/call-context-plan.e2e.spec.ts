@@ -1,7 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { Controller, Get, Param } from '@nestjs/common';
 import request from 'supertest';
-import { AuthModule, currentPrincipal, Scopes, Tenant } from '../../lib/index.js';
+import {
+  AuthModule,
+  currentPrincipal,
+  MissingTokenError,
+  Scopes,
+  Tenant,
+} from '../../lib/index.js';
+import { CALL_CONTEXT_PLAN, type CallContextPlan } from '../../lib/nest/call-context-plan.js';
 import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
 import { createHttpApp } from '../support/http-app.js';
 import { makeKey, validToken } from '../support/keys.js';
@@ -29,16 +36,39 @@ describe('the call context, planned from the secured classes of the process', ()
       list() {
         return { inContext: currentPrincipal() !== undefined };
       }
+
+      @Scopes('admin:purge')
+      @Get('purge')
+      purge() {
+        purged.push('purge');
+        return { purged: true };
+      }
+
+      /** A route of its own that calls another route's handler. */
+      @Scopes('orders:read')
+      @Get('purge-through-list')
+      purgeThroughList() {
+        return this.purge();
+      }
     }
+    const purged: string[] = [];
     const app = await createHttpApp('express', {
       imports: [auth()],
       controllers: [PlainController],
     });
     try {
-      const get = (token: string) =>
-        request(app.getHttpServer()).get('/plain').set('Authorization', `Bearer ${token}`);
-      await get(tokenOf('orders:read', 'seller-a')).expect(200, { inContext: false });
-      await get(tokenOf('orders:write', 'seller-a')).expect(403);
+      expect(app.get<CallContextPlan>(CALL_CONTEXT_PLAN).on).toBe(false);
+      const get = (path: string, token: string) =>
+        request(app.getHttpServer()).get(path).set('Authorization', `Bearer ${token}`);
+      await get('/plain', tokenOf('orders:read', 'seller-a')).expect(200, { inContext: false });
+      await get('/plain', tokenOf('orders:write', 'seller-a')).expect(403);
+      await get('/plain/purge', tokenOf('admin:purge', 'seller-a')).expect(200);
+      expect(purged).toEqual(['purge']);
+      // Reached otherwise than by the router after the guard, a handler is refused: there is
+      // no context to check, and only the router's entry is left unchecked.
+      await get('/plain/purge-through-list', tokenOf('orders:read', 'seller-a')).expect(401);
+      expect(() => app.get(PlainController).purge()).toThrow(MissingTokenError);
+      expect(purged).toEqual(['purge']);
     } finally {
       await app.close();
     }
