@@ -25,7 +25,8 @@ import { passportJwtSecret } from 'jwks-rsa';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AuthModule, RevocationStore, Scopes } from '../lib/index.js';
 
-export type GuardId = 'none' | 'passThrough' | 'tesseraCached' | 'tesseraUncached' | 'passportJwt';
+export type GuardId =
+  'none' | 'passThrough' | 'tesseraCached' | 'tesseraContext' | 'tesseraUncached' | 'passportJwt';
 export type AdapterId = 'express' | 'fastify';
 
 export interface ServerConfig {
@@ -97,7 +98,11 @@ class TesseraOrdersController {
   }
 }
 
-function tesseraModule(config: ServerConfig, cached: boolean): Type {
+/**
+ * nest-tessera's module; `context`: every request in a call context, as when service methods
+ * carry rules (here the one rule is the route's, which otherwise leaves the context off).
+ */
+function tesseraModule(config: ServerConfig, cached: boolean, context = false): Type {
   @Module({
     imports: [
       AuthModule.forRoot({
@@ -108,6 +113,7 @@ function tesseraModule(config: ServerConfig, cached: boolean): Type {
         ...(cached
           ? {}
           : { verifiedTokenCacheSize: 0, events: { tokenVerified: countVerification } }),
+        ...(context && { principalContext: true }),
       }),
     ],
     controllers: [TesseraOrdersController],
@@ -196,6 +202,8 @@ function moduleFor(config: ServerConfig): Type {
     }
     case 'tesseraCached':
       return tesseraModule(config, true);
+    case 'tesseraContext':
+      return tesseraModule(config, true, true);
     case 'tesseraUncached':
       return tesseraModule(config, false);
     case 'passportJwt':
@@ -209,7 +217,7 @@ async function serve(config: ServerConfig): Promise<INestApplication> {
     config.adapter === 'fastify'
       ? await NestFactory.create(module, new FastifyAdapter(), { logger: false })
       : await NestFactory.create(module, { logger: false });
-  if (config.guard === 'tesseraCached' || config.guard === 'tesseraUncached') {
+  if (config.guard.startsWith('tessera')) {
     const store = app.get<RevocationStore>(RevocationStore);
     for (const { jti, exp } of config.revoked) await store.revokeToken(jti, exp);
   }

@@ -65,6 +65,7 @@ const GUARDS = listArgument<GuardId>('guards', [
   'none',
   'passThrough',
   'tesseraCached',
+  'tesseraContext',
   'tesseraUncached',
   'passportJwt',
 ]);
@@ -76,6 +77,7 @@ const GUARD_LABELS: Record<GuardId, string> = {
   none: 'no guard (baseline)',
   passThrough: 'a Nest guard that admits every request',
   tesseraCached: 'nest-tessera, cache on',
+  tesseraContext: 'nest-tessera, cache on, every request in a call context',
   tesseraUncached: 'nest-tessera, cache off',
   passportJwt: '`@nestjs/passport` + `passport-jwt` + `jwks-rsa`',
 };
@@ -384,6 +386,7 @@ class Report {
       row('nest-tessera, cache off ÷ passport-jwt stack', 'tesseraUncached', 'passportJwt'),
       row('nest-tessera, cache on ÷ passport-jwt stack', 'tesseraCached', 'passportJwt'),
       row('nest-tessera, cache on ÷ the admit-all guard', 'tesseraCached', 'passThrough'),
+      row('call context on ÷ off (nest-tessera, cache on)', 'tesseraContext', 'tesseraCached'),
     ]);
   }
 

@@ -202,12 +202,13 @@ export interface AuthModuleOptions {
    */
   serviceIdentities?: Readonly<Record<string, ServiceIdentityOptions>>;
   /**
-   * Runs every request (from its first middleware on) and every message inside its caller's
-   * call context (`currentPrincipal()`), which protected methods and `@RunAs` read. Costs a
-   * middleware and an interceptor per request, so by default it is on only when some class
-   * loaded in the process carries `@Scopes`/`@Tenant`/`@RunAs`; `false` beside such a class is a
-   * start-up error.
-   * @default on when any class has method rules or `@RunAs`
+   * Runs every request (from the HTTP server's `request` event on) and every message inside its
+   * caller's call context (`currentPrincipal()`), which protected methods and `@RunAs` read.
+   * Costs an `AsyncLocalStorage` context and an interceptor per request, so by default it is off
+   * only while every rule of every class loaded in the process is a route handler's scopes that
+   * the guard checks whole; `true` for classes imported after start-up; `false` beside a member
+   * that needs it is a start-up error.
+   * @default planned at start from the classes' rules
    */
   principalContext?: boolean;
   /**
