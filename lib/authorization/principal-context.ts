@@ -58,13 +58,8 @@ export function currentContext(): CallContext | undefined {
   return storage.getStore();
 }
 
-/** The identity of the current call, if any (none once its context is closed). */
-export function currentIdentity(): CallIdentity | undefined {
-  const context = storage.getStore();
-  return context === undefined || context.closed ? undefined : context.identity;
-}
-
-/** The principal of the current call, if any. */
+/** The principal of the current call, if any (none once its context is closed). */
 export function currentPrincipal(): Principal | undefined {
-  return currentIdentity()?.principal;
+  const context = storage.getStore();
+  return context === undefined || context.closed ? undefined : context.identity?.principal;
 }

@@ -48,8 +48,6 @@ export interface SecuredMember {
   /** The member's rule: its own `@Scopes`/`@Tenant`, else its class's. */
   readonly rule: MethodRule | undefined;
   readonly runAs: string | undefined;
-  /** Whether a rule was set on the member itself (a class-level one does not count). */
-  readonly ownRule: boolean;
 }
 
 class MemberRecord implements SecuredMember {
@@ -68,10 +66,6 @@ class MemberRecord implements SecuredMember {
 
   get runAs(): string | undefined {
     return this.own.runAs;
-  }
-
-  get ownRule(): boolean {
-    return this.own.scopes !== undefined || this.own.tenant !== undefined;
   }
 
   apply(change: RuleChange, level: 'member' | 'class'): void {
