@@ -1,16 +1,17 @@
 import {
+  type HttpServer,
   Inject,
   Module,
   type NestModule,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import type { Server } from 'node:http';
 import {
   APP_FILTER,
   APP_GUARD,
   APP_INTERCEPTOR,
   DiscoveryModule,
+  DiscoveryService,
   HttpAdapterHost,
 } from '@nestjs/core';
 import { RequestAuthenticator } from '../authentication/request-authenticator.js';
@@ -147,7 +148,12 @@ const REVOCATION_LOAD_WAIT_MS = 2000;
     },
     RequestThrottler,
     BearerGuard,
-    { provide: CALL_CONTEXT_PLAN, useFactory: planCallContext, inject: [AUTH_OPTIONS] },
+    {
+      provide: CALL_CONTEXT_PLAN,
+      useFactory: (options: ResolvedAuthOptions, discovery: DiscoveryService) =>
+        planCallContext(options, discovery.getControllers()),
+      inject: [AUTH_OPTIONS, DiscoveryService],
+    },
     MethodSecurityExplorer,
     { provide: APP_GUARD, useClass: GlobalBearerGuard },
     // Interceptors put every request through an rxjs pipeline: each is registered only when it
@@ -202,17 +208,17 @@ export class AuthModule
 
   /**
    * Called by Nest before it registers routes: every HTTP request gets its call context from
-   * the server on, or, with the context off, the router is given the guarded routes' entries
-   * (the explorer puts the checked handlers back once routes are registered).
+   * the adapter on, or, with the context off, the router is given the guarded routes' entries
+   * (the explorer takes back any it did not read once routes are registered).
    */
   configure(): void {
     if (!this.plan.on) {
       openGuardedRoutes(this.plan);
       return;
     }
-    const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
-    if (server === undefined || this.closeRequestContexts !== undefined) return;
-    this.closeRequestContexts = openRequestContexts(server, (event) =>
+    const adapter = this.adapterHost.httpAdapter as HttpServer | undefined;
+    if (adapter === undefined || this.closeRequestContexts !== undefined) return;
+    this.closeRequestContexts = openRequestContexts(adapter, (event) =>
       this.options.events.accessDenied?.(event),
     );
   }

@@ -1,4 +1,5 @@
 import { CONTROLLER_WATERMARK, GUARDS_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
+import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import {
   securedMemberOf,
   securedMembers,
@@ -6,11 +7,18 @@ import {
 } from '../authorization/secured-member.js';
 import type { ResolvedAuthOptions } from '../options/resolve-auth-options.js';
 import { BearerGuard } from './bearer.guard.js';
+import { PublicRoute } from './public.decorator.js';
 import { RequiredScopes } from './scopes.decorator.js';
 import { copyMetadata } from './secure.decorator.js';
 
 /** The injection token of the application's `CallContextPlan`. */
 export const CALL_CONTEXT_PLAN = Symbol('CallContextPlan');
+
+/** A route handler the guard checks whole, and the controllers that serve it. */
+interface GuardedRoute {
+  readonly member: SecuredMember;
+  readonly controllers: readonly InstanceWrapper[];
+}
 
 /**
  * Whether this application runs requests and messages in a call context (which costs an
@@ -19,100 +27,133 @@ export const CALL_CONTEXT_PLAN = Symbol('CallContextPlan');
  */
 export interface CallContextPlan {
   readonly on: boolean;
-  /** Handlers Nest's router gets an unchecked entry to (the guard checks them first). */
-  readonly guardedRoutes: readonly SecuredMember[];
+  readonly guardedRoutes: readonly GuardedRoute[];
 }
 
 /**
  * The call context is off only while every secured member of the process is an HTTP route
  * handler whose whole rule (scopes, no `@Tenant`, no `@RunAs`) this application's guard checks
- * before the handler runs: then Nest's router is given an unchecked entry to each (see
- * `openGuardedRoutes`), and every other way of calling them, having no context, is refused.
+ * before the handler runs, on every controller that serves it: then Nest's router is given an
+ * unchecked entry to each (see `openGuardedRoutes`), and every other way of calling them, having
+ * no context, is refused.
  */
-export function planCallContext(options: ResolvedAuthOptions): CallContextPlan {
+export function planCallContext(
+  options: ResolvedAuthOptions,
+  controllers: readonly InstanceWrapper[],
+): CallContextPlan {
   if (options.principalContext === true) return { on: true, guardedRoutes: [] };
-  const guardedRoutes: SecuredMember[] = [];
+  const guardedRoutes: GuardedRoute[] = [];
   for (const member of securedMembers()) {
-    if (!checkedByGuard(member, options)) {
+    const served = controllersServing(member, controllers);
+    if (served === undefined || !served.every((wrapper) => guardChecks(member, wrapper, options))) {
       return { on: options.principalContext !== false, guardedRoutes: [] };
     }
-    guardedRoutes.push(member);
+    guardedRoutes.push({ member, controllers: served });
   }
   return { on: false, guardedRoutes };
 }
 
-/** Whether the guard checks all of `member`'s rule before Nest's router calls it. */
-export function checkedByGuard(member: SecuredMember, options: ResolvedAuthOptions): boolean {
+/** Whether the guard checks all of `member`'s rule wherever this application routes to it. */
+export function checkedByGuard(
+  member: SecuredMember,
+  options: ResolvedAuthOptions,
+  controllers: readonly InstanceWrapper[],
+): boolean {
+  const served = controllersServing(member, controllers);
+  return served !== undefined && served.every((wrapper) => guardChecks(member, wrapper, options));
+}
+
+/**
+ * The controllers of this application that route to `member`, when it is a route handler a
+ * guard could check whole (a scopes-only rule, ours directly over the application's function);
+ * `undefined` when it is not.
+ */
+function controllersServing(
+  member: SecuredMember,
+  controllers: readonly InstanceWrapper[],
+): InstanceWrapper[] | undefined {
   const rule = member.rule;
-  const type = (member.owner as { constructor?: unknown }).constructor as object;
+  const owner = (member.owner as { constructor?: unknown }).constructor as object;
   if (
     rule === undefined ||
     rule.tenant !== undefined ||
     member.runAs !== undefined ||
-    Reflect.getMetadata(CONTROLLER_WATERMARK, type) !== true ||
+    Reflect.getMetadata(CONTROLLER_WATERMARK, owner) !== true ||
     Reflect.getMetadata(PATH_METADATA, member.fn) === undefined ||
-    // Ours must be the function Nest routes to, directly over the application's own.
-    !isInPlace(member) ||
+    Object.getOwnPropertyDescriptor(member.owner, member.key)?.value !== member.fn ||
     securedMemberOf(member.original) !== undefined
   ) {
-    return false;
+    return undefined;
   }
-  // What the guard reads: the handler's scopes, else its controller's.
-  const guardScopes = (Reflect.getMetadata(RequiredScopes.KEY, member.fn) ??
-    Reflect.getMetadata(RequiredScopes.KEY, type) ??
-    []) as readonly string[];
-  if (!rule.scopes.every((scope) => guardScopes.includes(scope))) return false;
+  return controllers.filter((wrapper) => {
+    const type = wrapper.metatype as { prototype?: Record<string | symbol, unknown> } | null;
+    return type?.prototype?.[member.key] === member.fn;
+  });
+}
+
+/** What the guard reads on this controller's route to `member` covers its whole rule. */
+function guardChecks(
+  member: SecuredMember,
+  wrapper: InstanceWrapper,
+  options: ResolvedAuthOptions,
+): boolean {
+  const type = wrapper.metatype as object;
+  // The guard's own reading: the handler's metadata, else its controller's (inherited too).
+  const read = <T>(key: string): T | undefined =>
+    (Reflect.getMetadata(key, member.fn) ?? Reflect.getMetadata(key, type)) as T | undefined;
+  if (!wrapper.isDependencyTreeStatic() || read<boolean>(PublicRoute.KEY) === true) return false;
+  const scopes = read<readonly string[]>(RequiredScopes.KEY) ?? [];
+  if (!member.rule!.scopes.every((scope) => scopes.includes(scope))) return false;
   return options.globalGuard || [member.fn, type].some(hasBearerGuard);
 }
 
-/** How many applications are registering their routes with each entry in place. */
-const openEntries = new WeakMap<SecuredMember, { entry: unknown; count: number }>();
+/** The entries this module put on its controllers, to take back what the router did not read. */
+const ENTRY = Symbol('nest-tessera.routerEntry');
 
 /**
- * Puts an unchecked entry (the application's own function, with the route's metadata) in place
- * of each guarded route handler while Nest registers its routes: the router keeps it, and the
- * guard checks the route before calling it. `closeGuardedRoutes` puts the checked ones back,
- * which is what any other code then finds.
+ * While Nest registers this application's routes, each guarded route handler is read from its
+ * controller instance (`instance[method]`, which Nest routes to) once through an unchecked entry:
+ * the router's read. The entry is an accessor of the instance that removes itself on that read,
+ * so anything reading later, or another application sharing the class, gets the checked method.
  */
 export function openGuardedRoutes(plan: CallContextPlan): void {
-  for (const member of plan.guardedRoutes) {
-    const open = openEntries.get(member);
-    if (open !== undefined) {
-      open.count += 1;
-      continue;
-    }
+  for (const { member, controllers } of plan.guardedRoutes) {
     const original = member.original;
     const entry = function (this: unknown, ...args: unknown[]): unknown {
       return Reflect.apply(original, this, args);
     };
     Object.defineProperty(entry, 'name', { value: original.name });
     copyMetadata(member.fn, entry);
-    openEntries.set(member, { entry, count: 1 });
-    replace(member, entry);
+    // The instances as built by now (planned before they were, the wrappers held placeholders).
+    for (const instance of instancesOf(controllers)) {
+      const get = Object.assign(
+        function (this: object): unknown {
+          delete (this as Record<string | symbol, unknown>)[member.key];
+          return entry;
+        },
+        { [ENTRY]: true },
+      );
+      Object.defineProperty(instance, member.key, { configurable: true, enumerable: false, get });
+    }
   }
 }
 
-/** Puts the checked handlers back once the routes are registered. */
+/** Takes back the entries the router did not read (no route registered for them). */
 export function closeGuardedRoutes(plan: CallContextPlan): void {
-  for (const member of plan.guardedRoutes) {
-    const open = openEntries.get(member);
-    if (open === undefined) continue;
-    open.count -= 1;
-    if (open.count > 0) continue;
-    openEntries.delete(member);
-    replace(member, member.fn);
+  for (const { member, controllers } of plan.guardedRoutes) {
+    for (const instance of instancesOf(controllers)) {
+      const own = Object.getOwnPropertyDescriptor(instance, member.key);
+      if ((own?.get as { [ENTRY]?: boolean } | undefined)?.[ENTRY] === true) {
+        delete (instance as Record<string | symbol, unknown>)[member.key];
+      }
+    }
   }
 }
 
-function replace(member: SecuredMember, value: unknown): void {
-  const descriptor = Object.getOwnPropertyDescriptor(member.owner, member.key)!;
-  Object.defineProperty(member.owner, member.key, { ...descriptor, value });
-}
-
-/** Whether `member` is what its owner holds (or the entry another application opened). */
-function isInPlace(member: SecuredMember): boolean {
-  const value: unknown = Object.getOwnPropertyDescriptor(member.owner, member.key)?.value;
-  return value === member.fn || value === openEntries.get(member)?.entry;
+function instancesOf(controllers: readonly InstanceWrapper[]): object[] {
+  return controllers
+    .map((wrapper): unknown => wrapper.instance)
+    .filter((instance): instance is object => typeof instance === 'object' && instance !== null);
 }
 
 function hasBearerGuard(target: object): boolean {

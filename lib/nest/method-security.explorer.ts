@@ -45,7 +45,7 @@ export class MethodSecurityExplorer implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
-    // The routes are registered by now: any other code finds the checked handlers.
+    // The routes are registered by now: take back any router entry no route read.
     closeGuardedRoutes(this.plan);
     const problems = new Set<string>();
     const add = (found: readonly string[]) => found.forEach((problem) => problems.add(problem));
@@ -70,7 +70,10 @@ export class MethodSecurityExplorer implements OnModuleInit, OnModuleDestroy {
       }
     }
     if (this.options.principalContext === false) {
-      const needing = [...securedMembers()].find((member) => !checkedByGuard(member, this.options));
+      const controllers = this.discovery.getControllers();
+      const needing = [...securedMembers()].find(
+        (member) => !checkedByGuard(member, this.options, controllers),
+      );
       if (needing !== undefined) {
         problems.add(
           `${needing.name} carries @Scopes/@Tenant/@RunAs, but principalContext is false: ` +

@@ -1,30 +1,76 @@
+import type { HttpServer } from '@nestjs/common';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import {
+  currentContext,
   runInContext,
   type CallContext,
   type DeniedListener,
 } from '../authorization/principal-context.js';
+import { isContextOf } from './request-state.js';
 
-type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
+type Handle = (request: IncomingMessage, response: ServerResponse, ...rest: unknown[]) => unknown;
+
+interface FastifyLike {
+  addHook(
+    name: 'onRequest',
+    hook: (
+      request: { raw: IncomingMessage },
+      reply: { raw: ServerResponse },
+      done: () => void,
+    ) => void,
+  ): unknown;
+}
 
 /**
- * Runs every request the server receives inside a call context of its own, around the
- * adapter's whole handling (every middleware, whatever the global prefix, guards, interceptors,
- * the handler and its observable, exception filters, 404s): anonymous until the guard verifies
- * the caller (`setPrincipal`), closed when the response is. Nothing a request runs is ever taken
- * for code outside any request, where `@RunAs` lends its identity.
- * @returns what puts the server's own listeners back
+ * Runs every request the adapter handles inside a call context of its own, around all of it
+ * (the application's middleware, whatever the global prefix, guards, interceptors, the handler
+ * and its observable, exception filters, 404s), however the request arrives: the listening
+ * server, a test client or serverless handler calling the Express app, Fastify's `inject`
+ * (there after the application's own middleware registered before start-up).
+ * Anonymous until the guard verifies the caller (`setPrincipal`), closed when the response is.
+ * @returns what stops it
  */
-export function openRequestContexts(server: Server, onDenied: DeniedListener): () => void {
-  const listeners = server.listeners('request') as RequestListener[];
-  const dispatch = function (
-    this: Server,
-    request: IncomingMessage,
-    response: ServerResponse,
-  ): void {
+export function openRequestContexts(adapter: HttpServer, onDenied: DeniedListener): () => void {
+  const open = <T>(request: object, response: ServerResponse, run: () => T): T => {
     const context: CallContext = { identity: undefined, onDenied, request, closed: false };
     response.once('close', () => (context.closed = true));
-    runInContext(context, () => {
+    return runInContext(context, run);
+  };
+  const instance: unknown = adapter.getInstance();
+  if (adapter.getType() === 'fastify') {
+    // The server's requests before any of Fastify's hooks (middleware included); `inject` and
+    // other callers of Fastify's routing through the first hook that meets them without one.
+    const closeServer = openServerContexts(adapter.getHttpServer() as Server, open);
+    let active = true;
+    (instance as FastifyLike).addHook('onRequest', (request, reply, done) =>
+      active && !isContextOf(currentContext(), request.raw)
+        ? open(request.raw, reply.raw, done)
+        : done(),
+    );
+    return () => {
+      active = false;
+      closeServer();
+    };
+  }
+  if (adapter.getType() === 'express') {
+    const app = instance as { handle: Handle };
+    const handle = app.handle;
+    app.handle = function (this: unknown, request, response, ...rest) {
+      return open(request, response, () => handle.call(this, request, response, ...rest));
+    };
+    return () => (app.handle = handle);
+  }
+  return openServerContexts(adapter.getHttpServer() as Server, open);
+}
+
+/** Another adapter: around the listening server's own `request` listeners. */
+function openServerContexts(
+  server: Server,
+  open: (request: object, response: ServerResponse, run: () => void) => void,
+): () => void {
+  const listeners = server.listeners('request') as Handle[];
+  const dispatch = function (this: Server, request: IncomingMessage, response: ServerResponse) {
+    open(request, response, () => {
       for (const listener of listeners) listener.call(this, request, response);
     });
   };

@@ -162,7 +162,12 @@ function publicContradictions(type: AnyClass): string[] {
       problems.push(`${definedBy.name}.${String(key)} has @Scopes/@Tenant under @Public()`);
     }
   }
-  if (classPublic && ruled(type)) problems.push(`${type.name} has @Scopes/@Tenant under @Public()`);
+  const classRuled =
+    Reflect.getMetadata(RequiredScopes.KEY, type) !== undefined ||
+    Reflect.getMetadata(TenantRule.KEY, type) !== undefined;
+  if (classPublic && classRuled) {
+    problems.push(`${type.name} has @Scopes/@Tenant under @Public()`);
+  }
   return problems;
 }
 

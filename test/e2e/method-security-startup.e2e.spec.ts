@@ -116,6 +116,19 @@ class PublicTenantController {
   }
 }
 
+@Scopes('admin:purge')
+@Controller('admin-base')
+class AdminBaseController {
+  @Get('purge')
+  purge(): string {
+    return 'purged';
+  }
+}
+
+@Public()
+@Controller('status')
+class PublicStatusController extends AdminBaseController {}
+
 @Injectable()
 class UnruledOverride extends Orders {
   override delete(id: string): string {
@@ -221,6 +234,11 @@ const STARTUP_ERRORS: readonly {
     row: '@Tenant on a @Public() controller',
     metadata: { controllers: [PublicTenantController] },
     names: /PublicTenantController has @Scopes\/@Tenant under @Public\(\)/,
+  },
+  {
+    row: "a @Public() controller serving a base controller's protected handler",
+    metadata: { controllers: [PublicStatusController] },
+    names: /PublicStatusController has @Scopes\/@Tenant under @Public\(\)/,
   },
   {
     row: 'a function field under a class-level rule',

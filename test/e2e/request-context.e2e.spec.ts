@@ -1,3 +1,4 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   type ArgumentsHost,
@@ -148,6 +149,24 @@ describe.each(ADAPTERS)('the request call context (%s)', (adapter) => {
       expect(ran).toEqual([]);
     },
   );
+
+  it('never lends @RunAs to a request that does not come through the listening server', async () => {
+    ran.length = 0;
+    if (adapter === 'express') {
+      // A test client or a serverless handler calling the Express app itself.
+      const res = await request(app.getHttpAdapter().getInstance()).get('/api/nowhere');
+      expect(res.body).toEqual({ outcome: 'MissingTokenError' });
+    } else {
+      // Fastify's routing called by a server of its own, as inject() and serverless handlers do.
+      const fastify = app.getHttpAdapter().getInstance() as {
+        routing(request: IncomingMessage, response: ServerResponse): void;
+      };
+      const server = createServer((req, res) => fastify.routing(req, res));
+      const res = await request(server).get('/api/nowhere');
+      expect(res.body).toEqual({ outcome: 'MissingTokenError' });
+    }
+    expect(ran).toEqual([]);
+  });
 
   it("never lends @RunAs to the application's own early middleware", async () => {
     ran.length = 0;
