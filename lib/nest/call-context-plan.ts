@@ -156,12 +156,12 @@ function instancesOf(controllers: readonly InstanceWrapper[]): object[] {
     .filter((instance): instance is object => typeof instance === 'object' && instance !== null);
 }
 
+/** `@UseGuards(BearerGuard)` itself: a subclass may check other scopes than the rule's. */
 function hasBearerGuard(target: object): boolean {
   const guards = (Reflect.getMetadata(GUARDS_METADATA, target) ?? []) as unknown[];
   return guards.some(
     (guard) =>
-      guard instanceof BearerGuard ||
-      (typeof guard === 'function' &&
-        (guard === BearerGuard || guard.prototype instanceof BearerGuard)),
+      guard === BearerGuard ||
+      (guard instanceof BearerGuard && Object.getPrototypeOf(guard) === BearerGuard.prototype),
   );
 }
