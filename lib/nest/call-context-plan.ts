@@ -11,6 +11,9 @@ import { PublicRoute } from './public.decorator.js';
 import { RequiredScopes } from './scopes.decorator.js';
 import { copyMetadata } from './secure.decorator.js';
 
+// @nestjs/microservices' key (an optional peer).
+const MESSAGE_PATTERN = 'microservices:pattern';
+
 /** The injection token of the application's `CallContextPlan`. */
 export const CALL_CONTEXT_PLAN = Symbol('CallContextPlan');
 
@@ -80,6 +83,8 @@ function controllersServing(
     member.runAs !== undefined ||
     Reflect.getMetadata(CONTROLLER_WATERMARK, owner) !== true ||
     Reflect.getMetadata(PATH_METADATA, member.fn) === undefined ||
+    // A message handler too: no guard runs before it without the context's interceptor.
+    Reflect.getMetadata(MESSAGE_PATTERN, member.fn) !== undefined ||
     Object.getOwnPropertyDescriptor(member.owner, member.key)?.value !== member.fn ||
     securedMemberOf(member.original) !== undefined
   ) {

@@ -55,10 +55,20 @@ export function openRequestContexts(adapter: HttpServer, onDenied: DeniedListene
   if (adapter.getType() === 'express') {
     const app = instance as { handle: Handle };
     const handle = app.handle;
-    app.handle = function (this: unknown, request, response, ...rest) {
-      return open(request, response, () => handle.call(this, request, response, ...rest));
+    let active = true;
+    const wrapped: Handle = function (this: unknown, request, response, ...rest) {
+      const run = () => handle.call(this, request, response, ...rest);
+      // Another application sharing this Express app may have opened it already.
+      return active && !isContextOf(currentContext(), request)
+        ? open(request, response, run)
+        : run();
     };
-    return () => (app.handle = handle);
+    app.handle = wrapped;
+    return () => {
+      active = false;
+      // Put back unless another application wrapped it since (then ours only passes through).
+      if (app.handle === wrapped) app.handle = handle;
+    };
   }
   return openServerContexts(adapter.getHttpServer() as Server, open);
 }

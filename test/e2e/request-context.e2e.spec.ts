@@ -17,6 +17,7 @@ import {
   Transport,
   type ClientProxy,
 } from '@nestjs/microservices';
+import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { firstValueFrom } from 'rxjs';
@@ -211,5 +212,30 @@ describe('a hybrid app that connects its microservice without the guard', () => 
     const message = { metadata: { authorization: `Bearer ${token}` } };
     await expect(firstValueFrom(client.send('orders.purge', message))).rejects.toBeDefined();
     expect(ran).toEqual([]);
+  });
+});
+
+describe('two applications on one Express app', () => {
+  it('keep the context of the one still running when the other closes', async () => {
+    const first = await appWith('express');
+    const moduleRef = await Test.createTestingModule({
+      imports: [auth()],
+      controllers: [HealthController],
+      providers: [Orders, PurgeJob, { provide: APP_FILTER, useClass: ReportingFilter }],
+    }).compile();
+    const shared = first.getHttpAdapter().getInstance() as ConstructorParameters<
+      typeof ExpressAdapter
+    >[0];
+    const second = moduleRef.createNestApplication(new ExpressAdapter(shared), { logger: false });
+    await second.init();
+    try {
+      await first.close();
+      ran.length = 0;
+      const res = await request(second.getHttpAdapter().getInstance()).get('/nowhere');
+      expect(res.body).toEqual({ outcome: 'MissingTokenError' });
+      expect(ran).toEqual([]);
+    } finally {
+      await second.close();
+    }
   });
 });
