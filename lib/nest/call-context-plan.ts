@@ -10,9 +10,7 @@ import { BearerGuard } from './bearer.guard.js';
 import { PublicRoute } from './public.decorator.js';
 import { RequiredScopes } from './scopes.decorator.js';
 import { copyMetadata } from './secure.decorator.js';
-
-// @nestjs/microservices' key (an optional peer).
-const MESSAGE_PATTERN = 'microservices:pattern';
+import { MESSAGE_PATTERN } from './secured-class-check.js';
 
 /** The injection token of the application's `CallContextPlan`. */
 export const CALL_CONTEXT_PLAN = Symbol('CallContextPlan');

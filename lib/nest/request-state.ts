@@ -76,7 +76,7 @@ function stateFor(request: object): RequestState {
  */
 export function setPrincipal(request: object, principal: Principal): void {
   stateFor(request).principal = principal;
-  // The request's call context (CallContextMiddleware) runs as this caller from now on.
+  // The request's call context (openRequestContexts) runs as this caller from now on.
   const context = currentContext();
   if (isContextOf(context, request)) context.identity = { principal, crossTenant: false };
   if (request instanceof IncomingMessage) {

@@ -71,6 +71,7 @@ export function copyMetadata(from: object, to: object): void {
   }
 }
 
-function isPublic(fn: AnyMethod): boolean {
+/** Whether `@Public()` is on a handler. */
+export function isPublic(fn: AnyMethod): boolean {
   return Reflect.getMetadata(PublicRoute.KEY, fn) === true;
 }

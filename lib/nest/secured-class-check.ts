@@ -7,12 +7,13 @@ import {
   type SecuredMember,
 } from '../authorization/secured-member.js';
 import { PublicRoute } from './public.decorator.js';
+import { isPublic } from './secure.decorator.js';
 import { RequiredScopes } from './scopes.decorator.js';
 import { TenantRule } from './tenant.decorator.js';
 
 // @nestjs/schedule's and @nestjs/microservices' metadata keys (both optional peers).
 const SCHEDULER_TYPE = 'SCHEDULER_TYPE';
-const MESSAGE_PATTERN = 'microservices:pattern';
+export const MESSAGE_PATTERN = 'microservices:pattern';
 
 type AnyFunction = (...args: never[]) => unknown;
 
@@ -162,10 +163,7 @@ function publicContradictions(type: AnyClass): string[] {
       problems.push(`${definedBy.name}.${String(key)} has @Scopes/@Tenant under @Public()`);
     }
   }
-  const classRuled =
-    Reflect.getMetadata(RequiredScopes.KEY, type) !== undefined ||
-    Reflect.getMetadata(TenantRule.KEY, type) !== undefined;
-  if (classPublic && classRuled) {
+  if (classPublic && classRuleOf(type) !== undefined) {
     problems.push(`${type.name} has @Scopes/@Tenant under @Public()`);
   }
   return problems;
@@ -214,10 +212,6 @@ function describe(rule: MethodRule): string {
   const parts = rule.scopes.length > 0 ? [`@Scopes('${rule.scopes.join("', '")}')`] : [];
   if (rule.tenant !== undefined) parts.push('a @Tenant rule');
   return parts.join(' and ');
-}
-
-function isPublic(fn: AnyFunction): boolean {
-  return Reflect.getMetadata(PublicRoute.KEY, fn) === true;
 }
 
 function functionsOf(descriptor: PropertyDescriptor): AnyFunction[] {
