@@ -13,7 +13,12 @@ export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // The package's own entry points, as the sample app imports them (package self-reference).
+  moduleNameMapper: {
+    '^nest-tessera$': '<rootDir>/lib/index.ts',
+    '^nest-tessera/(.*)$': '<rootDir>/lib/$1.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
   roots: ['<rootDir>/lib', '<rootDir>/sample-app', '<rootDir>/test'],
   testMatch: ['**/*.spec.ts'],
   globalSetup: '<rootDir>/test/setup/global-setup.js',

@@ -4,15 +4,10 @@ import { createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:cr
 import { createVerifier } from 'fast-jwt';
 import { importJWK, jwtVerify } from 'jose';
 import jwt from 'jsonwebtoken';
-import {
-  createTokenVerifier,
-  generateSigningJwk,
-  KeyRing,
-  resolveAuthOptions,
-  TokenIssuer,
-  type Jwk,
-  type SigningAlgorithm,
-} from '../lib/index.js';
+import { createTokenVerifier } from '../lib/options/create-token-verifier.js';
+import { generateSigningJwk, KeyRing, TokenIssuer } from 'nest-tessera/issuer';
+import { resolveAuthOptions } from '../lib/options/resolve-auth-options.js';
+import { type Jwk, type SigningAlgorithm } from 'nest-tessera';
 import type { Operation } from './harness.js';
 
 export type BenchAlgorithm = Extract<SigningAlgorithm, 'RS256' | 'ES256' | 'EdDSA'>;

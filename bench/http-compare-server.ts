@@ -23,7 +23,7 @@ import { AuthGuard, PassportModule, PassportStrategy } from '@nestjs/passport';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { passportJwtSecret } from 'jwks-rsa';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import { AuthModule, RevocationStore, Scopes } from '../lib/index.js';
+import { AuthModule, RevocationStore, Scopes } from 'nest-tessera';
 
 export type GuardId =
   'none' | 'passThrough' | 'tesseraCached' | 'tesseraContext' | 'tesseraUncached' | 'passportJwt';

@@ -36,7 +36,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KeyRing } from '../lib/index.js';
+import { KeyRing } from 'nest-tessera/issuer';
 import { argumentValue, listArgument, numberArgument } from './arguments.js';
 import { machineLine, median } from './harness.js';
 import {

@@ -3,7 +3,7 @@
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KeyRing, TokenIssuer, type AccessTokenRequest } from '../lib/index.js';
+import { KeyRing, TokenIssuer, type AccessTokenRequest } from 'nest-tessera/issuer';
 import type { AdapterId, GuardId, ServerConfig } from './http-compare-server.js';
 
 export const ISSUER = 'https://auth.bench';

@@ -17,7 +17,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KeyRing } from '../lib/index.js';
+import { KeyRing } from 'nest-tessera/issuer';
 import type { AdapterId, GuardId, ServerConfig, ServerMessage } from './http-compare-server.js';
 import { listArgument, numberArgument } from './arguments.js';
 import { issueTokens, jwksServer, serverConfig } from './http-fixtures.js';

@@ -12,8 +12,9 @@ import 'reflect-metadata';
 import { Controller, Get, type INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
-import { AuthModule, KeyRing, Scopes, TokenIssuer } from '../lib/index.js';
-import { redis, RedisRevocationStore } from '../lib/redis.js';
+import { AuthModule, Scopes } from 'nest-tessera';
+import { KeyRing, TokenIssuer } from 'nest-tessera/issuer';
+import { redis, RedisRevocationStore } from 'nest-tessera/redis';
 import { RevocationChecker } from '../lib/revocation/revocation-checker.js';
 import { runAutocannon, type AutocannonRun } from './autocannon-run.js';
 import { median } from './harness.js';
@@ -108,7 +109,7 @@ async function localCheckNs(
   token: string,
   keyRing: KeyRing,
 ): Promise<number> {
-  const { createTokenVerifier } = await import('../lib/verify/create-token-verifier.js');
+  const { createTokenVerifier } = await import('../lib/options/create-token-verifier.js');
   const { resolveAuthOptions } = await import('../lib/options/resolve-auth-options.js');
   const verifier = createTokenVerifier(
     resolveAuthOptions({

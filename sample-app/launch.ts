@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import { AuthConfigError, MemoryRevocationStore, type RevocationStore } from '../lib/index.js';
+import { AuthConfigError, MemoryRevocationStore, type RevocationStore } from 'nest-tessera';
 import { createAuthApp } from './auth/auth-app.js';
 import { ConfigError, readConfig, type SampleConfig } from './config.js';
 import type { HttpAppOptions } from './http/create-app.js';

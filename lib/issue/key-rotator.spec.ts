@@ -3,7 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveAuthOptions } from '../options/resolve-auth-options.js';
-import { createTokenVerifier } from '../verify/create-token-verifier.js';
+import { createTokenVerifier } from '../options/create-token-verifier.js';
 import { writeKeyFile } from './key-file.js';
 import { generateSigningJwk, KeyRing } from './key-ring.js';
 import { KeyRotator, type KeyRotationEvent } from './key-rotator.js';

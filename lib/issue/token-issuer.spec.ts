@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { AuthConfigError } from '../errors/auth-errors.js';
 import { SIGNING_ALGORITHMS } from '../keys/algorithms.js';
 import { resolveAuthOptions } from '../options/resolve-auth-options.js';
-import { createTokenVerifier } from '../verify/create-token-verifier.js';
+import { createTokenVerifier } from '../options/create-token-verifier.js';
 import { generateSigningJwk, KeyRing } from './key-ring.js';
 import { TokenIssuer } from './token-issuer.js';
 

@@ -1,4 +1,4 @@
-import { describeJwksFetch, traceJwksFetch, type Span } from '../observability/tracing.js';
+import { NO_TRACING, type JwksFetchOutcome, type TraceHooks } from '../trace-hooks.js';
 import { importVerificationKey, JwkImportError, type VerificationKey } from './jwk.js';
 import type { KeySource } from './key-source.js';
 
@@ -28,6 +28,7 @@ export interface JwksClientOptions {
   readonly now: () => number;
   readonly fetch?: typeof fetch;
   readonly onFetch?: (event: JwksFetchEvent) => void;
+  readonly trace?: TraceHooks;
 }
 
 /** Largest JWKS document accepted, so a hostile or broken endpoint cannot exhaust memory. */
@@ -76,16 +77,20 @@ export class JwksClient implements KeySource {
       return Promise.resolve();
     }
     this.lastAttemptAt = this.options.now();
-    this.inFlight = traceJwksFetch(this.options.uri, cause, (span) =>
-      this.fetchKeys(cause, span),
-    ).finally(() => (this.inFlight = undefined));
+    const trace = this.options.trace ?? NO_TRACING;
+    this.inFlight = trace
+      .jwksFetch(this.options.uri, cause, (outcome) => this.fetchKeys(cause, outcome))
+      .finally(() => (this.inFlight = undefined));
     return this.inFlight;
   }
 
-  private async fetchKeys(cause: JwksFetchEvent['cause'], span: Span): Promise<void> {
+  private async fetchKeys(
+    cause: JwksFetchEvent['cause'],
+    outcome: (outcome: JwksFetchOutcome) => void,
+  ): Promise<void> {
     const started = performance.now();
     const report = (event: Omit<JwksFetchEvent, 'uri' | 'cause' | 'durationMs'>) => {
-      describeJwksFetch(span, event);
+      outcome(event);
       this.options.onFetch?.({
         uri: this.options.uri,
         cause,

@@ -20,10 +20,12 @@ import type { AuthModuleOptions } from '../options/auth-options.js';
 import { openRedisBackend } from '../options/open-redis-backend.js';
 import type { RedisBackendConnection } from '../options/redis-backend.js';
 import { resolveAuthOptions, type ResolvedAuthOptions } from '../options/resolve-auth-options.js';
-import { createRevocationStore } from '../revocation/create-revocation-store.js';
+import { createRevocationStore } from '../options/create-revocation-store.js';
 import { RevocationChecker } from '../revocation/revocation-checker.js';
 import { RevocationStore } from '../revocation/revocation-store.js';
-import { createTokenVerifier } from '../verify/create-token-verifier.js';
+import { createTokenVerifier } from '../options/create-token-verifier.js';
+import { loadTracing } from '../observability/load-tracing.js';
+import type { TraceHooks } from '../trace-hooks.js';
 import { TokenVerifier } from '../verify/token-verifier.js';
 import { AuthExceptionFilter } from './auth-exception.filter.js';
 import {
@@ -49,6 +51,7 @@ import { RENEWAL_COORDINATOR, RenewalInterceptor } from './renewal.interceptor.j
 import { RenewalCoordinator } from '../renewal/renewal-coordinator.js';
 
 const REDIS_CONNECTION = Symbol('RedisConnection');
+const TRACE_HOOKS = Symbol('TraceHooks');
 const OWNED_REVOCATION_STORE = Symbol('OwnedRevocationStore');
 const OWNED_THROTTLE_STORAGE = Symbol('OwnedThrottleStorage');
 /** How long start-up waits for a shared revocation list to load before serving anyway. */
@@ -67,10 +70,12 @@ const REVOCATION_LOAD_WAIT_MS = 2000;
       useFactory: (options: AuthModuleOptions) => resolveAuthOptions(options),
       inject: [AUTH_MODULE_OPTIONS],
     },
+    { provide: TRACE_HOOKS, useFactory: loadTracing },
     {
       provide: TokenVerifier,
-      useFactory: (options: ResolvedAuthOptions) => createTokenVerifier(options),
-      inject: [AUTH_OPTIONS],
+      useFactory: (options: ResolvedAuthOptions, trace: TraceHooks) =>
+        createTokenVerifier(options, trace),
+      inject: [AUTH_OPTIONS, TRACE_HOOKS],
     },
     {
       // This module instance's own connection: never shared with another application.
@@ -96,15 +101,16 @@ const REVOCATION_LOAD_WAIT_MS = 2000;
         options: ResolvedAuthOptions,
         verifier: TokenVerifier,
         store: RevocationStore | null,
+        trace: TraceHooks,
       ) =>
         new RequestAuthenticator(
           verifier,
           store && options.revocation
-            ? new RevocationChecker(store, options.revocation.onOutage, options.events)
+            ? new RevocationChecker(store, options.revocation.onOutage, options.events, trace)
             : undefined,
           options.tokenSources,
         ),
-      inject: [AUTH_OPTIONS, TokenVerifier, RevocationStore],
+      inject: [AUTH_OPTIONS, TokenVerifier, RevocationStore, TRACE_HOOKS],
     },
     {
       provide: ServiceIdentities,

@@ -3,7 +3,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { makeKey, validToken } from '../../test/support/keys.js';
 import type { AuthEvents } from '../events.js';
 import { resolveAuthOptions } from '../options/resolve-auth-options.js';
-import { createTokenVerifier } from '../verify/create-token-verifier.js';
+import { createTokenVerifier } from '../options/create-token-verifier.js';
 import { combineAuthEvents } from './combine-events.js';
 
 const NOW = 1_700_000_000;

@@ -37,11 +37,19 @@ const importsOf = (source: string) =>
  * declarations import no more than the sources do.
  */
 function reachableFrom(entry: string, sources: Map<string, string>): Set<string> {
+  const imports = new Map(
+    [...sources].map(([file, source]) => [file, importsOf(source).join('\n')]),
+  );
+  return reachableFromImports(entry, imports);
+}
+
+/** As `reachableFrom`, over each file's list of specifiers (one per line). */
+function reachableFromImports(entry: string, imports: Map<string, string>): Set<string> {
   const reached = new Set<string>();
   const visit = (file: string) => {
     if (reached.has(file)) return;
     reached.add(file);
-    for (const specifier of importsOf(sources.get(file) ?? '')) {
+    for (const specifier of (imports.get(file) ?? '').split('\n')) {
       if (specifier.startsWith('.')) visit(join(dirname(file), specifier.replace(/\.js$/, '.ts')));
     }
   };
@@ -79,29 +87,44 @@ describe('entry points', () => {
     );
   });
 
-  it('keeps prom-client out of everything but the nest-tessera/prometheus entry', async () => {
-    const importers: string[] = [];
-    for (const [file, source] of await libSources()) {
-      const imports = importsOf(source);
-      if (imports.includes('prom-client')) importers.push(file);
-      // The main entry must never reach the Prometheus module, even indirectly.
-      expect([file, imports.some((i) => i.endsWith('/prometheus-metrics.js'))]).toEqual([
-        file,
-        false,
-      ]);
-    }
-    expect(importers).toEqual([join('lib', 'observability', 'prometheus-metrics.ts')]);
-  });
+  // Each optional peer and the one entry point that may load it; the main entry loads none.
+  const OPTIONAL_PEERS = [
+    { peer: 'ioredis', entry: 'redis.ts' },
+    { peer: 'prom-client', entry: 'prometheus.ts' },
+    { peer: 'passport', entry: 'passport.ts' },
+    { peer: '@nestjs/passport', entry: 'passport.ts' },
+  ];
 
-  it('keeps ioredis, an optional peer, out of the main entry, its declarations included', async () => {
+  it.each(OPTIONAL_PEERS)(
+    'keeps $peer, an optional peer, out of the main entry, its declarations included',
+    async ({ peer, entry }) => {
+      const sources = await libSources();
+      const importers = [...sources]
+        .filter(([, source]) => importsOf(source).includes(peer))
+        .map(([file]) => file);
+      expect(importers.length).toBeGreaterThan(0);
+      const main = reachableFrom(join('lib', 'index.ts'), sources);
+      expect(importers.filter((file) => main.has(file))).toEqual([]);
+      // What needs the peer is reachable from its own entry.
+      const own = reachableFrom(join('lib', entry), sources);
+      expect(importers.filter((file) => !own.has(file))).toEqual([]);
+    },
+  );
+
+  it('loads @opentelemetry/api, an optional peer, only by a dynamic import that may fail', async () => {
     const sources = await libSources();
-    const importers = [...sources].filter(([, source]) => importsOf(source).includes('ioredis'));
-    expect(importers.length).toBeGreaterThan(0);
-    const main = reachableFrom(join('lib', 'index.ts'), sources);
-    expect(importers.map(([file]) => file).filter((file) => main.has(file))).toEqual([]);
-    // What needs ioredis is reachable from nest-tessera/redis.
-    const redis = reachableFrom(join('lib', 'redis.ts'), sources);
-    expect(importers.map(([file]) => file).filter((file) => !redis.has(file))).toEqual([]);
+    const importers = [...sources]
+      .filter(([, source]) => importsOf(source).includes('@opentelemetry/api'))
+      .map(([file]) => file);
+    expect(importers).toEqual([join('lib', 'observability', 'tracing.ts')]);
+    const statically = (source: string) =>
+      importsOf(source.replace(/\bimport\s*\(\s*'\.\/tracing\.js'\s*\)/g, ''));
+    const staticSources = new Map([...sources].map(([f, s]) => [f, statically(s).join('\n')]));
+    const reached = reachableFromImports(join('lib', 'index.ts'), staticSources);
+    expect(reached.has(join('lib', 'observability', 'tracing.ts'))).toBe(false);
+    expect(sources.get(join('lib', 'observability', 'load-tracing.ts'))).toMatch(
+      /await import\('\.\/tracing\.js'\)/,
+    );
   });
 
   it('maps each export of package.json to the build of a library file', async () => {
@@ -116,7 +139,7 @@ describe('entry points', () => {
       expect(target.types).toBe(target.default.replace(/\.js$/, '.d.ts'));
     }
     expect(pkg.exports['./prometheus']).toMatchObject({
-      default: './dist/lib/observability/prometheus-metrics.js',
+      default: './dist/lib/prometheus.js',
     });
     expect(pkg.exports['./redis']).toMatchObject({ default: './dist/lib/redis.js' });
   });

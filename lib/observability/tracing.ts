@@ -7,10 +7,9 @@ import {
   type Span,
 } from '@opentelemetry/api';
 import { InvalidTokenError, type InvalidTokenReason } from '../errors/auth-errors.js';
-import type { JwksFetchEvent } from '../keys/jwks-client.js';
 import type { RiskTier } from '../revocation/revocation-checker.js';
-
-export type { Span } from '@opentelemetry/api';
+import type { JwksFetchOutcome, TokenDescription, TraceHooks } from '../trace-hooks.js';
+import type { Awaitable } from '../util/awaitable.js';
 
 /** The instrumentation scope name of every span and span event the library records. */
 export const TRACER_NAME = 'nest-tessera';
@@ -107,26 +106,49 @@ function inSpan<T>(
 }
 
 /**
- * Traces one uncached token verification. `work` receives the span so that it can name the
- * issuer, `alg` and `kid` once the header is decoded (`describeToken`).
+ * The core's trace hooks as OpenTelemetry spans through `@opentelemetry/api`, recorded by
+ * whatever SDK the application registers (none: nothing is recorded).
  */
-export function traceVerification<T>(work: (span: Span) => T | Promise<T>): T | Promise<T> {
-  return inSpan(SpanNames.verification, { [TraceAttributes.cached]: false }, work, endVerification);
-}
+export const openTelemetryTracing: TraceHooks = {
+  verification: <T>(work: (describe: (token: TokenDescription) => void) => Awaitable<T>) =>
+    inSpan(
+      SpanNames.verification,
+      { [TraceAttributes.cached]: false },
+      (span) => work((token) => describeToken(span, token)),
+      endVerification,
+    ),
+  jwksFetch: <T>(
+    uri: string,
+    cause: string,
+    work: (report: (outcome: JwksFetchOutcome) => void) => Promise<T>,
+  ) =>
+    inSpan(
+      SpanNames.jwksFetch,
+      { [TraceAttributes.jwksUri]: uri, [TraceAttributes.jwksCause]: cause },
+      (span) => work((outcome) => describeJwksFetch(span, outcome)),
+      noFinish,
+    ) as Promise<T>,
+  revocationCheck: <T>(tier: RiskTier, work: () => Promise<T>) =>
+    inSpan(
+      SpanNames.revocationCheck,
+      { [TraceAttributes.revocationTier]: tier },
+      work,
+      endRevocationCheck,
+    ) as Promise<T>,
+  revocationEvent: (event, tier) =>
+    trace
+      .getActiveSpan()
+      ?.addEvent(
+        event === 'hit' ? SpanEventNames.revocationHit : SpanEventNames.revocationFailedOpen,
+        { [TraceAttributes.revocationTier]: tier },
+      ),
+};
 
 /** Longest `kid` recorded: a forged token may carry any string there. */
 const MAX_KID_LENGTH = 128;
 
-/**
- * Adds what the token's header says to its verification span: the allowed `alg`, the `kid`
- * (cut to 128 characters) and the issuer when it is a trusted one. Never the token.
- */
-export function describeToken(
-  span: Span,
-  alg: string,
-  trustedIssuer: string | undefined,
-  kid: unknown,
-): void {
+/** The allowed `alg`, the `kid` (cut to 128 characters), the issuer when it is a trusted one. */
+function describeToken(span: Span, { alg, trustedIssuer, kid }: TokenDescription): void {
   if (!span.isRecording()) return;
   span.setAttribute(TraceAttributes.alg, alg);
   if (trustedIssuer !== undefined) span.setAttribute(TraceAttributes.issuer, trustedIssuer);
@@ -148,34 +170,16 @@ function endVerification(span: Span, error: unknown): void {
     span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
 }
 
-/** Traces one JWKS download; `work` reports its outcome with `describeJwksFetch`. */
-export function traceJwksFetch<T>(
-  uri: string,
-  cause: JwksFetchEvent['cause'],
-  work: (span: Span) => Promise<T>,
-): Promise<T> {
-  const attributes = { [TraceAttributes.jwksUri]: uri, [TraceAttributes.jwksCause]: cause };
-  return inSpan(SpanNames.jwksFetch, attributes, work, noFinish) as Promise<T>;
-}
-
 /** Records a JWKS fetch's outcome on its span; a failure marks the span as an error. */
-export function describeJwksFetch(
-  span: Span,
-  event: Pick<JwksFetchEvent, 'ok' | 'keyCount' | 'error'>,
-): void {
+function describeJwksFetch(span: Span, outcome: JwksFetchOutcome): void {
   if (!span.isRecording()) return;
-  span.setAttribute(TraceAttributes.jwksResult, event.ok ? 'success' : 'failure');
-  if (event.keyCount !== undefined) span.setAttribute(TraceAttributes.jwksKeyCount, event.keyCount);
-  if (!event.ok) span.setStatus({ code: SpanStatusCode.ERROR, message: event.error?.message });
+  span.setAttribute(TraceAttributes.jwksResult, outcome.ok ? 'success' : 'failure');
+  if (outcome.keyCount !== undefined)
+    span.setAttribute(TraceAttributes.jwksKeyCount, outcome.keyCount);
+  if (!outcome.ok) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error?.message });
 }
 
 function noFinish(): void {}
-
-/** Traces one revocation check against the backend. */
-export function traceRevocationCheck<T>(tier: RiskTier, work: () => Promise<T>): Promise<T> {
-  const attributes = { [TraceAttributes.revocationTier]: tier };
-  return inSpan(SpanNames.revocationCheck, attributes, work, endRevocationCheck) as Promise<T>;
-}
 
 function endRevocationCheck(span: Span, error: unknown): void {
   if (!span.isRecording()) return;
@@ -187,16 +191,4 @@ function endRevocationCheck(span: Span, error: unknown): void {
     span.setAttribute(TraceAttributes.revocationResult, 'unavailable');
     span.setStatus({ code: SpanStatusCode.ERROR, message: 'revocation backend unavailable' });
   }
-}
-
-/**
- * Adds a revocation event (a hit, or a check let through while the backend is out) to the span
- * active at the time: the revocation check's own span, or the request's on the local path.
- * Only rare paths call this, so the look-up of the active span costs nothing on the hot one.
- */
-export function recordRevocationEvent(
-  name: (typeof SpanEventNames)[keyof typeof SpanEventNames],
-  tier: RiskTier,
-): void {
-  trace.getActiveSpan()?.addEvent(name, { [TraceAttributes.revocationTier]: tier });
 }

@@ -8,6 +8,7 @@ import {
 } from '../keys/algorithms.js';
 import type { Jwk } from '../keys/jwk.js';
 import type { KeySource } from '../keys/key-source.js';
+import { normalizeTyp } from '../verify/token-verifier.js';
 import type { ServiceIdentityOptions } from '../authorization/service-identities.js';
 import type { OutagePolicy } from '../revocation/revocation-checker.js';
 import type { AuthModuleOptions, RevocationOptions, ThrottleOptions } from './auth-options.js';
@@ -109,12 +110,6 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     now: options.now ?? (() => Date.now() / 1000),
     fetch: options.fetch,
   });
-}
-
-/** `typ` values compare without case and without the `application/` prefix (RFC 7515 §4.1.9). */
-export function normalizeTyp(typ: string): string {
-  const lower = typ.toLowerCase();
-  return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
 }
 
 function resolveIssuers(issuers: AuthModuleOptions['issuers']): ResolvedIssuer[] {

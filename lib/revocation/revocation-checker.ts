@@ -1,9 +1,5 @@
 import { InvalidTokenError } from '../errors/auth-errors.js';
-import {
-  recordRevocationEvent,
-  SpanEventNames,
-  traceRevocationCheck,
-} from '../observability/tracing.js';
+import { NO_TRACING, type TraceHooks } from '../trace-hooks.js';
 import type { Awaitable } from '../util/awaitable.js';
 import type { Principal } from '../verify/principal.js';
 import type { RevocationQuery } from './revocation-entry.js';
@@ -44,6 +40,7 @@ export class RevocationChecker {
     private readonly store: RevocationStore,
     private readonly policy: OutagePolicy,
     private readonly events: RevocationCheckEvents = {},
+    private readonly trace: TraceHooks = NO_TRACING,
   ) {}
 
   /**
@@ -54,7 +51,7 @@ export class RevocationChecker {
     const query = revocationQuery(principal);
     // Only the backend round trip gets a span: the local check is a set look-up, cheaper than one.
     if (tier === 'sensitive') {
-      return traceRevocationCheck(tier, () => this.checkBackend(principal, query, tier));
+      return this.trace.revocationCheck(tier, () => this.checkBackend(principal, query, tier));
     }
     if (this.store.isRevoked(query)) this.refuse(principal, tier);
     if (!this.store.isCurrent) {
@@ -86,12 +83,12 @@ export class RevocationChecker {
     if (this.policy[tier] === 'fail-closed') {
       throw new InvalidTokenError('revocation_unavailable', { cause: error });
     }
-    recordRevocationEvent(SpanEventNames.revocationFailedOpen, tier);
+    this.trace.revocationEvent('failed_open', tier);
     this.events.revocationFailedOpen?.({ principal, tier, error });
   }
 
   private refuse(principal: Principal, tier: RiskTier): never {
-    recordRevocationEvent(SpanEventNames.revocationHit, tier);
+    this.trace.revocationEvent('hit', tier);
     this.events.revocationHit?.({ principal, tier });
     throw new InvalidTokenError('revoked');
   }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { RequestAuthenticator } from '../authentication/request-authenticator.js';
 import { resolveAuthOptions } from '../options/resolve-auth-options.js';
-import { createTokenVerifier } from '../verify/create-token-verifier.js';
+import { createTokenVerifier } from '../options/create-token-verifier.js';
 import { makeKey, validToken } from '../../test/support/keys.js';
-import { createRevocationStore } from './create-revocation-store.js';
+import { createRevocationStore } from '../options/create-revocation-store.js';
 import { RevocationChecker } from './revocation-checker.js';
 
 describe('a revocation until exp', () => {

@@ -14,7 +14,7 @@ import {
 import { b64url, forge, makeKey, validClaims, validToken } from '../../test/support/keys.js';
 import { importVerificationKey } from '../keys/jwk.js';
 import type { KeySource } from '../keys/key-source.js';
-import { createTokenVerifier } from './create-token-verifier.js';
+import { createTokenVerifier } from '../options/create-token-verifier.js';
 import type { TokenVerifier } from './token-verifier.js';
 
 const NOW = 1_700_000_000;

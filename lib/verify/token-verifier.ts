@@ -4,27 +4,35 @@ import type { AuthEvents } from '../events.js';
 import { cryptoParams, keyWithParams, type SigningAlgorithm } from '../keys/algorithms.js';
 import type { VerificationKey } from '../keys/jwk.js';
 import type { KeySource } from '../keys/key-source.js';
-import { describeToken, traceVerification, type Span } from '../observability/tracing.js';
-import { normalizeTyp, type ResolvedAuthOptions } from '../options/resolve-auth-options.js';
+import { NO_TRACING, type TokenDescription, type TraceHooks } from '../trace-hooks.js';
 import { checkJwsSignature, decodeCompactJws, type DecodedJws } from './compact-jws.js';
 import { principalFromClaims, type AccessTokenClaims, type Principal } from './principal.js';
 import type { Awaitable } from '../util/awaitable.js';
 import { VerifiedTokenCache, verifiedByCurrentKey } from './verified-token-cache.js';
 
-/** What a `TokenVerifier` checks tokens against: resolved options, with each issuer's keys. */
-export interface TokenVerifierConfig extends Pick<
-  ResolvedAuthOptions,
-  | 'audiences'
-  | 'algorithms'
-  | 'tokenTypes'
-  | 'clockToleranceSeconds'
-  | 'maxTokenBytes'
-  | 'verifiedTokenCacheSize'
-  | 'now'
-> {
+/** What a `TokenVerifier` checks tokens against. */
+export interface TokenVerifierConfig {
   /** Each trusted issuer (`iss`) and the only source of its keys. */
   readonly issuers: ReadonlyMap<string, KeySource>;
+  /** The `aud` values accepted; a token must name one. */
+  readonly audiences: readonly string[];
+  readonly algorithms: readonly SigningAlgorithm[];
+  /** Accepted `typ` values, normalized (`normalizeTyp`). */
+  readonly tokenTypes: readonly string[];
+  readonly clockToleranceSeconds: number;
+  readonly maxTokenBytes: number;
+  /** Entries of the verified-token cache; 0: none. */
+  readonly verifiedTokenCacheSize: number;
+  /** Epoch seconds. */
+  readonly now: () => number;
   readonly events?: AuthEvents;
+  readonly trace?: TraceHooks;
+}
+
+/** `typ` values compare without case and without the `application/` prefix (RFC 7515 §4.1.9). */
+export function normalizeTyp(typ: string): string {
+  const lower = typ.toLowerCase();
+  return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
 }
 
 // RFC 7515 §4.1.11: a token naming an extension we do not implement must be refused.
@@ -40,8 +48,10 @@ export class TokenVerifier {
   private readonly cache: VerifiedTokenCache;
   private readonly algorithms: ReadonlySet<string>;
   private readonly tokenTypes: ReadonlySet<string>;
+  private readonly trace: TraceHooks;
 
   constructor(private readonly config: TokenVerifierConfig) {
+    this.trace = config.trace ?? NO_TRACING;
     this.cache = new VerifiedTokenCache(config.verifiedTokenCacheSize);
     this.algorithms = new Set(config.algorithms);
     this.tokenTypes = new Set(config.tokenTypes);
@@ -57,7 +67,7 @@ export class TokenVerifier {
       const cached = this.fromCache(token);
       if (cached !== undefined) return this.verified(cached, true, started);
       // With the key at hand, verification completes synchronously: nothing to await.
-      const principal = traceVerification((span) => this.verifyUncached(token, span));
+      const principal = this.trace.verification((describe) => this.verifyUncached(token, describe));
       return principal instanceof Promise
         ? principal.then(
             (fetched) => this.verified(fetched, false, started),
@@ -102,7 +112,10 @@ export class TokenVerifier {
     return undefined;
   }
 
-  private verifyUncached(token: string, span: Span): Principal | Promise<Principal> {
+  private verifyUncached(
+    token: string,
+    describe: (token: TokenDescription) => void,
+  ): Principal | Promise<Principal> {
     if (typeof token !== 'string' || token.length > this.config.maxTokenBytes) {
       throw new InvalidTokenError(typeof token === 'string' ? 'oversized' : 'malformed');
     }
@@ -112,7 +125,7 @@ export class TokenVerifier {
     if (typeof issuer !== 'string') throw new InvalidTokenError('missing_claim');
     // Only the keys of the issuer the token names; `jku`, `x5u`, `jwk`, `x5c` are never read.
     const keys = this.config.issuers.get(issuer);
-    describeToken(span, alg, keys === undefined ? undefined : issuer, jws.header.kid);
+    describe({ alg, trustedIssuer: keys === undefined ? undefined : issuer, kid: jws.header.kid });
     if (keys === undefined) throw new InvalidTokenError('issuer_mismatch');
     const key = keyFor(keys, jws.header.kid);
     return key instanceof Promise

@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
-import type { KeyRing, RevocationStore } from '../../lib/index.js';
+import type { KeyRing } from 'nest-tessera/issuer';
+import type { RevocationStore } from 'nest-tessera';
 import type { SampleConfig } from '../config.js';
 import { createHttpApp, type HttpAppOptions } from '../http/create-app.js';
 import { serviceTelemetry } from '../http/telemetry.js';

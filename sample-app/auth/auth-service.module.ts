@@ -6,14 +6,8 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { Registry } from 'prom-client';
-import {
-  AuthModule,
-  KeyRing,
-  SessionManager,
-  TokenIssuer,
-  type AuthEvents,
-  type SessionEvents,
-} from '../../lib/index.js';
+import { AuthModule, type AuthEvents } from 'nest-tessera';
+import { KeyRing, SessionManager, TokenIssuer, type SessionEvents } from 'nest-tessera/issuer';
 import type { AuthServiceConfig } from '../config.js';
 import { HEALTH_CHECKS, redisCheck, type HealthCheck } from '../http/health.js';
 import { HealthController } from '../http/health.controller.js';

@@ -1,16 +1,15 @@
+import { MemoryRevocationStore, type RevocationStore } from 'nest-tessera';
 import {
-  MemoryRevocationStore,
   MemorySessionStore,
-  type RevocationStore,
   type RotationResult,
   type SessionRecord,
   type SessionStore,
-} from '../../lib/index.js';
+} from 'nest-tessera/issuer';
 import {
   RedisRevocationStore,
   RedisSessionStore,
   type RedisRevocationEvents,
-} from '../../lib/redis.js';
+} from 'nest-tessera/redis';
 import { redisKeyPrefixes, type SampleConfig } from '../config.js';
 
 /** Where the auth service keeps sessions and publishes revocations. */

@@ -15,13 +15,11 @@ import {
   CurrentPrincipal,
   InvalidTokenError,
   Public,
-  RefreshRefusedError,
   RevocationStore,
   RevocationUnavailableError,
-  SessionManager,
   type Principal,
-  type TokenPair,
-} from '../../lib/index.js';
+} from 'nest-tessera';
+import { RefreshRefusedError, SessionManager, type TokenPair } from 'nest-tessera/issuer';
 import type { AuthServiceConfig } from '../config.js';
 import { AUTH_SERVICE_CONFIG } from './auth-service.tokens.js';
 import { refreshCookie } from './refresh-cookie.js';

@@ -5,7 +5,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { KeyRing, KeyRotator } from '../../lib/index.js';
+import { KeyRing, KeyRotator } from 'nest-tessera/issuer';
 import type { AuthServiceConfig } from '../config.js';
 import { AUTH_SERVICE_CONFIG, AUTH_SERVICE_LOGGER } from './auth-service.tokens.js';
 

@@ -6,7 +6,8 @@ import {
   type LoggerService,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { RefreshRefusedError, RevocationUnavailableError } from '../../lib/index.js';
+import { RefreshRefusedError } from 'nest-tessera/issuer';
+import { RevocationUnavailableError } from 'nest-tessera';
 import { SessionStoreUnavailableError } from './auth-stores.js';
 import { AUTH_SERVICE_LOGGER } from './auth-service.tokens.js';
 import { clearedRefreshCookie } from './refresh-cookie.js';

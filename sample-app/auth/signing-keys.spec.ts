@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LoggerService } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { AuthConfigError, generateSigningJwk } from '../../lib/index.js';
+import { AuthConfigError } from 'nest-tessera';
+import { generateSigningJwk } from 'nest-tessera/issuer';
 import { ConfigError, loadConfig } from '../config.js';
 import { loadKeyRing } from './signing-keys.js';
 

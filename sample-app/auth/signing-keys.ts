@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import { KeyRing } from '../../lib/index.js';
+import { KeyRing } from 'nest-tessera/issuer';
 import { ConfigError, type AuthServiceConfig } from '../config.js';
 
 /**

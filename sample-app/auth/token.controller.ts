@@ -1,5 +1,5 @@
 import { Body, Controller, Header, Headers, HttpCode, Post, UseFilters } from '@nestjs/common';
-import { Public } from '../../lib/index.js';
+import { Public } from 'nest-tessera';
 import { OAuthErrorFilter } from './oauth-error.js';
 import { parseTokenRequest } from './token-requests.js';
 import { TokenService, type TokenResponse } from './token.service.js';

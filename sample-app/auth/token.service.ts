@@ -4,7 +4,7 @@ import {
   TokenIssuer,
   type IssuedAccessToken,
   type TokenPair,
-} from '../../lib/index.js';
+} from 'nest-tessera/issuer';
 import { ClientDirectory, UserDirectory } from './accounts.js';
 import { OAuthError } from './oauth-error.js';
 import type { ClientCredentialsRequest, LoginCredentials } from './token-requests.js';

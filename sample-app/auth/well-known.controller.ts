@@ -1,5 +1,6 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
-import { KeyRing, Public, type JwkSet } from '../../lib/index.js';
+import { KeyRing } from 'nest-tessera/issuer';
+import { Public, type JwkSet } from 'nest-tessera';
 import type { AuthServiceConfig } from '../config.js';
 import { ClientDirectory, UserDirectory } from './accounts.js';
 import { AUTH_SERVICE_CONFIG } from './auth-service.tokens.js';

@@ -6,7 +6,7 @@ import {
   Optional,
   ServiceUnavailableException,
 } from '@nestjs/common';
-import { Public, SkipThrottle } from '../../lib/index.js';
+import { Public, SkipThrottle } from 'nest-tessera';
 import { HEALTH_CHECKS, healthReport, type HealthCheck, type HealthReport } from './health.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { RevocationStore } from '../../lib/index.js';
+import type { RevocationStore } from 'nest-tessera';
 
 /** What is wrong with one part of a service, as `GET /health` names it. */
 export interface PartProblem {

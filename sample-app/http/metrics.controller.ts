@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Registry } from 'prom-client';
-import { Public, SkipThrottle } from '../../lib/index.js';
+import { Public, SkipThrottle } from 'nest-tessera';
 import { METRICS_REGISTRY } from './telemetry.js';
 
 /** `GET /metrics`: the service's own registry in the Prometheus text format; open, never throttled. */

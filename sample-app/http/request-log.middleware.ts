@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LoggerService } from '@nestjs/common';
-import { principalOf, rejectionOf } from '../../lib/index.js';
+import { principalOf, rejectionOf } from 'nest-tessera';
 
 /** What the access log records of one request: never a header, a body or the query string. */
 export interface RequestLogEntry {

@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
-import { combineAuthEvents, type AuthEvents, type SessionEvents } from '../../lib/index.js';
+import { combineAuthEvents, type AuthEvents } from 'nest-tessera';
+import { type SessionEvents } from 'nest-tessera/issuer';
 
 /**
  * Every library event worth an operator's attention as one JSON log line each: verification

@@ -1,7 +1,8 @@
 import type { LoggerService } from '@nestjs/common';
 import { Registry } from 'prom-client';
-import { combineAuthEvents, type AuthEvents, type SessionEvents } from '../../lib/index.js';
-import { prometheusAuthEvents } from '../../lib/observability/prometheus-metrics.js';
+import { combineAuthEvents, type AuthEvents } from 'nest-tessera';
+import { type SessionEvents } from 'nest-tessera/issuer';
+import { prometheusAuthEvents } from 'nest-tessera/prometheus';
 import { securityEventLog } from './security-events.js';
 
 /** Injection token of a service's own Prometheus `Registry`. */

@@ -1,4 +1,4 @@
-import type { AuthEvents } from '../../lib/index.js';
+import type { AuthEvents } from 'nest-tessera';
 import type { TrustedIssuer } from '../config.js';
 import type { HealthCheck, PartProblem } from '../http/health.js';
 

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
-import type { RevocationOptions, RevocationStore } from '../../lib/index.js';
-import { redis } from '../../lib/redis.js';
+import type { RevocationOptions, RevocationStore } from 'nest-tessera';
+import { redis } from 'nest-tessera/redis';
 import { redisKeyPrefixes, type SampleConfig } from '../config.js';
 import { createHttpApp, type HttpAppOptions } from '../http/create-app.js';
 import { serviceTelemetry } from '../http/telemetry.js';

@@ -13,7 +13,7 @@ import {
   type RevocationOptions,
   type ServiceIdentityOptions,
   type ThrottleOptions,
-} from '../../lib/index.js';
+} from 'nest-tessera';
 import type { OrdersServiceConfig } from '../config.js';
 import { HEALTH_CHECKS, redisCheck, type HealthCheck } from '../http/health.js';
 import { HealthController } from '../http/health.controller.js';

@@ -8,7 +8,7 @@ import {
   Param,
   Post,
 } from '@nestjs/common';
-import { Scopes, Tenant } from '../../lib/index.js';
+import { Scopes, Tenant } from 'nest-tessera';
 import { parseNewOrder, type Order } from './order.js';
 import { OrdersService } from './orders.service.js';
 

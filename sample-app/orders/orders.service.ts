@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictException, Injectable } from '@nestjs/common';
-import { Scopes, Tenant } from '../../lib/index.js';
+import { Scopes, Tenant } from 'nest-tessera';
 import type { NewOrder, Order } from './order.js';
 
 /** Orders a tenant may hold in this in-memory demo store, so that it cannot exhaust memory. */

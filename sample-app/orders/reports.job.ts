@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { RunAs } from '../../lib/index.js';
+import { RunAs } from 'nest-tessera';
 import type { OrdersServiceConfig } from '../config.js';
 import { ORDERS_SERVICE_CONFIG } from './orders-config.js';
 import { OrdersService } from './orders.service.js';

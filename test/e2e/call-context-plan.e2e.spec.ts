@@ -1,13 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Controller, Get, Param } from '@nestjs/common';
 import request from 'supertest';
-import {
-  AuthModule,
-  currentPrincipal,
-  MissingTokenError,
-  Scopes,
-  Tenant,
-} from '../../lib/index.js';
+import { AuthModule, currentPrincipal, MissingTokenError, Scopes, Tenant } from 'nest-tessera';
 import { CALL_CONTEXT_PLAN, type CallContextPlan } from '../../lib/nest/call-context-plan.js';
 import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
 import { createHttpApp } from '../support/http-app.js';

@@ -23,7 +23,7 @@ import {
   Tenant,
   type AuthError,
   type Principal,
-} from '../../lib/index.js';
+} from 'nest-tessera';
 import {
   AUDIENCE,
   forgedTokens,

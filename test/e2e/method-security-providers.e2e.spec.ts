@@ -10,7 +10,7 @@ import {
   Scope,
 } from '@nestjs/common';
 import request from 'supertest';
-import { AuthModule, Scopes, Tenant, type AuthModuleOptions } from '../../lib/index.js';
+import { AuthModule, Scopes, Tenant, type AuthModuleOptions } from 'nest-tessera';
 import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
 import { createHttpApp } from '../support/http-app.js';
 import { makeKey, validToken } from '../support/keys.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Injectable, type INestApplication, type ModuleMetadata } from '@nestjs/common';
 import { Cron, CronExpression, Interval, ScheduleModule, Timeout } from '@nestjs/schedule';
 import { Test } from '@nestjs/testing';
-import { AuthModule, currentPrincipal, RunAs, Scopes } from '../../lib/index.js';
+import { AuthModule, currentPrincipal, RunAs, Scopes } from 'nest-tessera';
 import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
 import { makeKey } from '../support/keys.js';
 

@@ -21,7 +21,7 @@ import { APP_FILTER, APP_INTERCEPTOR, LazyModuleLoader, REQUEST } from '@nestjs/
 import { EventEmitter2, EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
 import { delay, from, map, of, switchMap, type Observable } from 'rxjs';
 import request from 'supertest';
-import { AuthModule, Public, RunAs, Scopes, Tenant } from '../../lib/index.js';
+import { AuthModule, Public, RunAs, Scopes, Tenant } from 'nest-tessera';
 import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
 import { ADAPTERS, createHttpApp } from '../support/http-app.js';
 import { makeKey, validToken } from '../support/keys.js';

@@ -22,7 +22,7 @@ import {
   Tenant,
   type AuthError,
   type Principal,
-} from '../../lib/index.js';
+} from 'nest-tessera';
 import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
 import { createHttpApp } from '../support/http-app.js';
 import { makeKey, validToken } from '../support/keys.js';

@@ -1,13 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import {
-  InsufficientScopeError,
-  KeyRing,
-  MissingTokenError,
-  runAs,
-  TokenVerifier,
-} from '../../lib/index.js';
+import { InsufficientScopeError, MissingTokenError, runAs } from 'nest-tessera';
+import { KeyRing } from 'nest-tessera/issuer';
+import { TokenVerifier } from '../../lib/verify/token-verifier.js';
 import { createAuthApp } from '../../sample-app/auth/auth-app.js';
 import { loadConfig } from '../../sample-app/config.js';
 import { createOrdersApp } from '../../sample-app/orders/orders-app.js';

@@ -22,7 +22,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { firstValueFrom } from 'rxjs';
 import request from 'supertest';
-import { AuthModule, Public, RunAs, Scopes, Tenant } from '../../lib/index.js';
+import { AuthModule, Public, RunAs, Scopes, Tenant } from 'nest-tessera';
 import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
 import { ADAPTERS, type AdapterName } from '../support/http-app.js';
 import { makeKey, validToken } from '../support/keys.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { Controller, Get, Global, Injectable, Module, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import request from 'supertest';
-import { AuthModule, MissingTokenError, Scopes } from '../../lib/index.js';
+import { AuthModule, MissingTokenError, Scopes } from 'nest-tessera';
 import { CALL_CONTEXT_PLAN, type CallContextPlan } from '../../lib/nest/call-context-plan.js';
 import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
 import { createHttpApp } from '../support/http-app.js';

@@ -1,7 +1,8 @@
 import type { INestApplication, LoggerService } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { KeyRing, TokenIssuer, type SigningAlgorithm } from '../../lib/index.js';
+import { KeyRing, TokenIssuer } from 'nest-tessera/issuer';
+import { type SigningAlgorithm } from 'nest-tessera';
 import { createAuthApp } from '../../sample-app/auth/auth-app.js';
 import { loadConfig, type HttpAdapterName } from '../../sample-app/config.js';
 import type { RequestLogEntry } from '../../sample-app/http/request-log.middleware.js';

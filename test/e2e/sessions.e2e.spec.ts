@@ -1,7 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { KeyRing, MemoryRevocationStore } from '../../lib/index.js';
+import { KeyRing } from 'nest-tessera/issuer';
+import { MemoryRevocationStore } from 'nest-tessera';
 import { createAuthApp } from '../../sample-app/auth/auth-app.js';
 import { loadConfig, type HttpAdapterName } from '../../sample-app/config.js';
 import { createOrdersApp } from '../../sample-app/orders/orders-app.js';

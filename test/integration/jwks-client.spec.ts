@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { InvalidTokenError } from '../../lib/errors/auth-errors.js';
 import type { JwksFetchEvent } from '../../lib/keys/jwks-client.js';
 import { resolveAuthOptions } from '../../lib/options/resolve-auth-options.js';
-import { createTokenVerifier } from '../../lib/verify/create-token-verifier.js';
+import { createTokenVerifier } from '../../lib/options/create-token-verifier.js';
 import type { TokenVerifier } from '../../lib/verify/token-verifier.js';
 import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
 import type { Jwk } from '../../lib/keys/jwk.js';

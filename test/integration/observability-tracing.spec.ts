@@ -9,6 +9,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { InvalidTokenError } from '../../lib/errors/auth-errors.js';
 import {
+  openTelemetryTracing,
   SpanEventNames,
   SpanNames,
   TraceAttributes,
@@ -19,7 +20,7 @@ import { resolveAuthOptions } from '../../lib/options/resolve-auth-options.js';
 import { MemoryRevocationStore } from '../../lib/revocation/memory-revocation-store.js';
 import { RevocationChecker } from '../../lib/revocation/revocation-checker.js';
 import { RevocationUnavailableError } from '../../lib/revocation/revocation-store.js';
-import { createTokenVerifier } from '../../lib/verify/create-token-verifier.js';
+import { createTokenVerifier } from '../../lib/options/create-token-verifier.js';
 import type { Principal } from '../../lib/verify/principal.js';
 import type { TokenVerifier } from '../../lib/verify/token-verifier.js';
 import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
@@ -53,6 +54,7 @@ function verifierFor(issuer: TrustedIssuerOptions): TokenVerifier {
       now: () => NOW,
       jwks: { timeoutMs: 2000 },
     }),
+    openTelemetryTracing,
   );
 }
 
@@ -215,7 +217,7 @@ describe('tracing of revocation checks', () => {
   });
 
   it('records a backend check (sensitive tier) as a span with its result', async () => {
-    const checker = new RevocationChecker(store, policy);
+    const checker = new RevocationChecker(store, policy, {}, openTelemetryTracing);
     await checker.check(principal, 'sensitive');
     await store.revokeToken(principal.tokenId, NOW + 600);
     await expect(checker.check(principal, 'sensitive')).rejects.toMatchObject({
@@ -233,7 +235,7 @@ describe('tracing of revocation checks', () => {
   });
 
   it('adds no span for a local check, but marks a hit on the span of the request', async () => {
-    const checker = new RevocationChecker(store, policy);
+    const checker = new RevocationChecker(store, policy, {}, openTelemetryTracing);
     await store.revokeToken(principal.tokenId, NOW + 600);
     trace.getTracer('test').startActiveSpan('GET /orders', (request) => {
       expect(() => checker.check(principal, 'standard')).toThrow(InvalidTokenError);
@@ -256,7 +258,12 @@ describe('tracing of revocation checks', () => {
         throw new RevocationUnavailableError('backend down');
       }
     }
-    const checker = new RevocationChecker(new DownStore({ now: () => NOW }), policy);
+    const checker = new RevocationChecker(
+      new DownStore({ now: () => NOW }),
+      policy,
+      {},
+      openTelemetryTracing,
+    );
     await expect(checker.check(principal, 'sensitive')).rejects.toMatchObject({
       reason: 'revocation_unavailable',
     });

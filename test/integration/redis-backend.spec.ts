@@ -8,8 +8,8 @@ import {
   MemoryRevocationStore,
   RevocationStore,
   type AuthModuleOptions,
-} from '../../lib/index.js';
-import { redis } from '../../lib/redis.js';
+} from 'nest-tessera';
+import { redis } from 'nest-tessera/redis';
 import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
 import { createHttpApp } from '../support/http-app.js';
 import { makeKey } from '../support/keys.js';

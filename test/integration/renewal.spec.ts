@@ -3,16 +3,18 @@ import { Controller, Get, type INestApplication, NotFoundException } from '@nest
 import request from 'supertest';
 import {
   AuthModule,
-  KeyRing,
-  LocalTokenRenewer,
   MemoryRevocationStore,
-  MemorySessionStore,
   Scopes,
-  SessionManager,
-  TokenIssuer,
   type Principal,
   type TokenRenewer,
-} from '../../lib/index.js';
+} from 'nest-tessera';
+import {
+  KeyRing,
+  LocalTokenRenewer,
+  MemorySessionStore,
+  SessionManager,
+  TokenIssuer,
+} from 'nest-tessera/issuer';
 import { ADAPTERS, createHttpApp, type AdapterName } from '../support/http-app.js';
 
 const ISSUER = 'https://auth.renewal.test';

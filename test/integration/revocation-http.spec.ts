@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Delete, Get, HttpCode, type INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { AuthModule, Scopes, type AuthError } from '../../lib/index.js';
-import { redis, RedisRevocationStore } from '../../lib/redis.js';
+import { AuthModule, Scopes, type AuthError } from 'nest-tessera';
+import { redis, RedisRevocationStore } from 'nest-tessera/redis';
 import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
 import { createHttpApp } from '../support/http-app.js';
 import { makeKey, validToken } from '../support/keys.js';

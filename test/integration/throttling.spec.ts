@@ -9,8 +9,8 @@ import {
   Throttle,
   type RedisBackend,
   type ThrottleOptions,
-} from '../../lib/index.js';
-import { redis } from '../../lib/redis.js';
+} from 'nest-tessera';
+import { redis } from 'nest-tessera/redis';
 import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
 import { ADAPTERS, createHttpApp, type AdapterName } from '../support/http-app.js';
 import { makeKey, validToken } from '../support/keys.js';

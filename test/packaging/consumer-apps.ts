@@ -67,13 +67,12 @@ import { NestFactory } from '@nestjs/core';
 import {
   AuthModule,
   CurrentPrincipal,
-  KeyRing,
   Public,
   RevocationStore,
   Scopes,
-  TokenIssuer,
   type Principal,
 } from 'nest-tessera';
+import { KeyRing, TokenIssuer } from 'nest-tessera/issuer';
 ${variant.header}
 
 const ISSUER = 'https://issuer.example';
@@ -135,8 +134,8 @@ void main();
 
 /**
  * `"type": "module"`, NodeNext resolution; declaration files checked too (no skipLibCheck). It
- * never touches Redis and does not install ioredis (an optional peer): the main entry must
- * compile and run without it.
+ * never touches Redis and installs none of the optional peers but prom-client: the main entry
+ * must compile and run without ioredis, passport, @nestjs/passport and @opentelemetry/api.
  */
 export const ESM_APP: ConsumerApp = {
   name: 'an ES-module app (NodeNext)',

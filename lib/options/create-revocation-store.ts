@@ -1,7 +1,7 @@
-import type { RedisBackendConnection } from '../options/redis-backend.js';
-import type { ResolvedAuthOptions } from '../options/resolve-auth-options.js';
-import { MemoryRevocationStore } from './memory-revocation-store.js';
-import type { RevocationStore } from './revocation-store.js';
+import { MemoryRevocationStore } from '../revocation/memory-revocation-store.js';
+import type { RevocationStore } from '../revocation/revocation-store.js';
+import type { RedisBackendConnection } from './redis-backend.js';
+import type { ResolvedAuthOptions } from './resolve-auth-options.js';
 
 /**
  * The store the options ask for, and whether whoever created it here must close it: a store given

@@ -8,9 +8,9 @@ import { MemoryRevocationStore } from '../revocation/memory-revocation-store.js'
 import { RevocationChecker } from '../revocation/revocation-checker.js';
 import { MemorySessionStore } from '../session/memory-session-store.js';
 import { SessionManager } from '../session/session-manager.js';
-import { createTokenVerifier } from '../verify/create-token-verifier.js';
+import { createTokenVerifier } from '../options/create-token-verifier.js';
 import { makeKey, forge, validClaims } from '../../test/support/keys.js';
-import { prometheusAuthEvents, TesseraMetricNames } from './prometheus-metrics.js';
+import { prometheusAuthEvents, TesseraMetricNames } from './prometheus-auth-events.js';
 
 const NOW = 1_700_000_000;
 const ISSUER = 'https://auth.test';

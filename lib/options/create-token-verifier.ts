@@ -2,18 +2,37 @@ import { AuthConfigError } from '../errors/auth-errors.js';
 import { importVerificationKey, JwkImportError, type Jwk } from '../keys/jwk.js';
 import { JwksClient } from '../keys/jwks-client.js';
 import { StaticKeySource, type KeySource } from '../keys/key-source.js';
-import type { ResolvedAuthOptions, ResolvedIssuer } from '../options/resolve-auth-options.js';
-import { TokenVerifier } from './token-verifier.js';
+import { NO_TRACING, type TraceHooks } from '../trace-hooks.js';
+import { TokenVerifier } from '../verify/token-verifier.js';
+import type { ResolvedAuthOptions, ResolvedIssuer } from './resolve-auth-options.js';
 
 /** Builds the verifier of resolved options: one key source per trusted issuer. */
-export function createTokenVerifier(options: ResolvedAuthOptions): TokenVerifier {
+export function createTokenVerifier(
+  options: ResolvedAuthOptions,
+  trace: TraceHooks = NO_TRACING,
+): TokenVerifier {
   const issuers = new Map<string, KeySource>(
-    options.issuers.map((issuer) => [issuer.issuer, keySourceFor(issuer, options)]),
+    options.issuers.map((issuer) => [issuer.issuer, keySourceFor(issuer, options, trace)]),
   );
-  return new TokenVerifier({ ...options, issuers });
+  return new TokenVerifier({
+    issuers,
+    audiences: options.audiences,
+    algorithms: options.algorithms,
+    tokenTypes: options.tokenTypes,
+    clockToleranceSeconds: options.clockToleranceSeconds,
+    maxTokenBytes: options.maxTokenBytes,
+    verifiedTokenCacheSize: options.verifiedTokenCacheSize,
+    now: options.now,
+    events: options.events,
+    trace,
+  });
 }
 
-function keySourceFor(issuer: ResolvedIssuer, options: ResolvedAuthOptions): KeySource {
+function keySourceFor(
+  issuer: ResolvedIssuer,
+  options: ResolvedAuthOptions,
+  trace: TraceHooks,
+): KeySource {
   if ('keySource' in issuer) return issuer.keySource;
   if ('keys' in issuer)
     return new StaticKeySource(issuer.keys.map((jwk) => staticKey(issuer.issuer, jwk)));
@@ -23,6 +42,7 @@ function keySourceFor(issuer: ResolvedIssuer, options: ResolvedAuthOptions): Key
     now: options.now,
     fetch: options.fetch,
     onFetch: (event) => options.events.jwksFetched?.({ ...event, issuer: issuer.issuer }),
+    trace,
   });
 }
 
