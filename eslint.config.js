@@ -18,13 +18,23 @@ export default tseslint.config(
     },
   },
   {
-    files: ['sample-app/**', 'test/**', 'bench/**', '*.js'],
+    files: ['sample-app/**', 'test/**', 'bench/**', 'examples/**', 'scripts/**', '*.js'],
     rules: { 'no-restricted-syntax': 'off' },
   },
   {
     files: ['**/*.js'],
     languageOptions: {
-      globals: { process: 'readonly', setTimeout: 'readonly', globalThis: 'readonly' },
+      globals: {
+        process: 'readonly',
+        setTimeout: 'readonly',
+        globalThis: 'readonly',
+        URL: 'readonly',
+        console: 'readonly',
+      },
     },
+  },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } },
   },
 );

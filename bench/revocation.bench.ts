@@ -41,7 +41,7 @@ type Mode = 'revocation off' | 'local view (Redis pub/sub)' | 'Redis GET per req
 async function appFor(mode: Mode, keyRing: KeyRing): Promise<INestApplication> {
   const revocation =
     mode === 'revocation off'
-      ? false
+      ? undefined
       : {
           keyPrefix: PREFIX,
           sensitiveScopes: mode === 'Redis GET per request' ? ['orders:read'] : [],

@@ -6,6 +6,10 @@
 // The module and its options
 export { AuthModule } from './nest/auth.module.js';
 export type {
+  AuthModuleAsyncOptions,
+  AuthModuleRootOptions,
+} from './nest/auth.module-definition.js';
+export type {
   AuthModuleOptions,
   JwksOptions,
   RenewalOptions,
@@ -20,6 +24,7 @@ export type { Jwk, JwkSet } from './keys/jwk.js';
 export type { KeySource } from './keys/key-source.js';
 export type { VerificationKey } from './keys/jwk.js';
 export type { AuthEvents } from './events.js';
+export type { RevocationCheckEvents } from './revocation/revocation-checker.js';
 export type { JwksFetchEvent } from './keys/jwks-client.js';
 export { combineAuthEvents } from './observability/combine-events.js';
 
@@ -27,6 +32,7 @@ export { combineAuthEvents } from './observability/combine-events.js';
 export { BearerGuard } from './nest/bearer.guard.js';
 export { Public } from './nest/public.decorator.js';
 export { Scopes } from './nest/scopes.decorator.js';
+export type { SecuringDecorator } from './nest/secure.decorator.js';
 export { Tenant } from './nest/tenant.decorator.js';
 export type { TenantLocation } from './authorization/method-rule.js';
 export { Sensitive } from './nest/sensitive.decorator.js';
@@ -43,6 +49,7 @@ export { CurrentPrincipal } from './nest/principal.decorators.js';
 export { currentPrincipal, runAs } from './authorization/principal-context.js';
 export type { CallIdentity } from './authorization/principal-context.js';
 export { principalOf, rejectionOf } from './nest/request-state.js';
+export type { RequestRejection } from './nest/request-state.js';
 
 // Errors and their RFC 6750 answers
 export {
@@ -68,7 +75,7 @@ export type {
   RevocationQuery,
   RevokedSubject,
 } from './revocation/revocation-entry.js';
-export type { OutagePolicy, RiskTier } from './revocation/revocation-checker.js';
+export type { OutagePolicy, RiskTier } from './revocation/risk-tier.js';
 
 // Renewal by the issuer
 export type { TokenRenewer } from './renewal/token-renewer.js';

@@ -1,4 +1,4 @@
-import type { RiskTier } from './revocation/revocation-checker.js';
+import type { RiskTier } from './revocation/risk-tier.js';
 import type { Awaitable } from './util/awaitable.js';
 
 /** What one JWKS download came to, for its trace. */

@@ -1,5 +1,6 @@
 import { MissingTokenError } from '../errors/auth-errors.js';
-import type { RevocationChecker, RiskTier } from '../revocation/revocation-checker.js';
+import type { RevocationChecker } from '../revocation/revocation-checker.js';
+import type { RiskTier } from '../revocation/risk-tier.js';
 import {
   extractToken,
   type CredentialCarrier,

@@ -1,4 +1,5 @@
 import {
+  type DynamicModule,
   type HttpServer,
   Inject,
   Module,
@@ -32,6 +33,8 @@ import {
   AUTH_MODULE_OPTIONS,
   AUTH_OPTIONS,
   ConfigurableAuthModule,
+  type AuthModuleAsyncOptions,
+  type AuthModuleRootOptions,
 } from './auth.module-definition.js';
 import { BearerGuard, GlobalBearerGuard } from './bearer.guard.js';
 import {
@@ -46,6 +49,7 @@ import { ThrottleExceptionFilter } from './throttle-exception.filter.js';
 import { ConsumerThrottle } from '../throttling/consumer-throttle.js';
 import { createThrottleStorage } from '../throttling/create-throttle-storage.js';
 import { MethodSecurityExplorer } from './method-security.explorer.js';
+import { RevocationOffCheck } from './revocation-off.check.js';
 import { PrincipalContextInterceptor } from './principal-context.interceptor.js';
 import { RENEWAL_COORDINATOR, RenewalInterceptor } from './renewal.interceptor.js';
 import { RenewalCoordinator } from '../renewal/renewal-coordinator.js';
@@ -161,6 +165,7 @@ const REVOCATION_LOAD_WAIT_MS = 2000;
       inject: [AUTH_OPTIONS, DiscoveryService],
     },
     MethodSecurityExplorer,
+    RevocationOffCheck,
     { provide: APP_GUARD, useClass: GlobalBearerGuard },
     // Interceptors put every request through an rxjs pipeline: each is registered only when it
     // has work to do (a factory that returns null registers nothing).
@@ -192,10 +197,18 @@ const REVOCATION_LOAD_WAIT_MS = 2000;
     BearerGuard,
   ],
 })
-export class AuthModule
-  extends ConfigurableAuthModule
-  implements NestModule, OnApplicationBootstrap, OnApplicationShutdown
-{
+export class AuthModule implements NestModule, OnApplicationBootstrap, OnApplicationShutdown {
+  /** The module with these options. */
+  static forRoot(options: AuthModuleRootOptions): DynamicModule {
+    return { ...ConfigurableAuthModule.forRoot(options), module: AuthModule };
+  }
+
+  /** The module with options from a factory, class or existing provider (e.g. `ConfigService`). */
+  static forRootAsync(options: AuthModuleAsyncOptions): DynamicModule {
+    return { ...ConfigurableAuthModule.forRootAsync(options), module: AuthModule };
+  }
+
+  /** @internal */
   constructor(
     @Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
     @Inject(OWNED_REVOCATION_STORE)
@@ -205,9 +218,7 @@ export class AuthModule
     @Inject(REDIS_CONNECTION) private readonly redis: RedisBackendConnection | null,
     @Inject(CALL_CONTEXT_PLAN) private readonly plan: CallContextPlan,
     private readonly adapterHost: HttpAdapterHost,
-  ) {
-    super();
-  }
+  ) {}
 
   /** What puts the HTTP server's own request listeners back, once requests get contexts. */
   private closeRequestContexts: (() => void) | undefined;

@@ -4,7 +4,7 @@ import { RequestAuthenticator } from '../authentication/request-authenticator.js
 import { assertScopes } from '../authorization/scopes.js';
 import { MissingTokenError } from '../errors/auth-errors.js';
 import type { ResolvedAuthOptions } from '../options/resolve-auth-options.js';
-import type { RiskTier } from '../revocation/revocation-checker.js';
+import type { RiskTier } from '../revocation/risk-tier.js';
 import type { CredentialCarrier } from '../verify/extract-token.js';
 import { thenApply, type Awaitable } from '../util/awaitable.js';
 import type { Principal } from '../verify/principal.js';
@@ -39,11 +39,12 @@ export class BearerGuard implements CanActivate {
     };
   });
 
+  /** @internal */
   constructor(
-    protected readonly reflector: Reflector,
-    protected readonly authenticator: RequestAuthenticator,
-    @Inject(AUTH_OPTIONS) protected readonly options: ResolvedAuthOptions,
-    protected readonly throttler: RequestThrottler,
+    private readonly reflector: Reflector,
+    private readonly authenticator: RequestAuthenticator,
+    @Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
+    private readonly throttler: RequestThrottler,
   ) {}
 
   /** Synchronous on the common path (a token whose key is at hand, a local revocation check). */
@@ -78,7 +79,7 @@ export class BearerGuard implements CanActivate {
     });
   }
 
-  /** A message handler: the token travels in the message (see `tokenFromMessage`). */
+  /** @internal A message handler: the token travels in the message (`tokenFromMessage`). */
   protected async authenticateMessage(
     context: ExecutionContext,
     required: readonly string[] | undefined,
@@ -93,7 +94,7 @@ export class BearerGuard implements CanActivate {
     return true;
   }
 
-  /** Finds, verifies and revocation-checks the request's token; records the principal. */
+  /** @internal Finds, verifies and revocation-checks the request's token; records it. */
   protected authenticate(
     request: CredentialCarrier & object,
     tier: RiskTier,
@@ -109,14 +110,14 @@ export class BearerGuard implements CanActivate {
     });
   }
 
-  /** Sensitive when marked `@Sensitive()` or when it requires a scope listed as sensitive. */
+  /** @internal Sensitive when `@Sensitive()` or it requires a scope listed as sensitive. */
   protected riskTier(targets: RouteTargets, required: readonly string[] | undefined): RiskTier {
     if (this.reflector.getAllAndOverride(SensitiveRoute, targets)) return 'sensitive';
     const sensitive = this.options.revocation ? this.options.revocation.sensitiveScopes : undefined;
     return sensitive && required?.some((scope) => sensitive.has(scope)) ? 'sensitive' : 'standard';
   }
 
-  /** Enforces the route's required scopes. */
+  /** @internal Enforces the route's required scopes. */
   protected authorize(principal: Principal, required: readonly string[]): void {
     assertScopes(principal, required);
   }

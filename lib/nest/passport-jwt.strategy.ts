@@ -40,6 +40,7 @@ export class AuthenticatorPassportStrategy extends passport.Strategy {
  */
 @Injectable()
 export class JwtPassportStrategy extends PassportStrategy(AuthenticatorPassportStrategy, 'jwt') {
+  /** @internal */
   constructor(authenticator: RequestAuthenticator) {
     super(authenticator);
   }

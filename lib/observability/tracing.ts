@@ -7,7 +7,7 @@ import {
   type Span,
 } from '@opentelemetry/api';
 import { InvalidTokenError, type InvalidTokenReason } from '../errors/auth-errors.js';
-import type { RiskTier } from '../revocation/revocation-checker.js';
+import type { RiskTier } from '../revocation/risk-tier.js';
 import type { JwksFetchOutcome, TokenDescription, TraceHooks } from '../trace-hooks.js';
 import type { Awaitable } from '../util/awaitable.js';
 

@@ -3,7 +3,7 @@ import type { SigningAlgorithm } from '../keys/algorithms.js';
 import type { ServiceIdentityOptions } from '../authorization/service-identities.js';
 import type { Jwk } from '../keys/jwk.js';
 import type { KeySource } from '../keys/key-source.js';
-import type { OutagePolicy } from '../revocation/revocation-checker.js';
+import type { OutagePolicy } from '../revocation/risk-tier.js';
 import type { RedisBackend } from './redis-backend.js';
 import type { TokenRenewer } from '../renewal/token-renewer.js';
 import type { RevocationStore } from '../revocation/revocation-store.js';
@@ -179,10 +179,11 @@ export interface AuthModuleOptions {
    */
   redis?: RedisBackend;
   /**
-   * The revocation list; `false` turns revocation checks off.
-   * @default in-memory, or in the module's `redis`
+   * The revocation list every request is checked against: in the module's `redis` when given,
+   * else in memory (one instance). `{}` turns it on with its defaults.
+   * @default off
    */
-  revocation?: RevocationOptions | false;
+  revocation?: RevocationOptions;
   /** Where tokens may be read from besides `Authorization: Bearer`. */
   tokenSources?: TokenSourceOptions;
   /**

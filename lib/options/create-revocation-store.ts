@@ -12,18 +12,21 @@ export function createRevocationStore(
   redis: RedisBackendConnection | undefined,
 ): { store: RevocationStore; owned: boolean } | undefined {
   const revocation = options.revocation;
-  if (revocation === false) return undefined;
+  if (!revocation) return undefined;
   if (revocation.store !== undefined) return { store: revocation.store, owned: false };
   // Entries outlive their `until` by as long as the verifier accepts a token past its `exp`.
-  const leewaySeconds = options.clockToleranceSeconds;
+  const { clockToleranceSeconds } = options;
   if (redis !== undefined) {
     const store = redis.revocationStore({
       keyPrefix: revocation.keyPrefix,
       events: options.events,
       now: options.now,
-      leewaySeconds,
+      clockToleranceSeconds,
     });
     return { store, owned: false };
   }
-  return { store: new MemoryRevocationStore({ now: options.now, leewaySeconds }), owned: true };
+  return {
+    store: new MemoryRevocationStore({ now: options.now, clockToleranceSeconds }),
+    owned: true,
+  };
 }

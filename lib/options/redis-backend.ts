@@ -13,9 +13,10 @@ import type { ThrottleStorage } from '../throttling/throttle-storage.js';
  * process never share a connection through it.
  */
 export interface RedisBackend {
+  readonly kind: 'redis';
   /**
-   * One connection for one module instance (a new one on every call), or the client the backend
-   * was given.
+   * @internal One connection for one module instance (a new one on every call), or the client
+   * the backend was given.
    */
   open(): RedisBackendConnection;
 }
@@ -44,7 +45,7 @@ export interface RedisBackendRevocationOptions {
   /** Prefix of the Redis keys and channel. @default '{tessera}:revocation:' */
   readonly keyPrefix?: string;
   /** Seconds an entry is kept past the `until` it is given (the verifier's clock tolerance). */
-  readonly leewaySeconds: number;
+  readonly clockToleranceSeconds: number;
   readonly events?: RedisRevocationEvents;
   /** Epoch seconds. */
   readonly now?: () => number;

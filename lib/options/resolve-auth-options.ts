@@ -9,8 +9,9 @@ import {
 import type { Jwk } from '../keys/jwk.js';
 import type { KeySource } from '../keys/key-source.js';
 import { normalizeTyp } from '../verify/token-verifier.js';
+import { checkKnownKeys } from './known-keys.js';
 import type { ServiceIdentityOptions } from '../authorization/service-identities.js';
-import type { OutagePolicy } from '../revocation/revocation-checker.js';
+import type { OutagePolicy } from '../revocation/risk-tier.js';
 import type { AuthModuleOptions, RevocationOptions, ThrottleOptions } from './auth-options.js';
 import type { RedisBackend } from './redis-backend.js';
 import type { TokenRenewer } from '../renewal/token-renewer.js';
@@ -63,51 +64,93 @@ export type ResolvedIssuer =
   | { readonly issuer: string; readonly keys: readonly Jwk[] }
   | { readonly issuer: string; readonly keySource: KeySource };
 
+/**
+ * Every default of `AuthModuleOptions`, applied here and nowhere else. A feature left out
+ * (`revocation`, `renewal`, `throttle`, `redis`) is off; there is no other way to turn one off.
+ */
+export const DEFAULTS = Object.freeze({
+  algorithms: SIGNING_ALGORITHMS,
+  tokenTypes: ['at+jwt'],
+  clockToleranceSeconds: 5,
+  maxTokenBytes: 8192,
+  verifiedTokenCacheSize: 10_000,
+  jwks: { cacheTtlSeconds: 600, cooldownSeconds: 5, timeoutMs: 3000 },
+  tokenSources: { headers: [], forbiddenQueryParameters: ['access_token'] },
+  revocation: {
+    sensitiveScopes: [],
+    onOutage: { standard: 'fail-open', sensitive: 'fail-closed' },
+  },
+  renewal: { header: 'X-Renewed-Token', budgetMs: 10 },
+  serviceIdentities: {},
+  globalGuard: true,
+  events: {},
+  now: () => Date.now() / 1000,
+} as const);
+
 /** Applies defaults and validates, once, at start-up; throws `AuthConfigError`. */
 export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOptions {
   if (options === null || typeof options !== 'object') fail('options must be an object');
+  checkKnownKeys(options);
   const jwks = options.jwks ?? {};
   const sources = options.tokenSources ?? {};
   return Object.freeze({
     issuers: resolveIssuers(options.issuers),
     audiences: nonEmptyStrings('audience', toList(options.audience)),
     algorithms: resolveAlgorithms(options.algorithms),
-    tokenTypes: nonEmptyStrings('tokenTypes', options.tokenTypes ?? ['at+jwt']).map(normalizeTyp),
+    tokenTypes: nonEmptyStrings('tokenTypes', options.tokenTypes ?? DEFAULTS.tokenTypes).map(
+      normalizeTyp,
+    ),
     clockToleranceSeconds: bounded(
       'clockToleranceSeconds',
-      options.clockToleranceSeconds,
-      5,
+      options.clockToleranceSeconds ?? DEFAULTS.clockToleranceSeconds,
       0,
       300,
     ),
-    maxTokenBytes: bounded('maxTokenBytes', options.maxTokenBytes, 8192, 256, 1024 * 1024),
+    maxTokenBytes: bounded(
+      'maxTokenBytes',
+      options.maxTokenBytes ?? DEFAULTS.maxTokenBytes,
+      256,
+      1024 * 1024,
+    ),
     verifiedTokenCacheSize: bounded(
       'verifiedTokenCacheSize',
-      options.verifiedTokenCacheSize,
-      10_000,
+      options.verifiedTokenCacheSize ?? DEFAULTS.verifiedTokenCacheSize,
       0,
       10_000_000,
     ),
     jwks: {
-      cacheTtlSeconds: bounded('jwks.cacheTtlSeconds', jwks.cacheTtlSeconds, 600, 1, 86_400),
-      cooldownSeconds: bounded('jwks.cooldownSeconds', jwks.cooldownSeconds, 5, 0, 3_600),
-      timeoutMs: bounded('jwks.timeoutMs', jwks.timeoutMs, 3000, 1, 60_000),
+      cacheTtlSeconds: bounded(
+        'jwks.cacheTtlSeconds',
+        jwks.cacheTtlSeconds ?? DEFAULTS.jwks.cacheTtlSeconds,
+        1,
+        86_400,
+      ),
+      cooldownSeconds: bounded(
+        'jwks.cooldownSeconds',
+        jwks.cooldownSeconds ?? DEFAULTS.jwks.cooldownSeconds,
+        0,
+        3_600,
+      ),
+      timeoutMs: bounded('jwks.timeoutMs', jwks.timeoutMs ?? DEFAULTS.jwks.timeoutMs, 1, 60_000),
     },
     tokenSources: {
-      headers: (sources.headers ?? []).map((h) => headerName(h)),
+      headers: (sources.headers ?? DEFAULTS.tokenSources.headers).map((h) => headerName(h)),
       bodyField: sources.bodyField,
-      forbiddenQueryParameters: sources.forbiddenQueryParameters ?? ['access_token'],
+      forbiddenQueryParameters:
+        sources.forbiddenQueryParameters ?? DEFAULTS.tokenSources.forbiddenQueryParameters,
     },
     redis: resolveRedis(options.redis),
     revocation: resolveRevocation(options.revocation),
-    serviceIdentities: resolveServiceIdentities(options.serviceIdentities ?? {}),
+    serviceIdentities: resolveServiceIdentities(
+      options.serviceIdentities ?? DEFAULTS.serviceIdentities,
+    ),
     throttle: resolveThrottle(options.throttle),
     renewal: resolveRenewal(options),
     principalContext: options.principalContext,
-    globalGuard: options.globalGuard ?? true,
+    globalGuard: options.globalGuard ?? DEFAULTS.globalGuard,
     // Isolated: a listener that throws never turns a valid token into a refusal.
-    events: combineAuthEvents(options.events ?? {}),
-    now: options.now ?? (() => Date.now() / 1000),
+    events: combineAuthEvents(options.events ?? DEFAULTS.events),
+    now: options.now ?? DEFAULTS.now,
     fetch: options.fetch,
   });
 }
@@ -148,10 +191,12 @@ function resolveIssuers(issuers: AuthModuleOptions['issuers']): ResolvedIssuer[]
 function resolveRevocation(
   revocation: AuthModuleOptions['revocation'],
 ): ResolvedRevocationOptions | false {
-  if (revocation === false) return false;
-  const r = revocation ?? {};
-  movedToRedisOption('revocation', r);
-  const policy = { standard: 'fail-open', sensitive: 'fail-closed', ...r.onOutage } as const;
+  if (revocation === undefined) return false;
+  if (revocation === null || typeof revocation !== 'object') {
+    fail('revocation must be an object (leave it out to turn revocation checks off)');
+  }
+  const r = revocation;
+  const policy = { ...DEFAULTS.revocation.onOutage, ...r.onOutage } as const;
   for (const [tier, choice] of Object.entries(policy)) {
     if (choice !== 'fail-open' && choice !== 'fail-closed') {
       fail(`revocation.onOutage.${tier} must be 'fail-open' or 'fail-closed'`);
@@ -160,7 +205,7 @@ function resolveRevocation(
   return {
     store: r.store,
     keyPrefix: r.keyPrefix,
-    sensitiveScopes: new Set(r.sensitiveScopes ?? []),
+    sensitiveScopes: new Set(r.sensitiveScopes ?? DEFAULTS.revocation.sensitiveScopes),
     onOutage: policy,
   };
 }
@@ -176,21 +221,20 @@ function resolveRenewal(options: AuthModuleOptions): ResolvedRenewalOptions | fa
   }
   return {
     renewer: renewal.renewer,
-    windowSeconds: bounded('renewal.windowSeconds', renewal.windowSeconds, 0, 0, 86_400),
-    header: headerName(renewal.header ?? 'X-Renewed-Token', 'renewal.header'),
-    budgetMs: bounded('renewal.budgetMs', renewal.budgetMs, 10, 0, 5_000),
+    windowSeconds: bounded('renewal.windowSeconds', renewal.windowSeconds, 0, 86_400),
+    header: headerName(renewal.header ?? DEFAULTS.renewal.header, 'renewal.header'),
+    budgetMs: bounded('renewal.budgetMs', renewal.budgetMs ?? DEFAULTS.renewal.budgetMs, 0, 5_000),
     issuers: new Set(issuers),
   };
 }
 
 function resolveThrottle(throttle: AuthModuleOptions['throttle']): ThrottleOptions | false {
   if (throttle === undefined || throttle === false) return false;
-  bounded('throttle.limit', throttle.limit, 0, 1, 1e9);
-  bounded('throttle.ttlSeconds', throttle.ttlSeconds, 0, 1, 86_400);
+  bounded('throttle.limit', throttle.limit, 1, 1e9);
+  bounded('throttle.ttlSeconds', throttle.ttlSeconds, 1, 86_400);
   for (const [consumer, limit] of Object.entries(throttle.perConsumer ?? {})) {
-    bounded(`throttle.perConsumer["${consumer}"]`, limit, 0, 0, 1e9);
+    bounded(`throttle.perConsumer["${consumer}"]`, limit, 0, 1e9);
   }
-  movedToRedisOption('throttle', throttle);
   return throttle;
 }
 
@@ -199,16 +243,6 @@ function resolveRedis(backend: AuthModuleOptions['redis']): RedisBackend | undef
     fail("redis must be a RedisBackend: redis(connection) from 'nest-tessera/redis'");
   }
   return backend;
-}
-
-/** `revocation.redis` and `throttle.redis` became the module's one `redis` option: say so at boot. */
-function movedToRedisOption(feature: 'revocation' | 'throttle', options: object): void {
-  if ('redis' in options && options.redis !== undefined) {
-    fail(
-      `${feature}.redis was replaced by the module's redis option: ` +
-        `redis: redis(connection), with redis() from 'nest-tessera/redis'`,
-    );
-  }
 }
 
 function resolveServiceIdentities(
@@ -234,7 +268,7 @@ function resolveServiceIdentities(
 }
 
 function resolveAlgorithms(algorithms: AuthModuleOptions['algorithms']): SigningAlgorithm[] {
-  if (algorithms === undefined) return [...SIGNING_ALGORITHMS];
+  if (algorithms === undefined) return [...DEFAULTS.algorithms];
   if (!Array.isArray(algorithms) || algorithms.length === 0) fail('algorithms must not be empty');
   for (const alg of algorithms) {
     if (!isSigningAlgorithm(alg)) {
@@ -256,18 +290,11 @@ function nonEmptyStrings(name: string, values: readonly string[]): string[] {
   return [...values];
 }
 
-function bounded(
-  name: string,
-  value: number | undefined,
-  fallback: number,
-  min: number,
-  max: number,
-) {
-  const v = value ?? fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
+function bounded(name: string, value: number | undefined, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
     fail(`${name} must be a number from ${min} to ${max}, got ${String(value)}`);
   }
-  return v;
+  return value;
 }
 
 function headerName(name: string, where = 'tokenSources.headers'): string {

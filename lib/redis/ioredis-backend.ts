@@ -17,7 +17,7 @@ export function redis(connection: RedisConnection): RedisBackend {
       `redis: give a URL, ioredis options, { cluster } or a client, got ${String(connection)}`,
     );
   }
-  return { open: () => openBackend(connection) };
+  return { kind: 'redis', open: () => openBackend(connection) };
 }
 
 function openBackend(connection: RedisConnection): RedisBackendConnection {

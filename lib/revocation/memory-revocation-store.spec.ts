@@ -3,7 +3,7 @@ import { MemoryRevocationStore } from './memory-revocation-store.js';
 
 describeRevocationStore('in-memory', async () => {
   let clock = 1_700_000_000;
-  const store = new MemoryRevocationStore({ now: () => clock, leewaySeconds: 0 });
+  const store = new MemoryRevocationStore({ now: () => clock, clockToleranceSeconds: 0 });
   return {
     store,
     now: () => clock,

@@ -11,23 +11,23 @@ import type { RevocationStore } from './revocation-store.js';
 export class MemoryRevocationStore implements RevocationStore {
   readonly isCurrent = true;
   private readonly set: RevocationSet;
-  private readonly leewaySeconds: number;
+  private readonly clockToleranceSeconds: number;
 
   /**
-   * `leewaySeconds`: how long an entry is kept past the `until` it is given, at least the
+   * `clockToleranceSeconds`: how long an entry is kept past the `until` it is given, at least the
    * verifiers' clock tolerance (they accept a token that long past its `exp`); default 300.
    */
-  constructor(options: { now?: () => number; leewaySeconds?: number } = {}) {
+  constructor(options: { now?: () => number; clockToleranceSeconds?: number } = {}) {
     this.set = new RevocationSet(options.now ?? (() => Date.now() / 1000));
-    this.leewaySeconds = options.leewaySeconds ?? DEFAULT_REVOCATION_LEEWAY_SECONDS;
+    this.clockToleranceSeconds = options.clockToleranceSeconds ?? DEFAULT_REVOCATION_LEEWAY_SECONDS;
   }
 
   async revokeToken(jti: string, expiresAt: number): Promise<void> {
-    this.set.add({ kind: 'token', id: jti, expiresAt: expiresAt + this.leewaySeconds });
+    this.set.add({ kind: 'token', id: jti, expiresAt: expiresAt + this.clockToleranceSeconds });
   }
 
   async revokeSession(sid: string, expiresAt: number): Promise<void> {
-    this.set.add({ kind: 'session', id: sid, expiresAt: expiresAt + this.leewaySeconds });
+    this.set.add({ kind: 'session', id: sid, expiresAt: expiresAt + this.clockToleranceSeconds });
   }
 
   async revokeSubject(
@@ -39,7 +39,7 @@ export class MemoryRevocationStore implements RevocationStore {
       kind: 'subject',
       id: subjectId(issuer, subject),
       issuedBefore,
-      expiresAt: expiresAt + this.leewaySeconds,
+      expiresAt: expiresAt + this.clockToleranceSeconds,
     });
   }
 

@@ -38,7 +38,7 @@ export interface RedisRevocationStoreOptions {
    * tolerance, during which they still accept a token past its `exp`.
    * @default 300
    */
-  readonly leewaySeconds?: number;
+  readonly clockToleranceSeconds?: number;
 }
 
 // One round trip, atomic: store the entry with its own expiry, index it for snapshots, prune the
@@ -339,7 +339,9 @@ export class RedisRevocationStore implements RevocationStore {
   }
 
   private keptUntil(expiresAt: number): number {
-    return Math.ceil(expiresAt + (this.options.leewaySeconds ?? DEFAULT_REVOCATION_LEEWAY_SECONDS));
+    return Math.ceil(
+      expiresAt + (this.options.clockToleranceSeconds ?? DEFAULT_REVOCATION_LEEWAY_SECONDS),
+    );
   }
 
   private key(kind: RevocationEntry['kind'], id: string): string {

@@ -1,15 +1,10 @@
 import { InvalidTokenError } from '../errors/auth-errors.js';
 import { NO_TRACING, type TraceHooks } from '../trace-hooks.js';
+import type { OutagePolicy, RiskTier } from './risk-tier.js';
 import type { Awaitable } from '../util/awaitable.js';
 import type { Principal } from '../verify/principal.js';
 import type { RevocationQuery } from './revocation-entry.js';
 import { RevocationUnavailableError, type RevocationStore } from './revocation-store.js';
-
-/** How much a route's answer is worth protecting: sensitive routes ask the backend itself. */
-export type RiskTier = 'standard' | 'sensitive';
-
-/** What to do, per tier, when the revocation backend cannot be asked. */
-export type OutagePolicy = Readonly<Record<RiskTier, 'fail-open' | 'fail-closed'>>;
 
 /** What the checker reports. */
 export interface RevocationCheckEvents {

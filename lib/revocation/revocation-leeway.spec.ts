@@ -15,6 +15,7 @@ describe('a revocation until exp', () => {
       audience: 'orders-api',
       now: () => clock,
       clockToleranceSeconds: 30,
+      revocation: {},
     });
     // The store the module builds from these options.
     const { store } = createRevocationStore(options, undefined)!;

@@ -1,11 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { Controller, Get, Injectable, Module, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, Injectable, Module, Optional, UseGuards } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import {
   AuthConfigError,
   AuthModule,
   BearerGuard,
+  RevocationStore,
   Scopes,
   type AuthModuleOptions,
 } from 'nest-tessera';
@@ -162,7 +163,7 @@ describe('AuthModule', () => {
         audience: AUDIENCE,
         revocation: { redis: 'redis://127.0.0.1:6379' },
       },
-      /revocation\.redis was replaced by the module's redis option/,
+      /unknown option: revocation\.redis \(give the module's redis option/,
     ],
     [
       "throttle.redis (now the module's redis option)",
@@ -171,7 +172,41 @@ describe('AuthModule', () => {
         audience: AUDIENCE,
         throttle: { limit: 1, ttlSeconds: 1, redis: 'redis://127.0.0.1:6379' },
       },
-      /throttle\.redis was replaced by the module's redis option/,
+      /unknown option: throttle\.redis \(give the module's redis option/,
+    ],
+    [
+      'ignoreExpiration (a check cannot be switched off by an option of another library)',
+      {
+        issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+        audience: AUDIENCE,
+        ignoreExpiration: true,
+      },
+      /unknown option: ignoreExpiration \(expiry is always checked; clockToleranceSeconds sets/,
+    ],
+    [
+      'unknown keys at any depth, every one named with its path',
+      {
+        issuers: [{ issuer: ISSUER, keys: [key.publicJwk], jwksUrl: 'https://x.test/jwks' }],
+        audience: AUDIENCE,
+        jwks: { ttl: 60 },
+        revocation: { onOutage: { standrad: 'fail-closed' } },
+        serviceIdentities: { reports: { principal: { subject: 'r', scopes: [], scope: 'x' } } },
+      },
+      /unknown options: issuers\[0\]\.jwksUrl; jwks\.ttl; revocation\.onOutage\.standrad; serviceIdentities\.reports\.principal\.scope$/,
+    ],
+    [
+      'revocation: false (absent means off, the only way)',
+      {
+        issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+        audience: AUDIENCE,
+        revocation: false,
+      },
+      /revocation must be an object \(leave it out to turn revocation checks off\)/,
+    ],
+    [
+      'a key inherited from Object.prototype, which must not count as known',
+      { issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }], audience: AUDIENCE, toString: 'x' },
+      /unknown option: toString$/,
     ],
   ])('stops start-up with a clear AuthConfigError for %s', async (_name, options, message) => {
     const boot = Test.createTestingModule({
@@ -183,5 +218,49 @@ describe('AuthModule', () => {
         imports: [AuthModule.forRoot(options as unknown as AuthModuleOptions)],
       }).compile(),
     ).rejects.toThrow(message);
+  });
+});
+
+describe('revocation left out of the options', () => {
+  @Injectable()
+  class LogoutService {
+    constructor(@Inject(RevocationStore) readonly store: RevocationStore) {}
+  }
+
+  @Injectable()
+  class OptionalRevocations {
+    constructor(@Optional() @Inject(RevocationStore) readonly store: RevocationStore | null) {}
+  }
+
+  const base = { issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }], audience: AUDIENCE };
+
+  it('stops start-up when a provider needs the RevocationStore that is not there', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [AuthModule.forRoot(base)],
+      providers: [LogoutService],
+    }).compile();
+    await expect(moduleRef.createNestApplication({ logger: false }).init()).rejects.toThrow(
+      /LogoutService injects RevocationStore, but revocation is off: add revocation: \{\}/,
+    );
+  });
+
+  it('starts when the store is injected as @Optional(), and with revocation: {} it is there', async () => {
+    const off = await Test.createTestingModule({
+      imports: [AuthModule.forRoot(base)],
+      providers: [OptionalRevocations],
+    }).compile();
+    const app = off.createNestApplication({ logger: false });
+    await app.init();
+    expect(app.get(OptionalRevocations).store).toBeNull();
+    await app.close();
+
+    const on = await Test.createTestingModule({
+      imports: [AuthModule.forRoot({ ...base, revocation: {} })],
+      providers: [LogoutService],
+    }).compile();
+    const onApp = on.createNestApplication({ logger: false });
+    await onApp.init();
+    expect(typeof onApp.get(LogoutService).store.revokeToken).toBe('function');
+    await onApp.close();
   });
 });

@@ -143,6 +143,7 @@ describe.each(ADAPTERS)('the library over HTTP on %s', (adapter) => {
           ],
           audience: AUDIENCE,
           tokenSources: { headers: ['x-access-token'], bodyField: 'access_token' },
+          revocation: {},
           events: { requestRejected: ({ error }) => rejections.push(error) },
         }),
         SessionUserModule,

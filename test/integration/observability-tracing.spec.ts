@@ -1,3 +1,6 @@
+import { Controller, Get } from '@nestjs/common';
+import { AuthModule, CurrentPrincipal } from 'nest-tessera';
+import request from 'supertest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -24,6 +27,7 @@ import { createTokenVerifier } from '../../lib/options/create-token-verifier.js'
 import type { Principal } from '../../lib/verify/principal.js';
 import type { TokenVerifier } from '../../lib/verify/token-verifier.js';
 import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
+import { ADAPTERS, createHttpApp } from '../support/http-app.js';
 import { JwksServer } from '../support/jwks-server.js';
 import { b64url, forge, makeKey, validClaims, validToken } from '../support/keys.js';
 
@@ -271,4 +275,50 @@ describe('tracing of revocation checks', () => {
     expect(span.attributes[TraceAttributes.revocationResult]).toBe('unavailable');
     expect(span.status.code).toBe(SpanStatusCode.ERROR);
   });
+});
+
+describe('tracing through the AuthModule', () => {
+  @Controller()
+  class WhoAmI {
+    @Get('whoami')
+    whoami(@CurrentPrincipal() principal: Principal): string {
+      return principal.subject;
+    }
+  }
+
+  it.each(ADAPTERS)(
+    'records a span per verified request on %s, @opentelemetry/api being installed',
+    async (adapter) => {
+      const app = await createHttpApp(adapter, {
+        imports: [
+          AuthModule.forRoot({
+            issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+            audience: AUDIENCE,
+            now: () => NOW,
+          }),
+        ],
+        controllers: [WhoAmI],
+      });
+      try {
+        const token = validToken(key, NOW);
+        await request(app.getHttpServer())
+          .get('/whoami')
+          .set('authorization', `Bearer ${token}`)
+          .expect(200, 'alice');
+        await request(app.getHttpServer())
+          .get('/whoami')
+          .set(
+            'authorization',
+            `Bearer ${forge({ alg: 'ES256', kid: key.kid, typ: 'at+jwt' }, validClaims(NOW), { key: attacker })}`,
+          )
+          .expect(401);
+        const results = spansNamed(SpanNames.verification).map(
+          (span) => span.attributes[TraceAttributes.result],
+        );
+        expect(results).toEqual(['success', 'failure']);
+      } finally {
+        await app.close();
+      }
+    },
+  );
 });

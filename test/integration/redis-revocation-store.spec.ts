@@ -27,7 +27,7 @@ describeRevocationStore('Redis', async () => {
   const store = new RedisRevocationStore({
     connection: sharedRedisUrl(),
     keyPrefix,
-    leewaySeconds: 0,
+    clockToleranceSeconds: 0,
   });
   await store.ready();
   return {

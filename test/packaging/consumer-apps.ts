@@ -9,6 +9,8 @@ export interface ConsumerApp {
   readonly directory: string;
   /** Packages installed beside the tarball (beyond Nest 12, reflect-metadata, rxjs, TypeScript). */
   readonly extraPackages: readonly string[];
+  /** Optional peers of nest-tessera that must not be installed: the app runs without them. */
+  readonly absentPeers: readonly string[];
   /** Relative path to contents; package.json gets its `overrides` at install time. */
   readonly files: Readonly<Record<string, string>>;
 }
@@ -134,13 +136,14 @@ void main();
 
 /**
  * `"type": "module"`, NodeNext resolution; declaration files checked too (no skipLibCheck). It
- * never touches Redis and installs none of the optional peers but prom-client: the main entry
- * must compile and run without ioredis, passport, @nestjs/passport and @opentelemetry/api.
+ * never touches Redis and installs no optional peer but prom-client (which brings
+ * @opentelemetry/api): the main entry compiles and runs without ioredis and Passport.
  */
 export const ESM_APP: ConsumerApp = {
   name: 'an ES-module app (NodeNext)',
   directory: 'esm-app',
   extraPackages: ['prom-client'],
+  absentPeers: ['ioredis', 'passport', '@nestjs/passport'],
   files: {
     'package.json': json({ name: 'scratch-esm-app', private: true, type: 'module' }),
     'tsconfig.json': json({
@@ -160,6 +163,8 @@ const registry = new Registry();
 const metrics = (): Promise<string> => registry.metrics();
 const prometheusEntry = import.meta.resolve('nest-tessera/prometheus');`,
       events: 'prometheusAuthEvents(registry)',
+      options: `
+      revocation: {},`,
     }),
   },
 };
@@ -175,6 +180,8 @@ export const COMMONJS_APP: ConsumerApp = {
   name: 'a CommonJS app (module commonjs)',
   directory: 'commonjs-app',
   extraPackages: ['ioredis', '@types/redis-errors'],
+  // Without OpenTelemetry the module traces nothing, and loads nothing to find that out.
+  absentPeers: ['@opentelemetry/api', 'prom-client', 'passport', '@nestjs/passport'],
   files: {
     'package.json': json({ name: 'scratch-commonjs-app', private: true }),
     'tsconfig.json': json({
