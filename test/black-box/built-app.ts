@@ -11,6 +11,8 @@ export const MAIN = join(ROOT, 'dist', 'sample-app', 'main.js');
 /** `npm run start:auth` and `npm run start:orders`. */
 export const AUTH_MAIN = join(ROOT, 'dist', 'sample-app', 'auth', 'main.js');
 export const ORDERS_MAIN = join(ROOT, 'dist', 'sample-app', 'orders', 'main.js');
+/** examples/minimal, built as a user would build it. */
+export const MINIMAL_EXAMPLE_MAIN = join(ROOT, 'dist', 'examples', 'minimal', 'main.js');
 
 const LOCK = join(ROOT, 'dist', '.black-box-build.lock');
 /** A lock older than this is left over from a run that died while building. */
@@ -21,14 +23,14 @@ const STALE_LOCK_MS = 180_000;
  * parallel workers: one builds while the others wait for its lock, then find the build fresh.
  */
 export function ensureBuild(): void {
-  const sources = ['lib', 'sample-app'].flatMap((dir) =>
+  const sources = ['lib', 'sample-app', 'examples'].flatMap((dir) =>
     readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
       .filter((file) => file.endsWith('.ts') && !file.endsWith('.spec.ts'))
       .map((file) => statSync(join(ROOT, dir, file)).mtimeMs),
   );
   const builtAt = () =>
     Math.min(
-      ...[MAIN, AUTH_MAIN, ORDERS_MAIN].map(
+      ...[MAIN, AUTH_MAIN, ORDERS_MAIN, MINIMAL_EXAMPLE_MAIN].map(
         (file) => statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0,
       ),
     );
