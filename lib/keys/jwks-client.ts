@@ -73,12 +73,13 @@ export class JwksClient implements KeySource {
   }
 
   /**
-   * Whether keys are at hand, when they were fetched and why the newest fetch failed. Never
-   * fetched yet (no token of this issuer so far): fetches now, as the first token would, within
-   * the cooldown, and joining a fetch that is running.
+   * Whether keys are at hand, when they were fetched and why the newest fetch failed. Without a
+   * usable key (none fetched yet, or a document without one) it fetches now, within the cooldown,
+   * joining a fetch that is running: an instance taken out of rotation for want of keys gets no
+   * token to make it fetch them, so its health checks must.
    */
   async health(): Promise<KeySourceHealth> {
-    if (!this.fetchedOnce) await this.refresh('initial');
+    if (this.keys.size === 0) await this.refresh(this.fetchedOnce ? 'expired' : 'initial');
     return {
       available: this.keys.size > 0,
       keyCount: this.keys.size,
