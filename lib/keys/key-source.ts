@@ -30,8 +30,8 @@ export interface KeySource {
   /** Whether any key could ever be had (false while a JWKS has never been fetched). */
   readonly ready: boolean;
   /**
-   * Its keys' state, for health checks; a source that fetches keys fetches them now if it never
-   * has (as the first token would), within its own limits. Without it, `ready` is reported.
+   * Its keys' state, for health checks; a source that fetches keys and holds none fetches them now
+   * (as the first token would), within its own limits. Without it, `ready` is reported.
    */
   health?(): Promise<KeySourceHealth>;
 }

@@ -48,8 +48,9 @@ export class AuthHealthIndicator {
   /**
    * Up when every trusted issuer has usable keys: configured ones, or a JWKS fetched at least
    * once (keys kept through a later outage of the endpoint count; `lastError` says it failed).
-   * A JWKS never fetched yet is fetched now, as the first token would, at most once per
-   * `jwks.cooldownSeconds` and within `jwks.timeoutMs`; so the check also warms the key cache.
+   * A JWKS without a usable key (never fetched yet, or down so far) is fetched now, as the first
+   * token would, at most once per `jwks.cooldownSeconds` and within `jwks.timeoutMs`; so the
+   * check also warms the key cache.
    * @param key the result's key. @default 'jwks'
    */
   async checkKeys<const Key extends string = 'jwks'>(

@@ -81,8 +81,8 @@ export class TokenVerifier {
 
   /**
    * Each trusted issuer's keys, in the order of the options, for health checks: whether tokens of
-   * that issuer can be verified now. A JWKS never fetched yet is fetched (as the first token would
-   * be), within its cooldown; keys kept through an outage of their endpoint count as available.
+   * that issuer can be verified now. A JWKS without a usable key is fetched (as for the first
+   * token), within its cooldown; keys kept through an outage of their endpoint count as available.
    */
   keysHealth(): Promise<readonly IssuerKeysHealth[]> {
     return Promise.all(
