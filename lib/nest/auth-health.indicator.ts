@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import type { IssuerKeysHealth, KeySourceHealth } from '../keys/key-source.js';
 import { RevocationStore, revocationStoreHealth } from '../revocation/revocation-store.js';
@@ -25,7 +25,7 @@ export type RevocationCheckData =
       readonly message?: string;
     }
   | {
-      /** Revocation checks are off (`revocation: false`): nothing to be down. */
+      /** Revocation is off (no `revocation` option): nothing to be down. */
       readonly enabled: false;
     };
 
@@ -39,10 +39,14 @@ export type RevocationCheckData =
  */
 @Injectable()
 export class AuthHealthIndicator {
+  /** @internal */
   constructor(
     private readonly indicators: HealthIndicatorService,
     private readonly verifier: TokenVerifier,
-    @Inject(RevocationStore) private readonly revocations: RevocationStore | null,
+    // Optional: with revocation off the check reports `enabled: false` rather than stop start-up.
+    @Optional()
+    @Inject(RevocationStore)
+    private readonly revocations: RevocationStore | null = null,
   ) {}
 
   /**
@@ -72,7 +76,7 @@ export class AuthHealthIndicator {
   /**
    * Up when the revocation store's backend answers (a Redis PING, within a second) and its local
    * view is current, or when the store has no backend (in memory); up with `enabled: false` when
-   * revocation checks are off. Down means revocations made elsewhere may not be seen: the
+   * revocation is off (no `revocation` option). Down means revocations made elsewhere may not be seen: the
    * routes' `revocation.onOutage` policy decides what they answer meanwhile.
    * @param key the result's key. @default 'revocation'
    */
@@ -80,7 +84,7 @@ export class AuthHealthIndicator {
     key: Key = 'revocation' as Key,
   ): Promise<HealthIndicatorResult<Key, 'up' | 'down', RevocationCheckData>> {
     const indicator = this.indicators.check(key);
-    if (this.revocations === null) return indicator.up({ enabled: false as const });
+    if (this.revocations == null) return indicator.up({ enabled: false as const });
     const { reachable, current, error } = await revocationStoreHealth(this.revocations);
     if (reachable && current) return indicator.up({ enabled: true as const, reachable, current });
     const message = error ?? (reachable ? 'local view not current' : 'backend unreachable');
