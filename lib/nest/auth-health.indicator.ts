@@ -76,8 +76,8 @@ export class AuthHealthIndicator {
   /**
    * Up when the revocation store's backend answers (a Redis PING, within a second) and its local
    * view is current, or when the store has no backend (in memory); up with `enabled: false` when
-   * revocation is off (no `revocation` option). Down means revocations made elsewhere may not be seen: the
-   * routes' `revocation.onOutage` policy decides what they answer meanwhile.
+   * revocation is off (no `revocation` option). Down means revocations made elsewhere may not be
+   * seen: the routes' `revocation.onOutage` policy decides what they answer meanwhile.
    * @param key the result's key. @default 'revocation'
    */
   async checkRevocationStore<const Key extends string = 'revocation'>(

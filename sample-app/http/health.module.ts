@@ -4,7 +4,7 @@ import { AuthHealthIndicator } from 'nest-tessera/terminus';
 import { HealthController } from './health.controller.js';
 import { HEALTH_PARTS, type HealthPart } from './health.js';
 
-/** `GET /health` of a service: terminus, the library's health indicator, and the service's parts. */
+/** `GET /health` of a service: terminus, the library's indicator, and the service's parts. */
 @Module({})
 export class HealthModule {
   /** `parts` says which parts the service reports on, and what each being down does to it. */

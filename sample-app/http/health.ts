@@ -30,7 +30,7 @@ export interface HealthPart {
 /** Injection token of a service's `HealthPart[]`. */
 export const HEALTH_PARTS = Symbol('HealthParts');
 
-/** What `GET /health` answers (CONTRACT.md): `{status: 'ok'}`, or the status and each failing part. */
+/** What `GET /health` answers: `{status: 'ok'}`, or the status and each failing part. */
 export type HealthReport =
   | { readonly status: 'ok' }
   | {
