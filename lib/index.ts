@@ -21,7 +21,7 @@ export type {
 export type { RedisBackend } from './options/redis-backend.js';
 export type { SigningAlgorithm } from './keys/algorithms.js';
 export type { Jwk, JwkSet } from './keys/jwk.js';
-export type { KeySource } from './keys/key-source.js';
+export type { KeySource, KeySourceHealth } from './keys/key-source.js';
 export type { VerificationKey } from './keys/jwk.js';
 export type { AuthEvents } from './events.js';
 export type { RevocationCheckEvents } from './revocation/revocation-checker.js';
@@ -69,6 +69,7 @@ export type {
 
 // Revocation
 export { RevocationStore, RevocationUnavailableError } from './revocation/revocation-store.js';
+export type { RevocationStoreHealth } from './revocation/revocation-store.js';
 export { MemoryRevocationStore } from './revocation/memory-revocation-store.js';
 export type {
   RevocationEntry,

@@ -108,7 +108,11 @@ export class KeyRing {
       const key = this.keys.find((k) => k.kid === kid);
       return key !== undefined && this.published(key) ? key.verification : undefined;
     };
-    return { ready: true, cachedKey: find, key: async (kid) => find(kid) };
+    const health = async () => {
+      const keyCount = this.keys.filter((k) => this.published(k)).length;
+      return { available: keyCount > 0, keyCount };
+    };
+    return { ready: true, cachedKey: find, key: async (kid) => find(kid), health };
   }
 
   /** Signs `payload` as a JWS compact JWT with the active key; `typ` goes in the header. */

@@ -1,6 +1,6 @@
 import { NO_TRACING, type JwksFetchOutcome, type TraceHooks } from '../trace-hooks.js';
 import { importVerificationKey, JwkImportError, type VerificationKey } from './jwk.js';
-import type { KeySource } from './key-source.js';
+import type { KeySource, KeySourceHealth } from './key-source.js';
 
 /** What a JWKS fetch did, for logs, metrics and traces. */
 export interface JwksFetchEvent {
@@ -43,6 +43,8 @@ export class JwksClient implements KeySource {
   private keys = new Map<string, VerificationKey>();
   private fetchedOnce = false;
   private expiresAt = 0;
+  private fetchedAt: number | undefined;
+  private lastError: string | undefined;
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
   private inFlight: Promise<void> | undefined;
 
@@ -68,6 +70,22 @@ export class JwksClient implements KeySource {
       await this.refresh('unknown_kid');
     }
     return this.keys.get(kid);
+  }
+
+  /**
+   * Whether keys are at hand, when they were fetched and why the newest fetch failed. Without a
+   * usable key (none fetched yet, or a document without one) it fetches now, within the cooldown,
+   * joining a fetch that is running: an instance taken out of rotation for want of keys gets no
+   * token to make it fetch them, so its health checks must.
+   */
+  async health(): Promise<KeySourceHealth> {
+    if (this.keys.size === 0) await this.refresh(this.fetchedOnce ? 'expired' : 'initial');
+    return {
+      available: this.keys.size > 0,
+      keyCount: this.keys.size,
+      ...(this.fetchedAt === undefined ? {} : { fetchedAt: this.fetchedAt }),
+      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+    };
   }
 
   /** Fetches again unless a fetch is running (then joins it) or the cooldown has not passed. */
@@ -103,10 +121,13 @@ export class JwksClient implements KeySource {
       const { keys, skipped } = parseKeySet(body);
       this.keys = keys;
       this.fetchedOnce = true;
+      this.fetchedAt = this.options.now();
+      this.lastError = undefined;
       const ttl = Math.min(maxAgeSeconds ?? Infinity, this.options.cacheTtlSeconds);
       this.expiresAt = this.options.now() + Math.max(ttl, this.options.cooldownSeconds);
       report({ ok: true, keyCount: keys.size, skipped });
     } catch (error) {
+      this.lastError = failure(error);
       report({ ok: false, error: error as Error });
     }
   }
@@ -166,6 +187,13 @@ function parseKeySet(body: unknown): {
     }
   }
   return { keys, skipped };
+}
+
+/** An error's message with its cause's: `fetch` rejects with "fetch failed" and no more. */
+function failure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+  return `${error.message}${cause}`;
 }
 
 /** `max-age` from a Cache-Control header; `no-store`/`no-cache` count as zero. */

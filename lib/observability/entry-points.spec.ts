@@ -93,6 +93,7 @@ describe('entry points', () => {
     { peer: 'prom-client', entry: 'prometheus.ts' },
     { peer: 'passport', entry: 'passport.ts' },
     { peer: '@nestjs/passport', entry: 'passport.ts' },
+    { peer: '@nestjs/terminus', entry: 'terminus.ts' },
   ];
 
   it.each(OPTIONAL_PEERS)(
@@ -127,6 +128,32 @@ describe('entry points', () => {
     );
   });
 
+  it('loads @nestjs/terminus from nest-tessera/terminus alone, and no other optional peer there', async () => {
+    const sources = await libSources();
+    const importers = [...sources]
+      .filter(([, source]) => importsOf(source).includes('@nestjs/terminus'))
+      .map(([file]) => file);
+    expect(importers).toEqual([join('lib', 'nest', 'auth-health.indicator.ts')]);
+    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {
+      exports: Record<string, string | { default: string }>;
+    };
+    for (const [name, target] of Object.entries(pkg.exports)) {
+      if (typeof target === 'string' || name === './terminus') continue;
+      const reached = reachableFrom(
+        relative('dist', target.default).replace(/\.js$/, '.ts'),
+        sources,
+      );
+      expect([name, importers.filter((file) => reached.has(file))]).toEqual([name, []]);
+    }
+    // A user of the health checks needs none of the other optional peers installed.
+    const others = OPTIONAL_PEERS.map(({ peer }) => peer).filter((p) => p !== '@nestjs/terminus');
+    const terminus = reachableFrom(join('lib', 'terminus.ts'), sources);
+    const loading = [...terminus].filter((file) =>
+      importsOf(sources.get(file) ?? '').some((i) => others.includes(i)),
+    );
+    expect(loading).toEqual([]);
+  });
+
   it('maps each export of package.json to the build of a library file', async () => {
     const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {
       exports: Record<string, string | { types: string; default: string }>;
@@ -142,5 +169,17 @@ describe('entry points', () => {
       default: './dist/lib/prometheus.js',
     });
     expect(pkg.exports['./redis']).toMatchObject({ default: './dist/lib/redis.js' });
+    expect(pkg.exports['./terminus']).toMatchObject({ default: './dist/lib/terminus.js' });
+  });
+
+  it('declares @nestjs/terminus an optional peer, and maps nest-tessera/terminus for old resolution', async () => {
+    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {
+      peerDependencies: Record<string, string>;
+      peerDependenciesMeta: Record<string, { optional?: boolean }>;
+      typesVersions: Record<string, Record<string, string[]>>;
+    };
+    expect(pkg.peerDependencies['@nestjs/terminus']).toBeDefined();
+    expect(pkg.peerDependenciesMeta['@nestjs/terminus']).toEqual({ optional: true });
+    expect(pkg.typesVersions['*'].terminus).toEqual(['./dist/lib/terminus.d.ts']);
   });
 });

@@ -5,7 +5,7 @@ import {
   type RevokedSubject,
 } from './revocation-entry.js';
 import { RevocationSet } from './revocation-set.js';
-import type { RevocationStore } from './revocation-store.js';
+import type { RevocationStore, RevocationStoreHealth } from './revocation-store.js';
 
 /** The revocation list of a single instance, in memory: the embedded default. */
 export class MemoryRevocationStore implements RevocationStore {
@@ -49,6 +49,11 @@ export class MemoryRevocationStore implements RevocationStore {
 
   async isRevokedStrong(query: RevocationQuery): Promise<boolean> {
     return this.set.matches(query);
+  }
+
+  /** Always up: there is no backend to lose. */
+  async health(): Promise<RevocationStoreHealth> {
+    return { reachable: true, current: true };
   }
 
   async close(): Promise<void> {}

@@ -19,7 +19,11 @@ import {
 } from './revocation-entry.js';
 import type { RedisRevocationEvents } from './redis-revocation-events.js';
 import { RevocationSet } from './revocation-set.js';
-import { RevocationUnavailableError, type RevocationStore } from './revocation-store.js';
+import {
+  RevocationUnavailableError,
+  type RevocationStore,
+  type RevocationStoreHealth,
+} from './revocation-store.js';
 
 export interface RedisRevocationStoreOptions {
   /** How to reach Redis; a client passed in is used as is and not closed by the store. */
@@ -61,6 +65,8 @@ return 1
 
 const KEY_LETTER = { token: 't', session: 's', subject: 'u' } as const;
 const RETRY_MS = 1000;
+/** Longest wait for Redis's answer to a health check's PING. */
+const HEALTH_TIMEOUT_MS = 1000;
 
 /** Options of stores that open nothing until their `start` is called, by `startLater()`. */
 const startsLater = new WeakSet<RedisRevocationStoreOptions>();
@@ -201,6 +207,29 @@ export class RedisRevocationStore implements RevocationStore {
     const [token, session, subject] = await this.call(() => this.client.mget(...keys));
     if (token !== null || session !== null) return true;
     return subject !== null && query.iat !== undefined && query.iat < Number(subject);
+  }
+
+  /**
+   * PINGs Redis on the store's connection, within a second and around the circuit breaker (a
+   * health check neither trips nor resets it), and says whether the local view is current: a
+   * view being reloaded after a reconnection may still miss revocations made meanwhile.
+   */
+  async health(): Promise<RevocationStoreHealth> {
+    if (!this.started || this.closed) {
+      return { reachable: false, current: false, error: this.closed ? 'closed' : 'not started' };
+    }
+    const current = this.current;
+    try {
+      await answerWithin(this.client.ping(), HEALTH_TIMEOUT_MS);
+    } catch (error) {
+      return {
+        reachable: false,
+        current,
+        error: `Redis did not answer: ${(error as Error).message}`,
+      };
+    }
+    if (current) return { reachable: true, current };
+    return { reachable: true, current, error: 'the local view is being reloaded from Redis' };
   }
 
   async close(): Promise<void> {
@@ -347,4 +376,15 @@ export class RedisRevocationStore implements RevocationStore {
   private key(kind: RevocationEntry['kind'], id: string): string {
     return `${this.prefix}${KEY_LETTER[kind]}:${id}`;
   }
+}
+
+/** `promise`, or a rejection once `ms` have passed without its answer. */
+function answerWithin<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  promise.catch(() => undefined); // a late rejection is not an unhandled one
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }

@@ -23,8 +23,38 @@ export interface RevocationStore {
   isRevokedStrong(query: RevocationQuery): Promise<boolean>;
   /** Resolves once the local view is loaded (for stores that load one). */
   ready?(): Promise<void>;
+  /**
+   * Whether the backend answers now and the local view is current, for health checks; answers
+   * within about a second whatever the backend does. Without it, `isCurrent` is reported.
+   */
+  health?(): Promise<RevocationStoreHealth>;
   /** Releases connections and timers the store opened. */
   close(): Promise<void>;
+}
+
+/** What a revocation store says about itself, for a health check. */
+export interface RevocationStoreHealth {
+  /** Whether its shared backend answered just now; always true for a store without one. */
+  readonly reachable: boolean;
+  /** Whether its local view holds every revocation (`isCurrent`). */
+  readonly current: boolean;
+  /** Why the backend did not answer, or why the view is not current. */
+  readonly error?: string;
+}
+
+/** A store's health; one without `health()` is judged by `isCurrent`, one that throws is down. */
+export async function revocationStoreHealth(
+  store: RevocationStore,
+): Promise<RevocationStoreHealth> {
+  if (store.health === undefined) {
+    return { reachable: store.isCurrent, current: store.isCurrent };
+  }
+  try {
+    return await store.health();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { reachable: false, current: false, error: message };
+  }
 }
 
 /** Injection token of the `RevocationStore`. */

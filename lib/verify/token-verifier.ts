@@ -3,7 +3,7 @@ import { InvalidTokenError, type InvalidTokenReason } from '../errors/auth-error
 import type { AuthEvents } from '../events.js';
 import { cryptoParams, keyWithParams, type SigningAlgorithm } from '../keys/algorithms.js';
 import type { VerificationKey } from '../keys/jwk.js';
-import type { KeySource } from '../keys/key-source.js';
+import { keySourceHealth, type IssuerKeysHealth, type KeySource } from '../keys/key-source.js';
 import { NO_TRACING, type TokenDescription, type TraceHooks } from '../trace-hooks.js';
 import { checkJwsSignature, decodeCompactJws, type DecodedJws } from './compact-jws.js';
 import { principalFromClaims, type AccessTokenClaims, type Principal } from './principal.js';
@@ -77,6 +77,20 @@ export class TokenVerifier {
     } catch (error) {
       this.rejected(error);
     }
+  }
+
+  /**
+   * Each trusted issuer's keys, in the order of the options, for health checks: whether tokens of
+   * that issuer can be verified now. A JWKS without a usable key is fetched (as for the first
+   * token), within its cooldown; keys kept through an outage of their endpoint count as available.
+   */
+  keysHealth(): Promise<readonly IssuerKeysHealth[]> {
+    return Promise.all(
+      [...this.config.issuers].map(async ([issuer, source]) => ({
+        issuer,
+        ...(await keySourceHealth(source)),
+      })),
+    );
   }
 
   private verified(principal: Principal, cached: boolean, started: number): Principal {

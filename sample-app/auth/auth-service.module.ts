@@ -9,8 +9,9 @@ import type { Registry } from 'prom-client';
 import { AuthModule, type AuthEvents } from 'nest-tessera';
 import { KeyRing, SessionManager, TokenIssuer, type SessionEvents } from 'nest-tessera/issuer';
 import type { AuthServiceConfig } from '../config.js';
-import { HEALTH_CHECKS, redisCheck, type HealthCheck } from '../http/health.js';
-import { HealthController } from '../http/health.controller.js';
+import type { AuthHealthIndicator } from 'nest-tessera/terminus';
+import { redisPart, type HealthPart } from '../http/health.js';
+import { HealthModule } from '../http/health.module.js';
 import { MetricsController } from '../http/metrics.controller.js';
 import { METRICS_REGISTRY } from '../http/telemetry.js';
 import { ClientDirectory, UserDirectory } from './accounts.js';
@@ -49,16 +50,17 @@ export interface AuthServiceDependencies {
  */
 const REDIS_DOWN = 'unreachable: login, refresh, renew and logout answer 503';
 
-/** The auth service's health: Redis when it holds the sessions, and the keys it publishes. */
-function healthChecks(keyRing: KeyRing, stores: AuthStores, redis: boolean): HealthCheck[] {
-  const keys: HealthCheck = {
+/**
+ * The auth service's health: Redis when it holds the sessions (seen through the revocation list,
+ * on the same Redis), and the keys it publishes, which its own verifier uses too.
+ */
+function healthParts(auth: AuthHealthIndicator, redis: boolean): HealthPart[] {
+  const keys: HealthPart = {
     part: 'jwks',
-    check: () =>
-      keyRing.publicJwks().keys.length > 0 && keyRing.active.kid !== ''
-        ? undefined
-        : { impact: 'unavailable', detail: 'no signing key' },
+    check: () => auth.checkKeys('jwks'),
+    whenDown: () => ({ impact: 'unavailable', detail: 'no signing key' }),
   };
-  return redis ? [redisCheck(stores.revocations, 'degraded', REDIS_DOWN), keys] : [keys];
+  return redis ? [redisPart(auth, 'degraded', REDIS_DOWN), keys] : [keys];
 }
 
 /**
@@ -99,20 +101,14 @@ export class AuthServiceModule implements OnApplicationShutdown {
           revocation: { store: stores.revocations },
           events,
         }),
+        HealthModule.forRoot((auth) => healthParts(auth, redis)),
       ],
-      controllers: [
-        HealthController,
-        MetricsController,
-        WellKnownController,
-        AuthController,
-        TokenController,
-      ],
+      controllers: [MetricsController, WellKnownController, AuthController, TokenController],
       providers: [
         { provide: AUTH_SERVICE_CONFIG, useValue: config },
         { provide: AUTH_SERVICE_LOGGER, useValue: logger },
         { provide: AUTH_STORES, useValue: stores },
         { provide: METRICS_REGISTRY, useValue: registry },
-        { provide: HEALTH_CHECKS, useValue: healthChecks(keyRing, stores, redis) },
         { provide: KeyRing, useValue: keyRing },
         { provide: UserDirectory, useValue: users },
         { provide: ClientDirectory, useValue: clients },

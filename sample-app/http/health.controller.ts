@@ -1,13 +1,7 @@
-import {
-  Controller,
-  Get,
-  Header,
-  Inject,
-  Optional,
-  ServiceUnavailableException,
-} from '@nestjs/common';
+import { Controller, Get, Header, Inject, ServiceUnavailableException } from '@nestjs/common';
+import { HealthCheckService } from '@nestjs/terminus';
 import { Public, SkipThrottle } from 'nest-tessera';
-import { HEALTH_CHECKS, healthReport, type HealthCheck, type HealthReport } from './health.js';
+import { HEALTH_PARTS, healthReport, type HealthPart, type HealthReport } from './health.js';
 
 /**
  * `GET /health`, open to everyone and never throttled: 200 `{status: 'ok'}` once the service is
@@ -16,14 +10,17 @@ import { HEALTH_CHECKS, healthReport, type HealthCheck, type HealthReport } from
  */
 @Controller('health')
 export class HealthController {
-  constructor(@Optional() @Inject(HEALTH_CHECKS) private readonly checks: HealthCheck[] = []) {}
+  constructor(
+    private readonly health: HealthCheckService,
+    @Inject(HEALTH_PARTS) private readonly parts: readonly HealthPart[],
+  ) {}
 
   @Public()
   @SkipThrottle()
   @Get()
   @Header('Cache-Control', 'no-store')
-  async health(): Promise<HealthReport> {
-    const report = await healthReport(this.checks ?? []);
+  async check(): Promise<HealthReport> {
+    const report = await healthReport(this.health, this.parts);
     if (report.status === 'unavailable') throw new ServiceUnavailableException(report);
     return report;
   }

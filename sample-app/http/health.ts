@@ -1,4 +1,10 @@
-import type { RevocationStore } from 'nest-tessera';
+import { ServiceUnavailableException } from '@nestjs/common';
+import type {
+  HealthCheckResult,
+  HealthCheckService,
+  HealthIndicatorResult,
+} from '@nestjs/terminus';
+import type { AuthHealthIndicator } from 'nest-tessera/terminus';
 
 /** What is wrong with one part of a service, as `GET /health` names it. */
 export interface PartProblem {
@@ -12,15 +18,17 @@ export interface PartProblem {
 }
 
 /** One part of a service that `GET /health` reports on. */
-export interface HealthCheck {
-  /** The part's name in the answer: `redis`, `jwks`. */
+export interface HealthPart {
+  /** The part's name in the answer (`redis`, `jwks`), and the key its check reports under. */
   readonly part: string;
-  /** `undefined` when the part is fine. Must answer quickly: a load balancer is waiting. */
-  check(): PartProblem | undefined | Promise<PartProblem | undefined>;
+  /** A terminus health indicator reporting under `part`. */
+  check(): Promise<HealthIndicatorResult>;
+  /** What the part being down does to this service, from what its check reported. */
+  whenDown(reported: Readonly<Record<string, unknown>>): PartProblem;
 }
 
-/** Injection token of a service's `HealthCheck[]`. */
-export const HEALTH_CHECKS = Symbol('HealthChecks');
+/** Injection token of a service's `HealthPart[]`. */
+export const HEALTH_PARTS = Symbol('HealthParts');
 
 /** What `GET /health` answers: `{status: 'ok'}`, or the status and each failing part. */
 export type HealthReport =
@@ -30,37 +38,67 @@ export type HealthReport =
       readonly failing: Readonly<Record<string, string>>;
     };
 
-/** Runs every check at once; a check that throws counts as its part being unavailable. */
-export async function healthReport(checks: readonly HealthCheck[]): Promise<HealthReport> {
-  const results = await Promise.all(
-    checks.map(async (check): Promise<[string, PartProblem | undefined]> => {
-      try {
-        return [check.part, await check.check()];
-      } catch (error) {
-        return [check.part, { impact: 'unavailable', detail: (error as Error).message }];
-      }
-    }),
+/**
+ * Runs every part's check through terminus, and maps its result (terminus answers 503 for any
+ * part down) to the contract's answer: a part down is `degraded` or `unavailable` as the part says.
+ * A check that throws counts as its part down.
+ */
+export async function healthReport(
+  health: HealthCheckService,
+  parts: readonly HealthPart[],
+): Promise<HealthReport> {
+  const result = await terminusResult(
+    health,
+    parts.map((part) => () => part.check().catch((error: unknown) => down(part.part, error))),
   );
-  const failing = results.filter((r): r is [string, PartProblem] => r[1] !== undefined);
-  if (failing.length === 0) return { status: 'ok' };
+  if (result.status === 'shutting_down') {
+    return { status: 'unavailable', failing: { service: 'shutting down' } };
+  }
+  const problems = Object.entries(result.error ?? {}).map(([name, reported]) => {
+    const part = parts.find((p) => p.part === name);
+    const problem: PartProblem = part?.whenDown(reported ?? {}) ?? {
+      impact: 'unavailable',
+      detail: String(reported?.message ?? 'down'),
+    };
+    return [name, problem] as const;
+  });
+  if (problems.length === 0) return { status: 'ok' };
   return {
-    status: failing.some(([, p]) => p.impact === 'unavailable') ? 'unavailable' : 'degraded',
-    failing: Object.fromEntries(failing.map(([part, p]) => [part, p.detail])),
+    status: problems.some(([, p]) => p.impact === 'unavailable') ? 'unavailable' : 'degraded',
+    failing: Object.fromEntries(problems.map(([name, p]) => [name, p.detail])),
   };
 }
 
 /**
- * Redis, as the revocation list sees it: its local view is current only while its connection to
- * Redis is up (no extra connection or round trip per `/health`). `impact` is what an outage does
- * to this service.
+ * Redis, as the revocation list sees it: up while it answers and the list's local view is
+ * current. `impact` is what an outage does to this service.
  */
-export function redisCheck(
-  revocations: RevocationStore,
+export function redisPart(
+  auth: AuthHealthIndicator,
   impact: PartProblem['impact'],
   detail: string,
-): HealthCheck {
+): HealthPart {
   return {
     part: 'redis',
-    check: () => (revocations.isCurrent ? undefined : { impact, detail }),
+    check: () => auth.checkRevocationStore('redis'),
+    whenDown: () => ({ impact, detail }),
   };
+}
+
+/** terminus's result, whether it resolved (all up) or was thrown with its 503. */
+async function terminusResult(
+  health: HealthCheckService,
+  checks: (() => Promise<HealthIndicatorResult>)[],
+): Promise<HealthCheckResult> {
+  try {
+    return await health.check(checks);
+  } catch (error) {
+    if (!(error instanceof ServiceUnavailableException)) throw error;
+    return error.getResponse() as HealthCheckResult;
+  }
+}
+
+function down(part: string, error: unknown): HealthIndicatorResult {
+  const message = error instanceof Error ? error.message : String(error);
+  return { [part]: { status: 'down', message } };
 }

@@ -4,7 +4,6 @@ import { redis } from 'nest-tessera/redis';
 import { redisKeyPrefixes, type SampleConfig } from '../config.js';
 import { createHttpApp, type HttpAppOptions } from '../http/create-app.js';
 import { serviceTelemetry } from '../http/telemetry.js';
-import { JwksHealth } from './jwks-health.js';
 import { OrdersServiceModule } from './orders-service.module.js';
 
 /** Options of `createOrdersApp`. */
@@ -25,8 +24,7 @@ export function createOrdersApp(
   options: OrdersAppOptions,
 ): Promise<INestApplication> {
   const { logger } = options;
-  const jwksHealth = new JwksHealth(config.orders.trustedIssuers);
-  const telemetry = serviceTelemetry(logger, jwksHealth.events);
+  const telemetry = serviceTelemetry(logger);
   return createHttpApp(
     OrdersServiceModule.forRoot(config.orders, {
       revocation: revocationOptions(config, options.revocations),
@@ -37,7 +35,6 @@ export function createOrdersApp(
       onRenewalBreakerChange: (state) =>
         logger.log('renewal circuit breaker', { event: 'renewal_breaker', state }),
       registry: telemetry.registry,
-      jwksHealth,
     }),
     options,
   );

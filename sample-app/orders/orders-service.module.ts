@@ -4,7 +4,6 @@ import type { Registry } from 'prom-client';
 import {
   AuthModule,
   RemoteTokenRenewer,
-  RevocationStore,
   type AuthEvents,
   type AuthModuleOptions,
   type BreakerState,
@@ -15,10 +14,11 @@ import {
   type ThrottleOptions,
 } from 'nest-tessera';
 import type { OrdersServiceConfig } from '../config.js';
-import { HEALTH_CHECKS, redisCheck, type HealthCheck } from '../http/health.js';
-import { HealthController } from '../http/health.controller.js';
+import { redisPart } from '../http/health.js';
+import { HealthModule } from '../http/health.module.js';
 import { MetricsController } from '../http/metrics.controller.js';
 import { METRICS_REGISTRY } from '../http/telemetry.js';
+import { jwksPart } from './jwks-health.js';
 import { ORDERS_SERVICE_CONFIG } from './orders-config.js';
 import { OrdersController } from './orders.controller.js';
 import { OrdersService } from './orders.service.js';
@@ -52,15 +52,13 @@ export interface OrdersServiceLinks {
   readonly redis?: RedisBackend;
   /** Prefix of the throttle counters in Redis. */
   readonly throttleKeyPrefix?: string;
-  /** Metrics, the JSON event log, and the JWKS health's listener. */
+  /** Metrics and the JSON event log. */
   readonly events: AuthEvents;
   /** The sample issuer (`AUTH_ISSUER`): only its session tokens are renewed. */
   readonly authIssuer: string;
   /** The renewal endpoint's circuit breaker changed state (for the log). */
   readonly onRenewalBreakerChange?: (state: BreakerState) => void;
   readonly registry: Registry;
-  /** Whether the trusted issuers' keys can be had. */
-  readonly jwksHealth: HealthCheck;
 }
 
 /** Maps the orders configuration to the library's options (the library never reads env). */
@@ -153,22 +151,16 @@ export class OrdersServiceModule {
           inject: [ORDERS_SERVICE_CONFIG],
           useFactory: (config: OrdersServiceConfig) => authOptionsFor(config, links),
         }),
+        HealthModule.forRoot((auth) => [
+          ...(links.redis !== undefined ? [redisPart(auth, 'degraded', REDIS_DOWN)] : []),
+          jwksPart(auth),
+        ]),
       ],
-      controllers: [HealthController, MetricsController, OrdersController],
+      controllers: [MetricsController, OrdersController],
       providers: [
         OrdersService,
         ReportsJob,
         { provide: METRICS_REGISTRY, useValue: links.registry },
-        {
-          provide: HEALTH_CHECKS,
-          useFactory: (revocations: RevocationStore | null): HealthCheck[] => [
-            ...(links.redis !== undefined && revocations
-              ? [redisCheck(revocations, 'degraded', REDIS_DOWN)]
-              : []),
-            links.jwksHealth,
-          ],
-          inject: [RevocationStore],
-        },
       ],
     };
   }

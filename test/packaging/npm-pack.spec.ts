@@ -348,6 +348,8 @@ describe('the npm package (npm pack, installed into fresh Nest 12 apps)', () => 
       'dist/lib/issuer.d.ts',
       'dist/lib/passport.js',
       'dist/lib/passport.d.ts',
+      'dist/lib/terminus.js',
+      'dist/lib/terminus.d.ts',
       'dist/lib/cli/main.js',
     ]) {
       expect(packedFiles).toContain(file);
