@@ -143,7 +143,7 @@ export const ESM_APP: ConsumerApp = {
   name: 'an ES-module app (NodeNext)',
   directory: 'esm-app',
   extraPackages: ['prom-client'],
-  absentPeers: ['ioredis', 'passport', '@nestjs/passport'],
+  absentPeers: ['ioredis', 'passport', '@nestjs/passport', '@nestjs/terminus'],
   files: {
     'package.json': json({ name: 'scratch-esm-app', private: true, type: 'module' }),
     'tsconfig.json': json({
@@ -181,7 +181,13 @@ export const COMMONJS_APP: ConsumerApp = {
   directory: 'commonjs-app',
   extraPackages: ['ioredis', '@types/redis-errors'],
   // Without OpenTelemetry the module traces nothing, and loads nothing to find that out.
-  absentPeers: ['@opentelemetry/api', 'prom-client', 'passport', '@nestjs/passport'],
+  absentPeers: [
+    '@opentelemetry/api',
+    'prom-client',
+    'passport',
+    '@nestjs/passport',
+    '@nestjs/terminus',
+  ],
   files: {
     'package.json': json({ name: 'scratch-commonjs-app', private: true }),
     'tsconfig.json': json({
