@@ -23,9 +23,10 @@ module.exports = {
         'observability subscribes to its events and trace hooks.',
       severity: 'error',
       from: { path: CORE, pathNot: '[.]spec[.]ts$' },
+      // Through any chain of imports, not only directly.
       to: {
-        path: '^lib/(nest|options|observability|redis)/|^lib/[^/]+[.]ts$|@nestjs|@opentelemetry|prom-client|passport',
-        pathNot: '^lib/(events|trace-hooks)[.]ts$',
+        path: '^lib/(nest|options|observability|redis|throttler|testing|cli)/|^lib/(index|issuer|redis|passport|prometheus|terminus|testing|throttler)[.]ts$|@nestjs|@opentelemetry|prom-client|passport',
+        reachable: true,
       },
     },
     {

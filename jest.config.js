@@ -16,7 +16,9 @@ export default {
   // The package's own entry points, as the sample app imports them (package self-reference).
   moduleNameMapper: {
     '^nest-tessera$': '<rootDir>/lib/index.ts',
-    '^nest-tessera/(.*)$': '<rootDir>/lib/$1.ts',
+    // Only the entry points package.json exports: another subpath fails here as it would in Node.
+    '^nest-tessera/(issuer|redis|passport|prometheus|terminus|testing|throttler)$':
+      '<rootDir>/lib/$1.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   roots: ['<rootDir>/lib', '<rootDir>/sample-app', '<rootDir>/test'],

@@ -6,8 +6,9 @@ import type { ResolvedAuthOptions } from '../options/resolve-auth-options.js';
 import { RevocationStore } from '../revocation/revocation-store.js';
 import { AUTH_OPTIONS } from './auth.module-definition.js';
 
-// Nest's metadata key of the constructor parameters marked `@Optional()`.
+// Nest's metadata keys of the constructor parameters and properties marked `@Optional()`.
 const OPTIONAL_PARAMETERS = 'optional:paramtypes';
+const OPTIONAL_PROPERTIES = 'optional:properties_metadata';
 
 /**
  * With revocation left out of the options there is no `RevocationStore`: a provider or
@@ -25,9 +26,12 @@ export class RevocationOffCheck implements OnModuleInit {
   onModuleInit(): void {
     if (this.options.revocation) return;
     const wrappers = [...this.discovery.getProviders(), ...this.discovery.getControllers()];
-    const own = wrappers.find((wrapper) => wrapper.token === RevocationStore)?.host;
+    // Every AuthModule instance's own providers handle a store that is not there.
+    const own = new Set(
+      wrappers.filter((wrapper) => wrapper.token === RevocationStore).map((w) => w.host),
+    );
     const injecting = wrappers
-      .filter((wrapper) => wrapper.host !== own && requires(wrapper, RevocationStore))
+      .filter((wrapper) => !own.has(wrapper.host) && requires(wrapper, RevocationStore))
       .map((wrapper) => String(wrapper.name));
     if (injecting.length === 0) return;
     throw new AuthConfigError(
@@ -39,11 +43,14 @@ export class RevocationOffCheck implements OnModuleInit {
 
 /** Whether Nest gave `wrapper` the provider of `token` as a dependency it cannot do without. */
 function requires(wrapper: InstanceWrapper, token: unknown): boolean {
-  const optional = new Set<number>(
-    typeof wrapper.metatype === 'function' && !wrapper.isFactory
-      ? ((Reflect.getMetadata(OPTIONAL_PARAMETERS, wrapper.metatype) as number[] | undefined) ?? [])
-      : [],
-  );
+  const type =
+    typeof wrapper.metatype === 'function' && !wrapper.isFactory ? wrapper.metatype : undefined;
+  const declared = (key: string) =>
+    new Set<unknown>(
+      type === undefined ? [] : ((Reflect.getMetadata(key, type) as unknown[] | undefined) ?? []),
+    );
+  const optional = declared(OPTIONAL_PARAMETERS);
+  const optionalProperties = declared(OPTIONAL_PROPERTIES);
   const factoryOptional = (index: number) => {
     const declared = wrapper.inject?.[index] as { optional?: boolean } | undefined;
     return typeof declared === 'object' && declared?.optional === true;
@@ -53,7 +60,7 @@ function requires(wrapper: InstanceWrapper, token: unknown): boolean {
       dependency?.token === token && !optional.has(index) && !factoryOptional(index),
   );
   const propertyNeeds = (wrapper.getPropertiesMetadata() ?? []).some(
-    (property) => property.wrapper?.token === token,
+    (property) => property.wrapper?.token === token && !optionalProperties.has(property.key),
   );
   return constructorNeeds || propertyNeeds;
 }

@@ -91,8 +91,8 @@ export const DEFAULTS = Object.freeze({
 export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOptions {
   if (options === null || typeof options !== 'object') fail('options must be an object');
   checkKnownKeys(options);
-  const jwks = options.jwks ?? {};
-  const sources = options.tokenSources ?? {};
+  const jwks = optional('jwks', options.jwks, 'object') ?? {};
+  const sources = optional('tokenSources', options.tokenSources, 'object') ?? {};
   return Object.freeze({
     issuers: resolveIssuers(options.issuers),
     audiences: nonEmptyStrings('audience', toList(options.audience)),
@@ -134,10 +134,15 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
       timeoutMs: bounded('jwks.timeoutMs', jwks.timeoutMs ?? DEFAULTS.jwks.timeoutMs, 1, 60_000),
     },
     tokenSources: {
-      headers: (sources.headers ?? DEFAULTS.tokenSources.headers).map((h) => headerName(h)),
-      bodyField: sources.bodyField,
-      forbiddenQueryParameters:
+      headers: strings(
+        'tokenSources.headers',
+        sources.headers ?? DEFAULTS.tokenSources.headers,
+      ).map((h) => headerName(h)),
+      bodyField: optional('tokenSources.bodyField', sources.bodyField, 'string'),
+      forbiddenQueryParameters: strings(
+        'tokenSources.forbiddenQueryParameters',
         sources.forbiddenQueryParameters ?? DEFAULTS.tokenSources.forbiddenQueryParameters,
+      ),
     },
     redis: resolveRedis(options.redis),
     revocation: resolveRevocation(options.revocation),
@@ -146,12 +151,12 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     ),
     throttle: resolveThrottle(options.throttle),
     renewal: resolveRenewal(options),
-    principalContext: options.principalContext,
-    globalGuard: options.globalGuard ?? DEFAULTS.globalGuard,
+    principalContext: optional('principalContext', options.principalContext, 'boolean'),
+    globalGuard: optional('globalGuard', options.globalGuard, 'boolean') ?? DEFAULTS.globalGuard,
     // Isolated: a listener that throws never turns a valid token into a refusal.
-    events: combineAuthEvents(options.events ?? DEFAULTS.events),
-    now: options.now ?? DEFAULTS.now,
-    fetch: options.fetch,
+    events: combineAuthEvents(optional('events', options.events, 'object') ?? DEFAULTS.events),
+    now: optional('now', options.now, 'function') ?? DEFAULTS.now,
+    fetch: optional('fetch', options.fetch, 'function'),
   });
 }
 
@@ -181,6 +186,10 @@ function resolveIssuers(issuers: AuthModuleOptions['issuers']): ResolvedIssuer[]
       if (url.protocol !== 'https:' && url.protocol !== 'http:') {
         fail(`${where}.jwksUri must be http(s): ${entry.jwksUri}`);
       }
+      // fetch() refuses such a URL anyway, quoting it whole: the secret would reach logs.
+      if (url.username !== '' || url.password !== '') {
+        fail(`${where}.jwksUri must not carry credentials`);
+      }
       return { issuer: entry.issuer, jwksUri: entry.jwksUri };
     }
     if (!Array.isArray(entry.keys) || entry.keys.length === 0) fail(`${where}.keys is empty`);
@@ -196,6 +205,7 @@ function resolveRevocation(
     fail('revocation must be an object (leave it out to turn revocation checks off)');
   }
   const r = revocation;
+  if (r.store !== undefined) checkRevocationStore(r.store);
   const policy = { ...DEFAULTS.revocation.onOutage, ...r.onOutage } as const;
   for (const [tier, choice] of Object.entries(policy)) {
     if (choice !== 'fail-open' && choice !== 'fail-closed') {
@@ -204,18 +214,23 @@ function resolveRevocation(
   }
   return {
     store: r.store,
-    keyPrefix: r.keyPrefix,
-    sensitiveScopes: new Set(r.sensitiveScopes ?? DEFAULTS.revocation.sensitiveScopes),
+    keyPrefix: optional('revocation.keyPrefix', r.keyPrefix, 'string'),
+    sensitiveScopes: new Set(
+      strings(
+        'revocation.sensitiveScopes',
+        r.sensitiveScopes ?? DEFAULTS.revocation.sensitiveScopes,
+      ),
+    ),
     onOutage: policy,
   };
 }
 
 function resolveRenewal(options: AuthModuleOptions): ResolvedRenewalOptions | false {
-  const renewal = options.renewal;
+  const renewal = optional('renewal', options.renewal, 'object');
   if (renewal === undefined) return false;
   if (typeof renewal.renewer?.renew !== 'function') fail('renewal.renewer must be a TokenRenewer');
   const trusted = new Set(options.issuers.map((i) => i.issuer));
-  const issuers = renewal.issuers ?? [...trusted];
+  const issuers = strings('renewal.issuers', renewal.issuers ?? [...trusted]);
   for (const issuer of issuers) {
     if (!trusted.has(issuer)) fail(`renewal.issuers: ${issuer} is not a trusted issuer`);
   }
@@ -248,14 +263,23 @@ function resolveRedis(backend: AuthModuleOptions['redis']): RedisBackend | undef
 function resolveServiceIdentities(
   identities: Readonly<Record<string, ServiceIdentityOptions>>,
 ): Readonly<Record<string, ServiceIdentityOptions>> {
+  optional('serviceIdentities', identities, 'object');
   for (const [name, identity] of Object.entries(identities)) {
     const where = `serviceIdentities.${name}`;
+    optional(where, identity, 'object');
+    if (identity === undefined) fail(`${where}: give principal or clientCredentials`);
+    // A string 'false' here would be truthy: only a boolean grants every tenant.
+    optional(`${where}.crossTenant`, identity.crossTenant, 'boolean');
     if ('principal' in identity) {
-      const { subject, scopes } = identity.principal ?? {};
+      optional(`${where}.principal`, identity.principal, 'object');
+      const { subject, scopes, tenant } = identity.principal ?? {};
       if (typeof subject !== 'string' || subject === '')
         fail(`${where}.principal.subject is required`);
-      if (!Array.isArray(scopes)) fail(`${where}.principal.scopes must be an array`);
+      strings(`${where}.principal.scopes`, scopes);
+      optional(`${where}.principal.tenant`, tenant, 'string');
     } else if ('clientCredentials' in identity) {
+      optional(`${where}.clientCredentials`, identity.clientCredentials, 'object');
+      optional(`${where}.clientCredentials.scope`, identity.clientCredentials?.scope, 'string');
       const { tokenEndpoint, clientId, clientSecret } = identity.clientCredentials ?? {};
       if (!/^https?:\/\//.test(String(tokenEndpoint)))
         fail(`${where}: tokenEndpoint must be http(s)`);
@@ -276,6 +300,67 @@ function resolveAlgorithms(algorithms: AuthModuleOptions['algorithms']): Signing
     }
   }
   return [...algorithms];
+}
+
+const TYPE_NAMES = {
+  boolean: 'a boolean',
+  string: 'a string',
+  function: 'a function',
+  object: 'an object',
+};
+type TypeOf = {
+  boolean: boolean;
+  string: string;
+  function: (...args: never[]) => unknown;
+  object: object;
+};
+
+/**
+ * `value`, when absent or of the type named; else an `AuthConfigError`. Options often come from
+ * configuration files, where `'false'` or `0` would otherwise pass as a setting.
+ */
+function optional<T, K extends keyof TypeOf>(name: string, value: T, type: K): T {
+  if (value === undefined) return value;
+  const ok =
+    type === 'object'
+      ? value !== null && typeof value === 'object' && !Array.isArray(value)
+      : typeof value === type;
+  if (!ok) fail(`${name} must be ${TYPE_NAMES[type]}, got ${describe(value)}`);
+  return value;
+}
+
+/** An array of strings; else an `AuthConfigError` (a string would be read letter by letter). */
+function strings(name: string, value: unknown): string[] {
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
+    fail(`${name} must be an array of strings, got ${describe(value)}`);
+  }
+  return [...(value as string[])];
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string'
+    ? JSON.stringify(value)
+    : Array.isArray(value)
+      ? 'an array'
+      : String(value);
+}
+
+/** A store given in the options must be one: checked at start, not on the first request. */
+function checkRevocationStore(store: unknown): void {
+  const methods = [
+    'isRevoked',
+    'isRevokedStrong',
+    'revokeToken',
+    'revokeSession',
+    'revokeSubject',
+    'close',
+  ];
+  const missing = methods.filter(
+    (method) => typeof (store as Record<string, unknown> | null)?.[method] !== 'function',
+  );
+  if (missing.length > 0) {
+    fail(`revocation.store is not a RevocationStore: no ${missing.join(', ')}`);
+  }
 }
 
 function toList(value: string | readonly string[] | undefined): readonly string[] {

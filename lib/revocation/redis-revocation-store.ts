@@ -65,6 +65,8 @@ return 1
 
 const KEY_LETTER = { token: 't', session: 's', subject: 'u' } as const;
 const RETRY_MS = 1000;
+/** How long one health check's PING answers the checks that follow it. */
+const HEALTH_REUSE_MS = 1000;
 /** Longest wait for Redis's answer to a health check's PING. */
 const HEALTH_TIMEOUT_MS = 1000;
 
@@ -107,6 +109,9 @@ export class RedisRevocationStore implements RevocationStore {
   private current = false;
   private started = false;
   private closed = false;
+  /** The latest health PING: when it was sent, and its outcome. */
+  private lastPing:
+    { at: number; pending: boolean; outcome: Promise<string | undefined> } | undefined;
   /** Past the first connection, a command never waits for a reconnection: the breaker decides. */
   private connectedOnce = false;
   /** While writes are deferred or the view is stale: the next attempt to repair either. */
@@ -214,22 +219,39 @@ export class RedisRevocationStore implements RevocationStore {
    * health check neither trips nor resets it), and says whether the local view is current: a
    * view being reloaded after a reconnection may still miss revocations made meanwhile.
    */
-  async health(): Promise<RevocationStoreHealth> {
+  health(): Promise<RevocationStoreHealth> {
     if (!this.started || this.closed) {
-      return { reachable: false, current: false, error: this.closed ? 'closed' : 'not started' };
+      const error = this.closed ? 'closed' : 'not started';
+      return Promise.resolve({ reachable: false, current: false, error });
     }
+    // One PING at a time, and while the view is current its answer is reused for a second:
+    // however often a health endpoint is polled (it is public), a healthy Redis sees at most
+    // one PING per second from here. A view that is not current asks again at once.
+    const now = performance.now();
     const current = this.current;
+    const reusable =
+      this.lastPing !== undefined &&
+      (this.lastPing.pending || (current && now - this.lastPing.at < HEALTH_REUSE_MS));
+    if (!reusable) {
+      const ping = { at: now, pending: true, outcome: this.ping() };
+      void ping.outcome.then(() => (ping.pending = false));
+      this.lastPing = ping;
+    }
+    return this.lastPing!.outcome.then((unreachable) => {
+      if (unreachable !== undefined) return { reachable: false, current, error: unreachable };
+      if (current) return { reachable: true, current };
+      return { reachable: true, current, error: 'the local view is being reloaded from Redis' };
+    });
+  }
+
+  /** Undefined when Redis answered a PING in time, else why not. */
+  private async ping(): Promise<string | undefined> {
     try {
       await answerWithin(this.client.ping(), HEALTH_TIMEOUT_MS);
+      return undefined;
     } catch (error) {
-      return {
-        reachable: false,
-        current,
-        error: `Redis did not answer: ${(error as Error).message}`,
-      };
+      return `Redis did not answer: ${(error as Error).message}`;
     }
-    if (current) return { reachable: true, current };
-    return { reachable: true, current, error: 'the local view is being reloaded from Redis' };
   }
 
   async close(): Promise<void> {

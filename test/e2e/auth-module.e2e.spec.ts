@@ -234,6 +234,26 @@ describe('revocation left out of the options', () => {
 
   const base = { issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }], audience: AUDIENCE };
 
+  @Injectable()
+  class OptionalProperty {
+    @Optional() @Inject(RevocationStore) readonly store: RevocationStore | null = null;
+  }
+
+  it('starts with the store as an @Optional() property, and with two modules of revocation off', async () => {
+    @Module({ imports: [AuthModule.forRoot({ ...base, isGlobal: false })] })
+    class First {}
+    @Module({ imports: [AuthModule.forRoot({ ...base, isGlobal: false })] })
+    class Second {}
+    const moduleRef = await Test.createTestingModule({
+      imports: [First, Second],
+      providers: [OptionalProperty],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    expect(app.get(OptionalProperty).store ?? null).toBeNull();
+    await app.close();
+  });
+
   it('stops start-up when a provider needs the RevocationStore that is not there', async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [AuthModule.forRoot(base)],

@@ -154,6 +154,23 @@ describe('Redis revocation store across instances', () => {
       }
     }, 20_000);
 
+    it('sends Redis one PING however often its health is asked while the view is current', async () => {
+      const admin = new Redis(redis.url);
+      const a = await store(`${prefix}health:`, redis.url);
+      try {
+        await a.ready();
+        await admin.config('RESETSTAT');
+        const answers = await Promise.all(Array.from({ length: 200 }, () => a.health()));
+        for (let i = 0; i < 100; i++) answers.push(await a.health());
+        expect(answers.every((answer) => answer.reachable && answer.current)).toBe(true);
+        const stats = await admin.info('commandstats');
+        expect(/cmdstat_ping:calls=(\d+)/.exec(stats)?.[1]).toBe('1');
+      } finally {
+        await a.close();
+        admin.disconnect();
+      }
+    });
+
     it('once closed, writes nothing when a client passed in is ready again (a deferred write stays unwritten)', async () => {
       const p = `${prefix}closed:`;
       const client = new Redis(redis.url);

@@ -1,0 +1,98 @@
+import { describe, expect, it } from '@jest/globals';
+import { AuthConfigError } from '../errors/auth-errors.js';
+import { MemoryRevocationStore } from '../revocation/memory-revocation-store.js';
+import type { AuthModuleOptions } from './auth-options.js';
+import { resolveAuthOptions } from './resolve-auth-options.js';
+
+const key = { kty: 'OKP', crv: 'Ed25519', kid: 'k1', alg: 'EdDSA', x: 'x' };
+const base = { issuers: [{ issuer: 'https://issuer.test', keys: [key] }], audience: 'api' };
+const resolve = (extra: Record<string, unknown>) =>
+  resolveAuthOptions({ ...base, ...extra } as unknown as AuthModuleOptions);
+
+// Options often come from configuration files: a value of the wrong type must stop start-up,
+// never weaken a check (a string 'false' is truthy, a string is read letter by letter).
+describe('resolveAuthOptions refuses values of the wrong type', () => {
+  it.each([
+    { extra: { globalGuard: 0 }, message: /globalGuard must be a boolean, got 0/ },
+    { extra: { globalGuard: 'false' }, message: /globalGuard must be a boolean, got "false"/ },
+    { extra: { principalContext: 'true' }, message: /principalContext must be a boolean/ },
+    {
+      extra: { revocation: { sensitiveScopes: 'orders:delete' } },
+      message: /revocation\.sensitiveScopes must be an array of strings, got "orders:delete"/,
+    },
+    { extra: { revocation: { keyPrefix: 5 } }, message: /revocation\.keyPrefix must be a string/ },
+    {
+      extra: { revocation: { store: {} } },
+      message: /revocation\.store is not a RevocationStore: no isRevoked, isRevokedStrong/,
+    },
+    {
+      extra: { revocation: { store: null } },
+      message: /revocation\.store is not a RevocationStore/,
+    },
+    {
+      extra: {
+        serviceIdentities: {
+          job: { principal: { subject: 'job', scopes: ['a'] }, crossTenant: 'false' },
+        },
+      },
+      message: /serviceIdentities\.job\.crossTenant must be a boolean, got "false"/,
+    },
+    {
+      extra: { serviceIdentities: { job: { principal: { subject: 'job', scopes: 'a b' } } } },
+      message: /serviceIdentities\.job\.principal\.scopes must be an array of strings/,
+    },
+    {
+      extra: { serviceIdentities: { job: null } },
+      message: /serviceIdentities\.job must be an object/,
+    },
+    {
+      extra: { tokenSources: { forbiddenQueryParameters: 'access_token' } },
+      message: /tokenSources\.forbiddenQueryParameters must be an array of strings/,
+    },
+    {
+      extra: { tokenSources: { bodyField: 5 } },
+      message: /tokenSources\.bodyField must be a string/,
+    },
+    {
+      extra: { tokenSources: { headers: 'x-token' } },
+      message: /tokenSources\.headers must be an array/,
+    },
+    { extra: { now: 5 }, message: /now must be a function/ },
+    { extra: { fetch: 'fetch' }, message: /fetch must be a function/ },
+    { extra: { events: 'metrics' }, message: /events must be an object/ },
+    { extra: { renewal: null }, message: /renewal must be an object/ },
+    {
+      extra: {
+        issuers: [{ issuer: 'https://issuer.test', jwksUri: 'https://svc:s3cret@idp.test/jwks' }],
+      },
+      message: /issuers\[0\]\.jwksUri must not carry credentials/,
+    },
+  ])('$message', ({ extra, message }) => {
+    expect(() => resolve(extra)).toThrow(AuthConfigError);
+    expect(() => resolve(extra)).toThrow(message);
+  });
+
+  it('takes values of the right type as they are', () => {
+    const store = new MemoryRevocationStore();
+    const options = resolve({
+      globalGuard: false,
+      principalContext: true,
+      revocation: { store, sensitiveScopes: ['orders:delete'], keyPrefix: 'p:' },
+      serviceIdentities: {
+        job: { principal: { subject: 'job', scopes: ['a'], tenant: 't' }, crossTenant: true },
+      },
+      tokenSources: { headers: ['X-Token'], bodyField: 'token', forbiddenQueryParameters: [] },
+    });
+    expect(options.globalGuard).toBe(false);
+    expect(options.principalContext).toBe(true);
+    expect(options.revocation && [...options.revocation.sensitiveScopes]).toEqual([
+      'orders:delete',
+    ]);
+    expect(options.revocation && options.revocation.store).toBe(store);
+    expect(options.tokenSources).toEqual({
+      headers: ['x-token'],
+      bodyField: 'token',
+      forbiddenQueryParameters: [],
+    });
+  });
+});
