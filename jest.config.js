@@ -38,6 +38,7 @@ export default {
   roots: ['<rootDir>/lib', '<rootDir>/sample-app', '<rootDir>/test'],
   testMatch: ['**/*.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', ...runElsewhere.map((path) => `^${escape(path)}$`)],
+  setupFiles: jestLoadsRequireEsm() ? ['<rootDir>/test/setup/preload-nest.js'] : [],
   globalSetup: '<rootDir>/test/setup/global-setup.js',
   globalTeardown: '<rootDir>/test/setup/global-teardown.js',
   maxWorkers: 2,

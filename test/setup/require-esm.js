@@ -13,6 +13,7 @@ export const NODE_24_RUNNER = join('test', 'require-esm', 'on-node-24.spec.ts');
 
 const ROOTS = ['lib', 'sample-app', 'test'];
 const THROTTLER = '@nestjs/throttler';
+const SELF = 'nest-tessera';
 
 /** Whether Jest's ESM mode can `require()` an ES module on this Node (24.9 or later). */
 export function jestLoadsRequireEsm(version = process.versions.node) {
@@ -42,9 +43,17 @@ function resolveRelative(from, specifier) {
   return existsSync(source) ? source : target;
 }
 
+/** The library source an import of the package by its own name loads (as jest.config.js maps it). */
+function resolveSelf(root, specifier) {
+  return specifier === SELF
+    ? join(root, 'lib', 'index.ts')
+    : join(root, 'lib', `${specifier.slice(SELF.length + 1)}.ts`);
+}
+
 /**
  * Every spec under lib/, sample-app/ and test/ (absolute paths, sorted) that loads
- * @nestjs/throttler at run time, directly or through the files it imports.
+ * @nestjs/throttler at run time, directly or through the files it imports (the package's own
+ * entry points, imported by name, included).
  */
 export function specsNeedingRequireEsm(root) {
   const verdicts = new Map();
@@ -57,11 +66,13 @@ export function specsNeedingRequireEsm(root) {
     } catch {
       return false;
     }
-    const verdict = loadedBy(source).some((specifier) =>
-      specifier.startsWith('.')
-        ? loadsThrottler(resolveRelative(file, specifier))
-        : specifier === THROTTLER || specifier.startsWith(`${THROTTLER}/`),
-    );
+    const verdict = loadedBy(source).some((specifier) => {
+      if (specifier.startsWith('.')) return loadsThrottler(resolveRelative(file, specifier));
+      if (specifier === SELF || specifier.startsWith(`${SELF}/`)) {
+        return loadsThrottler(resolveSelf(root, specifier));
+      }
+      return specifier === THROTTLER || specifier.startsWith(`${THROTTLER}/`);
+    });
     verdicts.set(file, verdict);
     return verdict;
   };
