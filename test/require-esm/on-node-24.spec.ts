@@ -30,8 +30,10 @@ function runJest(node: string, outputFile: string): Promise<{ code: number | nul
     '--ci',
     '--json',
     `--outputFile=${outputFile}`,
-    // The other worker of this run goes on with the rest of the suite meanwhile.
+    // The other worker of this run goes on with the rest of the suite meanwhile. In one process,
+    // what a spec leaves open would keep it alive: ended as this run's workers are.
     '--maxWorkers=1',
+    '--forceExit',
     '--runTestsByPath',
     ...SPECS,
   ];
