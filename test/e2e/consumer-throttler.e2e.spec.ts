@@ -1,12 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { Controller, Get, type INestApplication, UseGuards } from '@nestjs/common';
+import {
+  type CanActivate,
+  Controller,
+  Get,
+  type INestApplication,
+  Injectable,
+  type Type,
+  UseGuards,
+} from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import {
   SkipThrottle,
   Throttle,
   ThrottlerModule,
   type ThrottlerModuleOptions,
+  type ThrottlerRequest,
 } from '@nestjs/throttler';
 import request from 'supertest';
 import { AuthModule, MemoryRevocationStore, Public, Scopes, type AuthEvents } from 'nest-tessera';
@@ -98,10 +107,13 @@ interface AppOptions {
   readonly globalThrottler?: boolean;
   /** Trust OTHER_ISSUER too. */
   readonly twoIssuers?: boolean;
+  /** The APP_GUARD. @default ConsumerThrottlerGuard */
+  readonly guard?: Type<CanActivate>;
 }
 
 function appOn(adapter: AdapterName, options: AppOptions = {}): Promise<INestApplication> {
   const { events, revocations, throttler, globalThrottler = true, twoIssuers = false } = options;
+  const guard = options.guard ?? ConsumerThrottlerGuard;
   const issuers = [{ issuer: ISSUER, keys: [key.publicJwk] }];
   if (twoIssuers) issuers.push({ issuer: OTHER_ISSUER, keys: [otherKey.publicJwk] });
   return createHttpApp(adapter, {
@@ -120,7 +132,7 @@ function appOn(adapter: AdapterName, options: AppOptions = {}): Promise<INestApp
       }),
     ],
     controllers: [OrdersController, LateThrottledController],
-    providers: globalThrottler ? [{ provide: APP_GUARD, useClass: ConsumerThrottlerGuard }] : [],
+    providers: globalThrottler ? [{ provide: APP_GUARD, useClass: guard }] : [],
   });
 }
 
@@ -292,6 +304,42 @@ describe.each(ADAPTERS)('ConsumerThrottlerGuard with two trusted issuers on %s',
       scope: 'orders:read',
     });
     expect(await statuses(app, LIMIT, sameSubElsewhere)).toEqual(served);
+  });
+});
+
+/** docs/throttling.md's replacement of the removed `perConsumer` option. */
+@Injectable()
+class PerConsumerThrottlerGuard extends ConsumerThrottlerGuard {
+  static readonly LIMITS: Record<string, number> = { 'client:reports': LIMIT * 2 };
+  protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
+    const { req } = this.getRequestResponse(request.context);
+    const tracker = await request.getTracker(req, request.context);
+    const limit = PerConsumerThrottlerGuard.LIMITS[tracker] ?? request.limit;
+    return super.handleRequest({ ...request, limit });
+  }
+}
+
+describe.each(ADAPTERS)('a subclass of ConsumerThrottlerGuard on %s', (adapter) => {
+  let app: INestApplication;
+  let seen: Recorded;
+  beforeAll(async () => {
+    const recorded = recorder();
+    seen = recorded.seen;
+    app = await appOn(adapter, { events: recorded.events, guard: PerConsumerThrottlerGuard });
+  });
+  afterAll(() => app.close());
+
+  it('gives particular consumers limits of their own, verifying each token once', async () => {
+    const client = validToken(key, now(), {
+      sub: 'reports',
+      client_id: 'reports',
+      sid: undefined,
+      scope: 'orders:read',
+    });
+    const twice = Array<number>(LIMIT * 2).fill(200);
+    expect(await statuses(app, LIMIT * 2 + 1, client)).toEqual([...twice, 429]);
+    expect(await statuses(app, LIMIT + 1, user('nina'))).toEqual([...served, 429]);
+    expect(seen.verified).toBe(LIMIT * 3 + 2);
   });
 });
 

@@ -27,7 +27,11 @@ const STATIC = /^\s*(import|export)\s+(type\s+)?[^;]*?\bfrom\s*(['"])([^'"]+)\3/
 const SIDE_EFFECT = /^\s*import\s*(['"])([^'"]+)\1/gm;
 const DYNAMIC = /\bimport\s*\(\s*(['"])([^'"]+)\1\s*\)/g;
 
-function loadedBy(source) {
+// Template literals hold code that other programs run (the packaging spec writes apps with them).
+const TEMPLATE_LITERAL = /`(?:\\[\s\S]|[^`\\])*`/g;
+
+function loadedBy(text) {
+  const source = text.replace(TEMPLATE_LITERAL, '``');
   const specifiers = [];
   for (const match of source.matchAll(STATIC))
     if (match[2] === undefined) specifiers.push(match[4]);
