@@ -25,7 +25,7 @@ export interface RedisBackend {
 export interface RedisBackendConnection {
   /** The revocation list on this connection, plus the pub/sub connection its local view needs. */
   revocationStore(options: RedisBackendRevocationOptions): RevocationStore;
-  /** Throttler counters on this connection (`RedisThrottlerStorage` of `nest-tessera/throttler`). */
+  /** Throttler counters on this connection, for `nest-tessera/throttler`'s Redis storage. */
   throttlerCounters(options: RedisBackendThrottleOptions): ThrottlerCounters;
   /**
    * Opens the connections, which nothing opened before (a command sent earlier opens the one it

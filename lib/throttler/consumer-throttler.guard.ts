@@ -18,9 +18,9 @@ import { ConsumerTracker } from './consumer-tracker.js';
 import { ThrottledRequestError } from './throttled-request.error.js';
 
 /**
- * `@nestjs/throttler`'s guard, counting each HTTP request against its verified consumer: `sub:<sub>`,
- * or `client:<client_id>` for a service client's own token (`sub` equal to `client_id`); with
- * several trusted issuers, `@<issuer>` follows. A request without a valid token (none, forged,
+ * `@nestjs/throttler`'s guard, counting each HTTP request against its verified consumer:
+ * `sub:<sub>`, or `client:<client_id>` for a service client's own token (`sub` equal to
+ * `client_id`); with several trusted issuers, `@<issuer>` follows. A request without a valid token (none, forged,
  * expired, revoked...) counts against its client IP (`ip:<address>`), never against the subject
  * its token names. `@Throttle()`, `@SkipThrottle()`, the `ThrottlerModule` options and storage
  * work as they do with `ThrottlerGuard`; a refusal is a `ThrottledRequestError` (429 with
@@ -57,7 +57,7 @@ export class ConsumerThrottlerGuard extends ThrottlerGuard {
     return context.getType() === 'http' ? super.shouldSkip(context) : Promise.resolve(true);
   }
 
-  /** The verified consumer's key, else `ip:` and the client address (as `ThrottlerGuard` reads it). */
+  /** The verified consumer's key, else `ip:` and the client address, read as throttler reads it. */
   protected override async getTracker(request: Record<string, unknown>): Promise<string> {
     const consumer = await this.consumers.consumerOf(request as unknown as CredentialCarrier);
     return consumer ?? `ip:${await super.getTracker(request)}`;
