@@ -36,6 +36,7 @@ import { ThrottledRequestError } from './throttled-request.error.js';
 export class ConsumerThrottlerGuard extends ThrottlerGuard {
   private readonly consumers: ConsumerTracker;
 
+  /** @internal */
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
     @InjectThrottlerStorage() storage: ThrottlerStorage,
@@ -53,6 +54,7 @@ export class ConsumerThrottlerGuard extends ThrottlerGuard {
     );
   }
 
+  /** Leaves anything but HTTP requests alone (this tracker reads HTTP tokens only). */
   protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
     return context.getType() === 'http' ? super.shouldSkip(context) : Promise.resolve(true);
   }
@@ -63,6 +65,7 @@ export class ConsumerThrottlerGuard extends ThrottlerGuard {
     return consumer ?? `ip:${await super.getTracker(request)}`;
   }
 
+  /** Refuses with a `ThrottledRequestError`, recorded for the access log and reported. */
   protected override async throwThrottlingException(
     context: ExecutionContext,
     detail: ThrottlerLimitDetail,

@@ -1,10 +1,5 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import {
-  throttlerCount,
-  windowArguments,
-  type ThrottlerCount,
-  type ThrottlerCounters,
-} from './throttler-counters.js';
+import { throttlerCount, windowArguments } from './throttler-counters.js';
 
 interface Window {
   hits: number;
@@ -16,26 +11,27 @@ interface Window {
 const SWEEP_INTERVAL_MS = 10_000;
 
 /**
- * A `ThrottlerStorage` in memory, for one instance: fixed windows (see `ThrottlerCounters`), the
- * same as `RedisThrottlerStorage` does across instances. `@nestjs/throttler`'s own storage counts
+ * A `ThrottlerStorage` in memory, for one instance: the fixed windows of `RedisThrottlerStorage`
+ * (docs/throttling.md), counted for this instance alone. `@nestjs/throttler`'s own storage counts
  * each hit's expiry instead (a sliding window), which refuses a consumer that stays within its
  * limit in every fixed window; and it keeps a timestamp per hit where this keeps a number per key.
  * @example ThrottlerModule.forRoot({ throttlers, storage: new MemoryThrottlerStorage() })
  */
-export class MemoryThrottlerStorage implements ThrottlerStorage, ThrottlerCounters {
+export class MemoryThrottlerStorage implements ThrottlerStorage {
   private readonly windows = new Map<string, Window>();
   private lastSweep = 0;
 
   /** @param nowMs the clock, epoch milliseconds; for tests. */
   constructor(private readonly nowMs: () => number = Date.now) {}
 
+  /** Counts a hit of `key` for `throttlerName` (times in milliseconds), as throttler asks. */
   async increment(
     key: string,
     ttl: number,
     limit: number,
     blockDuration: number,
     throttlerName: string,
-  ): Promise<ThrottlerCount> {
+  ): ReturnType<ThrottlerStorage['increment']> {
     const { ttlMs, limit: max, blockMs } = windowArguments(ttl, limit, blockDuration);
     const now = this.nowMs();
     this.sweep(now);

@@ -1,14 +1,17 @@
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import type {
-  RedisBackend,
-  RedisBackendConnection,
-  RedisBackendThrottleOptions,
-} from '../options/redis-backend.js';
-import type { ThrottlerCount, ThrottlerCounters } from './throttler-counters.js';
+import type { RedisBackend, RedisBackendConnection } from '../options/redis-backend.js';
+import type { ThrottlerCounters } from './throttler-counters.js';
 
 /** Options of `RedisThrottlerStorage`. */
-export type RedisThrottlerStorageOptions = RedisBackendThrottleOptions;
+export interface RedisThrottlerStorageOptions {
+  /**
+   * Prefix of the counters' keys; each key's own hash tag follows it, so a prefix without one
+   * lets a Cluster spread the counters over its nodes.
+   * @default 'tessera:throttle:'
+   */
+  readonly keyPrefix?: string;
+}
 
 /**
  * A `ThrottlerStorage` in Redis, so that a limit holds across every instance sharing it: fixed
@@ -34,13 +37,14 @@ export class RedisThrottlerStorage
     this.counters = this.connection.throttlerCounters(options);
   }
 
+  /** Counts a hit of `key` for `throttlerName` (times in milliseconds), as throttler asks. */
   increment(
     key: string,
     ttl: number,
     limit: number,
     blockDuration: number,
     throttlerName: string,
-  ): Promise<ThrottlerCount> {
+  ): ReturnType<ThrottlerStorage['increment']> {
     return this.counters.increment(key, ttl, limit, blockDuration, throttlerName);
   }
 
@@ -49,6 +53,7 @@ export class RedisThrottlerStorage
     this.connection.connect();
   }
 
+  /** Closes what it opened, once the application shuts down. */
   onApplicationShutdown(): Promise<void> {
     return this.close();
   }

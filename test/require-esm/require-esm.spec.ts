@@ -30,13 +30,19 @@ describe('the specs that need Jest to require ES modules', () => {
     'test/template.spec.ts',
     "const app = `\nimport { Throttle } from '@nestjs/throttler';\n`;\n",
   );
+  write('lib/index.ts', "export { Storage } from './storage.js';\n");
+  write('lib/throttler.ts', "export { Guard } from './guard.js';\n");
+  write('test/by-name.spec.ts', "import { Guard } from 'nest-tessera/throttler';\n");
+  write('test/main-by-name.spec.ts', "import { Storage } from 'nest-tessera';\n");
   write('lib/cycle-a.ts', "import './cycle-b.js';\n");
   write('lib/cycle-b.ts', "import './cycle-a.js';\n");
   write('test/cycle.spec.ts', "import '../lib/cycle-a.js';\n");
 
-  it('finds those that load it, themselves or through what they import, and no others', () => {
+  it('finds those that load it, themselves or through what they import (the package by its name included), and no others', () => {
     expect(specsNeedingRequireEsm(root).map((spec) => relative(root, spec))).toEqual(
-      ['direct.spec.ts', 'dynamic.spec.ts', 'through-entry.spec.ts'].map((f) => join('test', f)),
+      ['by-name.spec.ts', 'direct.spec.ts', 'dynamic.spec.ts', 'through-entry.spec.ts'].map((f) =>
+        join('test', f),
+      ),
     );
   });
 
