@@ -1,3 +1,11 @@
+import { join } from 'node:path';
+import { fileURLToPath, URL } from 'node:url';
+import {
+  jestLoadsRequireEsm,
+  NODE_24_RUNNER,
+  specsNeedingRequireEsm,
+} from './test/setup/require-esm.js';
+
 /** Jest runs in its native ESM mode: Nest 12 and jose ship as ES modules only. */
 const swc = {
   jsc: {
@@ -8,6 +16,14 @@ const swc = {
   module: { type: 'es6' },
   sourceMaps: 'inline',
 };
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+const escape = (path) => path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+// Specs that load @nestjs/throttler run where Jest can load it: here on Node 24.9 or later, else
+// through NODE_24_RUNNER (test/setup/require-esm.js says why).
+const runElsewhere = jestLoadsRequireEsm()
+  ? [join(root, NODE_24_RUNNER)]
+  : specsNeedingRequireEsm(root);
 
 export default {
   testEnvironment: 'node',
@@ -23,6 +39,8 @@ export default {
   },
   roots: ['<rootDir>/lib', '<rootDir>/sample-app', '<rootDir>/test'],
   testMatch: ['**/*.spec.ts'],
+  testPathIgnorePatterns: ['/node_modules/', ...runElsewhere.map((path) => `^${escape(path)}$`)],
+  setupFiles: jestLoadsRequireEsm() ? ['<rootDir>/test/setup/preload-nest.js'] : [],
   globalSetup: '<rootDir>/test/setup/global-setup.js',
   globalTeardown: '<rootDir>/test/setup/global-teardown.js',
   maxWorkers: 2,

@@ -14,7 +14,6 @@ export type {
   JwksOptions,
   RenewalOptions,
   RevocationOptions,
-  ThrottleOptions,
   TokenSourceOptions,
   TrustedIssuerOptions,
 } from './options/auth-options.js';
@@ -83,10 +82,3 @@ export type { TokenRenewer } from './renewal/token-renewer.js';
 export { RemoteTokenRenewer } from './renewal/remote-token-renewer.js';
 export type { RemoteTokenRenewerOptions } from './renewal/remote-token-renewer.js';
 export type { BreakerState } from './resilience/circuit-breaker.js';
-
-// Throttling
-export { TooManyRequestsError } from './errors/too-many-requests.error.js';
-export { SkipThrottle, Throttle } from './nest/throttle.decorator.js';
-export type { ThrottleLimit } from './throttling/consumer-throttle.js';
-export type { ThrottleStorage, WindowRecord } from './throttling/throttle-storage.js';
-export { MemoryThrottleStorage } from './throttling/memory-throttle-storage.js';

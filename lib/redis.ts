@@ -12,7 +12,3 @@ export type { RedisRevocationEvents } from './revocation/redis-revocation-events
 // Sessions and refresh tokens (issuer side)
 export { RedisSessionStore } from './session/redis-session-store.js';
 export type { RedisSessionStoreOptions } from './session/redis-session-store.js';
-
-// Throttling
-export { RedisThrottleStorage } from './throttling/redis-throttle-storage.js';
-export type { RedisThrottleStorageOptions } from './throttling/redis-throttle-storage.js';

@@ -44,10 +44,6 @@ import {
   type CallContextPlan,
 } from './call-context-plan.js';
 import { openRequestContexts } from './request-contexts.js';
-import { CONSUMER_THROTTLE, RequestThrottler } from './request-throttler.js';
-import { ThrottleExceptionFilter } from './throttle-exception.filter.js';
-import { ConsumerThrottle } from '../throttling/consumer-throttle.js';
-import { createThrottleStorage } from '../throttling/create-throttle-storage.js';
 import { MethodSecurityExplorer } from './method-security.explorer.js';
 import { RevocationOffCheck } from './revocation-off.check.js';
 import { PrincipalContextInterceptor } from './principal-context.interceptor.js';
@@ -57,7 +53,6 @@ import { RenewalCoordinator } from '../renewal/renewal-coordinator.js';
 const REDIS_CONNECTION = Symbol('RedisConnection');
 const TRACE_HOOKS = Symbol('TraceHooks');
 const OWNED_REVOCATION_STORE = Symbol('OwnedRevocationStore');
-const OWNED_THROTTLE_STORAGE = Symbol('OwnedThrottleStorage');
 /** How long start-up waits for a shared revocation list to load before serving anyway. */
 const REVOCATION_LOAD_WAIT_MS = 2000;
 
@@ -123,24 +118,6 @@ const REVOCATION_LOAD_WAIT_MS = 2000;
       inject: [AUTH_OPTIONS, RequestAuthenticator],
     },
     {
-      provide: OWNED_THROTTLE_STORAGE,
-      useFactory: (options: ResolvedAuthOptions, redis: RedisBackendConnection | null) =>
-        createThrottleStorage(options, redis ?? undefined) ?? null,
-      inject: [AUTH_OPTIONS, REDIS_CONNECTION],
-    },
-    {
-      provide: CONSUMER_THROTTLE,
-      useFactory: (
-        options: ResolvedAuthOptions,
-        created: ReturnType<typeof createThrottleStorage> | null,
-      ) => {
-        const throttle = options.throttle;
-        if (!throttle || !created) return null;
-        return new ConsumerThrottle(created.storage, throttle, throttle.perConsumer);
-      },
-      inject: [AUTH_OPTIONS, OWNED_THROTTLE_STORAGE],
-    },
-    {
       provide: RENEWAL_COORDINATOR,
       useFactory: (options: ResolvedAuthOptions) => {
         const renewal = options.renewal;
@@ -156,7 +133,6 @@ const REVOCATION_LOAD_WAIT_MS = 2000;
       },
       inject: [AUTH_OPTIONS],
     },
-    RequestThrottler,
     BearerGuard,
     {
       provide: CALL_CONTEXT_PLAN,
@@ -185,7 +161,6 @@ const REVOCATION_LOAD_WAIT_MS = 2000;
       inject: [AUTH_OPTIONS, HttpAdapterHost, RENEWAL_COORDINATOR],
     },
     { provide: APP_FILTER, useClass: AuthExceptionFilter },
-    { provide: APP_FILTER, useClass: ThrottleExceptionFilter },
   ],
   exports: [
     AUTH_OPTIONS,
@@ -193,7 +168,6 @@ const REVOCATION_LOAD_WAIT_MS = 2000;
     RevocationStore,
     RequestAuthenticator,
     ServiceIdentities,
-    RequestThrottler,
     BearerGuard,
   ],
 })
@@ -213,8 +187,6 @@ export class AuthModule implements NestModule, OnApplicationBootstrap, OnApplica
     @Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
     @Inject(OWNED_REVOCATION_STORE)
     private readonly revocation: ReturnType<typeof createRevocationStore> | null,
-    @Inject(OWNED_THROTTLE_STORAGE)
-    private readonly throttle: ReturnType<typeof createThrottleStorage> | null,
     @Inject(REDIS_CONNECTION) private readonly redis: RedisBackendConnection | null,
     @Inject(CALL_CONTEXT_PLAN) private readonly plan: CallContextPlan,
     private readonly adapterHost: HttpAdapterHost,
@@ -255,7 +227,6 @@ export class AuthModule implements NestModule, OnApplicationBootstrap, OnApplica
   async onApplicationShutdown(): Promise<void> {
     this.closeRequestContexts?.();
     if (this.revocation?.owned) await this.revocation.store.close();
-    if (this.throttle?.owned) await this.throttle.storage.close?.();
     // Last: the stores built on it are closed with it, the connection only if it was opened here.
     await this.redis?.close();
   }

@@ -13,7 +13,6 @@ import { perRoute, type RouteTargets } from './per-route.js';
 import { setMessagePrincipal, tokenFromMessage } from './message-token.js';
 import { PublicRoute } from './public.decorator.js';
 import { setPrincipal, verifiedFor } from './request-state.js';
-import { RequestThrottler } from './request-throttler.js';
 import { RequiredScopes } from './scopes.decorator.js';
 import { SensitiveRoute } from './sensitive.decorator.js';
 
@@ -44,7 +43,6 @@ export class BearerGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly authenticator: RequestAuthenticator,
     @Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
-    private readonly throttler: RequestThrottler,
   ) {}
 
   /** Synchronous on the common path (a token whose key is at hand, a local revocation check). */
@@ -53,11 +51,6 @@ export class BearerGuard implements CanActivate {
     const type = context.getType();
     const request =
       type === 'http' ? context.getArgByIndex<CredentialCarrier & object>(0) : undefined;
-    if (request !== undefined && this.throttler.enabled) {
-      return this.throttler
-        .check(request, targets)
-        .then(() => this.admit(context, type, targets, request));
-    }
     return this.admit(context, type, targets, request);
   }
 
@@ -99,11 +92,10 @@ export class BearerGuard implements CanActivate {
     request: CredentialCarrier & object,
     tier: RiskTier,
   ): Awaitable<Principal> {
-    // Only the throttle verifies a token ahead of the guard.
-    const earlier = this.throttler.enabled
-      ? (token: string) => verifiedFor(request, token)
-      : undefined;
-    const principal = this.authenticator.authenticate(request, tier, earlier);
+    // A throttler guard that ran first (nest-tessera/throttler) verified the token already.
+    const principal = this.authenticator.authenticate(request, tier, (token) =>
+      verifiedFor(request, token),
+    );
     return thenApply(principal, (verified) => {
       setPrincipal(request, verified);
       return verified;

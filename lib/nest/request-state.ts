@@ -1,11 +1,14 @@
 import { currentContext, type CallContext } from '../authorization/principal-context.js';
 import { IncomingMessage } from 'node:http';
 import type { AuthError, InvalidTokenError } from '../errors/auth-errors.js';
-import type { TooManyRequestsError } from '../errors/too-many-requests.error.js';
 import type { Principal } from '../verify/principal.js';
 
-/** Why a request was refused: an authentication or authorization error, or throttling. */
-export type RequestRejection = AuthError | TooManyRequestsError;
+/**
+ * Why a request was refused: an authentication or authorization error, or throttling (the
+ * `ThrottledRequestError` of `nest-tessera/throttler`, named here by its shape only: the main
+ * entry never loads `@nestjs/throttler`).
+ */
+export type RequestRejection = AuthError | (Error & { readonly reason: 'throttled' });
 
 type VerifiedToken =
   | { readonly token: string; readonly principal: Principal }
@@ -141,8 +144,8 @@ export function rejectionOf(request: object): RequestRejection | undefined {
 }
 
 /**
- * Remembers that `token` verified as `principal` for this request (the throttle identifies the
- * consumer before the bearer guard authenticates), so it is not verified twice.
+ * Remembers that `token` verified as `principal` for this request (the throttler guard identifies
+ * the consumer before the bearer guard authenticates), so it is not verified twice.
  */
 export function setVerified(request: object, token: string, principal: Principal): void {
   stateFor(request).verified = { token, principal };

@@ -94,6 +94,7 @@ describe('entry points', () => {
     { peer: 'passport', entry: 'passport.ts' },
     { peer: '@nestjs/passport', entry: 'passport.ts' },
     { peer: '@nestjs/terminus', entry: 'terminus.ts' },
+    { peer: '@nestjs/throttler', entry: 'throttler.ts' },
   ];
 
   it.each(OPTIONAL_PEERS)(
@@ -154,9 +155,21 @@ describe('entry points', () => {
     expect(loading).toEqual([]);
   });
 
+  it('keeps nest-tessera/redis and nest-tessera/throttler apart: neither needs the peer of the other', async () => {
+    const sources = await libSources();
+    const importersOf = (peer: string) =>
+      [...sources].filter(([, source]) => importsOf(source).includes(peer)).map(([file]) => file);
+    const redis = reachableFrom(join('lib', 'redis.ts'), sources);
+    expect(importersOf('@nestjs/throttler').filter((file) => redis.has(file))).toEqual([]);
+    // The Redis throttler storage takes its connection from redis(): no ioredis of its own.
+    const throttler = reachableFrom(join('lib', 'throttler.ts'), sources);
+    expect(importersOf('ioredis').filter((file) => throttler.has(file))).toEqual([]);
+  });
+
   it('maps each export of package.json to the build of a library file', async () => {
     const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {
       exports: Record<string, string | { types: string; default: string }>;
+      typesVersions: Record<string, Record<string, string[]>>;
     };
     const sources = await libSources();
     for (const [name, target] of Object.entries(pkg.exports)) {
@@ -170,6 +183,7 @@ describe('entry points', () => {
     });
     expect(pkg.exports['./redis']).toMatchObject({ default: './dist/lib/redis.js' });
     expect(pkg.exports['./terminus']).toMatchObject({ default: './dist/lib/terminus.js' });
+    expect(pkg.exports['./throttler']).toMatchObject({ default: './dist/lib/throttler.js' });
   });
 
   it('declares @nestjs/terminus an optional peer, and maps nest-tessera/terminus for old resolution', async () => {
@@ -181,5 +195,22 @@ describe('entry points', () => {
     expect(pkg.peerDependencies['@nestjs/terminus']).toBeDefined();
     expect(pkg.peerDependenciesMeta['@nestjs/terminus']).toEqual({ optional: true });
     expect(pkg.typesVersions['*'].terminus).toEqual(['./dist/lib/terminus.d.ts']);
+  });
+
+  it('declares @nestjs/throttler an optional peer for the Nest 11 and 12 versions, and maps every entry for old resolution', async () => {
+    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {
+      exports: Record<string, string | { types: string }>;
+      peerDependencies: Record<string, string>;
+      peerDependenciesMeta: Record<string, { optional?: boolean }>;
+      typesVersions: Record<string, Record<string, string[]>>;
+    };
+    // 6.6.0 is the first @nestjs/throttler for Nest 12; 6.4 and 6.5 stop at Nest 11.
+    expect(pkg.peerDependencies['@nestjs/throttler']).toBe('^6.6.0');
+    expect(pkg.peerDependenciesMeta['@nestjs/throttler']).toEqual({ optional: true });
+    // TypeScript without `exports` support (moduleResolution node10) finds each entry's types.
+    for (const [name, target] of Object.entries(pkg.exports)) {
+      if (typeof target === 'string' || name === '.') continue;
+      expect([name, pkg.typesVersions['*'][name.slice(2)]]).toEqual([name, [target.types]]);
+    }
   });
 });

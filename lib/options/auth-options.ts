@@ -7,7 +7,6 @@ import type { OutagePolicy } from '../revocation/risk-tier.js';
 import type { RedisBackend } from './redis-backend.js';
 import type { TokenRenewer } from '../renewal/token-renewer.js';
 import type { RevocationStore } from '../revocation/revocation-store.js';
-import type { ThrottleStorage } from '../throttling/throttle-storage.js';
 
 /** An issuer whose tokens are accepted, with the one place its keys come from. */
 export interface TrustedIssuerOptions {
@@ -90,28 +89,6 @@ export interface RevocationOptions {
   onOutage?: Partial<OutagePolicy>;
 }
 
-/** Per-consumer rate limits (fixed windows), keyed by the verified consumer, else the IP. */
-export interface ThrottleOptions {
-  /** Requests a consumer may make per window. */
-  limit: number;
-  /** The window, in seconds. */
-  ttlSeconds: number;
-  /**
-   * Limits of particular consumers, by key: `sub:<subject>` for users, `client:<client_id>` for
-   * a service client's own tokens (`sub` equal to `client_id`), `ip:<address>` for requests
-   * without a valid token.
-   * @default {}
-   */
-  perConsumer?: Readonly<Record<string, number>>;
-  /** Prefix of the counters' keys (with the module's `redis`). @default '{tessera}:throttle:' */
-  keyPrefix?: string;
-  /**
-   * Counters of your own (you close them), in place of the module's `redis`; without either, in
-   * memory, per instance.
-   */
-  storage?: ThrottleStorage;
-}
-
 /** Sliding renewal of near-expiry tokens, returned in a response header. */
 export interface RenewalOptions {
   /** Who issues the renewed token: `LocalTokenRenewer` (issuer) or `RemoteTokenRenewer`. */
@@ -170,10 +147,9 @@ export interface AuthModuleOptions {
   /** JWKS fetching and caching. */
   jwks?: JwksOptions;
   /**
-   * Redis shared by every instance, for the revocation list and the throttle counters (a
-   * feature's own `store` or `storage` takes its place for that feature): `redis(url)` from
-   * `nest-tessera/redis`, which needs the `ioredis` package. Opened once per module instance when
-   * a feature uses it; what it opened is closed at shutdown.
+   * Redis shared by every instance, for the revocation list (`revocation.store` takes its place):
+   * `redis(url)` from `nest-tessera/redis`, which needs the `ioredis` package. Opened once per
+   * module instance when the revocation list uses it; what it opened is closed at shutdown.
    * @default none: in memory, one instance
    * @example redis: redis('redis://127.0.0.1:6379')
    */
@@ -191,11 +167,6 @@ export interface AuthModuleOptions {
    * @default off
    */
   renewal?: RenewalOptions;
-  /**
-   * Per-consumer throttling, checked before authentication; `false` or absent: off.
-   * @default false
-   */
-  throttle?: ThrottleOptions | false;
   /**
    * Named identities that scheduled tasks and workers run as (`@RunAs(name)`): a local principal
    * with explicit scopes, or client credentials at the issuer.

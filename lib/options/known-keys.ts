@@ -4,7 +4,6 @@ import type {
   JwksOptions,
   RenewalOptions,
   RevocationOptions,
-  ThrottleOptions,
   TokenSourceOptions,
   TrustedIssuerOptions,
 } from './auth-options.js';
@@ -29,7 +28,6 @@ const MODULE = {
   revocation: true,
   tokenSources: true,
   renewal: true,
-  throttle: true,
   serviceIdentities: true,
   principalContext: true,
   globalGuard: true,
@@ -68,13 +66,6 @@ const RENEWAL = {
   budgetMs: true,
   issuers: true,
 } as const satisfies Keys<RenewalOptions>;
-const THROTTLE = {
-  limit: true,
-  ttlSeconds: true,
-  perConsumer: true,
-  keyPrefix: true,
-  storage: true,
-} as const satisfies Keys<ThrottleOptions>;
 const LOCAL_IDENTITY = {
   principal: true,
   crossTenant: true,
@@ -114,6 +105,9 @@ const HINTS: Readonly<Record<string, string>> = {
   typ: 'accepted types are tokenTypes',
   algorithm: 'accepted algorithms are algorithms',
   audiences: 'the accepted audiences are audience (a string or an array)',
+  throttle:
+    'throttling runs on @nestjs/throttler: ThrottlerModule.forRoot(...) and ' +
+    "ConsumerThrottlerGuard from 'nest-tessera/throttler' as an APP_GUARD (docs/throttling.md)",
 };
 
 /**
@@ -138,7 +132,6 @@ export function checkKnownKeys(options: AuthModuleOptions): void {
     visit(options.revocation.onOutage, OUTAGE, 'revocation.onOutage.');
   }
   visit(options.renewal, RENEWAL, 'renewal.');
-  visit(options.throttle, THROTTLE, 'throttle.');
   for (const [name, identity] of Object.entries(options.serviceIdentities ?? {})) {
     const where = `serviceIdentities.${name}.`;
     if (isObject(identity) && 'clientCredentials' in identity) {

@@ -1,22 +1,22 @@
 import type { RedisRevocationEvents } from '../revocation/redis-revocation-events.js';
 import type { RevocationStore } from '../revocation/revocation-store.js';
-import type { ThrottleStorage } from '../throttling/throttle-storage.js';
+import type { ThrottlerCounters } from '../throttler/throttler-counters.js';
 
 // Nothing here names ioredis: the main entry's declarations must compile for an application that
 // never installs it (ioredis is an optional peer; `redis()` lives in `nest-tessera/redis`).
 
 /**
- * Redis for every feature of `AuthModule` that can share state between instances (the revocation
- * list, the throttle counters): the module's `redis` option, made by `redis(connection)` from
- * `nest-tessera/redis`. Each module instance that has a feature to put in Redis opens it once, when
- * the application has started, and closes what that opened at shutdown, so two applications in one
- * process never share a connection through it.
+ * Redis for what can share state between instances: `AuthModule`'s `redis` option (the revocation
+ * list) and `RedisThrottlerStorage` of `nest-tessera/throttler`, made by `redis(connection)` from
+ * `nest-tessera/redis`. Each module instance or storage that puts state in Redis opens it once,
+ * when the application has started, and closes what that opened at shutdown, so two applications
+ * in one process never share a connection through it.
  */
 export interface RedisBackend {
   readonly kind: 'redis';
   /**
-   * @internal One connection for one module instance (a new one on every call), or the client
-   * the backend was given.
+   * @internal One connection for one module instance or storage (a new one on every call), or
+   * the client the backend was given.
    */
   open(): RedisBackendConnection;
 }
@@ -25,8 +25,8 @@ export interface RedisBackend {
 export interface RedisBackendConnection {
   /** The revocation list on this connection, plus the pub/sub connection its local view needs. */
   revocationStore(options: RedisBackendRevocationOptions): RevocationStore;
-  /** Throttle counters on this connection. */
-  throttleStorage(options: RedisBackendThrottleOptions): ThrottleStorage;
+  /** Throttler counters on this connection, for `nest-tessera/throttler`'s Redis storage. */
+  throttlerCounters(options: RedisBackendThrottleOptions): ThrottlerCounters;
   /**
    * Opens the connections, which nothing opened before (a command sent earlier opens the one it
    * needs): the module calls it once the application has started, so that an application that
@@ -51,8 +51,12 @@ export interface RedisBackendRevocationOptions {
   readonly now?: () => number;
 }
 
-/** What the module asks of the throttle storage it builds on the backend. */
+/** What `RedisThrottlerStorage` asks of the counters it builds on the backend. */
 export interface RedisBackendThrottleOptions {
-  /** Prefix of the counters' keys. @default '{tessera}:throttle:' */
+  /**
+   * Prefix of the counters' keys; each key's own hash tag follows it, so a prefix without one
+   * lets a Cluster spread the counters.
+   * @default 'tessera:throttle:'
+   */
   readonly keyPrefix?: string;
 }

@@ -12,7 +12,7 @@ import { normalizeTyp } from '../verify/token-verifier.js';
 import { checkKnownKeys } from './known-keys.js';
 import type { ServiceIdentityOptions } from '../authorization/service-identities.js';
 import type { OutagePolicy } from '../revocation/risk-tier.js';
-import type { AuthModuleOptions, RevocationOptions, ThrottleOptions } from './auth-options.js';
+import type { AuthModuleOptions, RevocationOptions } from './auth-options.js';
 import type { RedisBackend } from './redis-backend.js';
 import type { TokenRenewer } from '../renewal/token-renewer.js';
 
@@ -35,7 +35,6 @@ export interface ResolvedAuthOptions {
   readonly redis: RedisBackend | undefined;
   readonly revocation: ResolvedRevocationOptions | false;
   readonly serviceIdentities: Readonly<Record<string, ServiceIdentityOptions>>;
-  readonly throttle: ThrottleOptions | false;
   readonly renewal: ResolvedRenewalOptions | false;
   readonly principalContext: boolean | undefined;
   readonly globalGuard: boolean;
@@ -66,7 +65,7 @@ export type ResolvedIssuer =
 
 /**
  * Every default of `AuthModuleOptions`, applied here and nowhere else. A feature left out
- * (`revocation`, `renewal`, `throttle`, `redis`) is off; there is no other way to turn one off.
+ * (`revocation`, `renewal`, `redis`) is off; there is no other way to turn one off.
  */
 export const DEFAULTS = Object.freeze({
   algorithms: SIGNING_ALGORITHMS,
@@ -149,7 +148,6 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     serviceIdentities: resolveServiceIdentities(
       options.serviceIdentities ?? DEFAULTS.serviceIdentities,
     ),
-    throttle: resolveThrottle(options.throttle),
     renewal: resolveRenewal(options),
     principalContext: optional('principalContext', options.principalContext, 'boolean'),
     globalGuard: optional('globalGuard', options.globalGuard, 'boolean') ?? DEFAULTS.globalGuard,
@@ -241,16 +239,6 @@ function resolveRenewal(options: AuthModuleOptions): ResolvedRenewalOptions | fa
     budgetMs: bounded('renewal.budgetMs', renewal.budgetMs ?? DEFAULTS.renewal.budgetMs, 0, 5_000),
     issuers: new Set(issuers),
   };
-}
-
-function resolveThrottle(throttle: AuthModuleOptions['throttle']): ThrottleOptions | false {
-  if (throttle === undefined || throttle === false) return false;
-  bounded('throttle.limit', throttle.limit, 1, 1e9);
-  bounded('throttle.ttlSeconds', throttle.ttlSeconds, 1, 86_400);
-  for (const [consumer, limit] of Object.entries(throttle.perConsumer ?? {})) {
-    bounded(`throttle.perConsumer["${consumer}"]`, limit, 0, 1e9);
-  }
-  return throttle;
 }
 
 function resolveRedis(backend: AuthModuleOptions['redis']): RedisBackend | undefined {

@@ -2,13 +2,13 @@ import { AuthConfigError } from '../errors/auth-errors.js';
 import type { RedisBackend, RedisBackendConnection } from '../options/redis-backend.js';
 import { connectOnce, openRedis, type RedisConnection } from '../revocation/redis-connection.js';
 import { startLater } from '../revocation/redis-revocation-store.js';
-import { RedisThrottleStorage } from '../throttling/redis-throttle-storage.js';
+import { RedisThrottlerCounters } from './redis-throttler-counters.js';
 
 /**
- * Redis for `AuthModule`'s `redis` option: the revocation list and the throttle counters on one
- * connection per module instance (the revocation list adds its pub/sub connection), opened once
- * the application has started. A URL or options open a connection that the module closes at
- * shutdown; a client is used as it is and stays yours to close.
+ * Redis for `AuthModule`'s `redis` option (the revocation list, which adds its pub/sub
+ * connection) and for `RedisThrottlerStorage` of `nest-tessera/throttler`: one connection each
+ * time one of them opens it, once the application has started. A URL or options open a
+ * connection that its user closes at shutdown; a client is used as it is and stays yours to close.
  * @example AuthModule.forRoot({ issuers, audience, redis: redis('redis://127.0.0.1:6379') })
  */
 export function redis(connection: RedisConnection): RedisBackend {
@@ -36,8 +36,7 @@ function openBackend(connection: RedisConnection): RedisBackendConnection {
       starts.push(start);
       return keep(store);
     },
-    throttleStorage: (options) =>
-      keep(new RedisThrottleStorage({ ...options, connection: client })),
+    throttlerCounters: (options) => keep(new RedisThrottlerCounters({ ...options, client })),
     connect: () => {
       if (owned) connectOnce(client);
       for (const start of starts) start();

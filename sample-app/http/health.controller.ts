@@ -1,6 +1,7 @@
 import { Controller, Get, Header, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheckService } from '@nestjs/terminus';
-import { Public, SkipThrottle } from 'nest-tessera';
+import { SkipThrottle } from '@nestjs/throttler';
+import { Public } from 'nest-tessera';
 import { HEALTH_PARTS, healthReport, type HealthPart, type HealthReport } from './health.js';
 
 /**

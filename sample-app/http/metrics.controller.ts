@@ -1,7 +1,8 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Registry } from 'prom-client';
-import { Public, SkipThrottle } from 'nest-tessera';
+import { SkipThrottle } from '@nestjs/throttler';
+import { Public } from 'nest-tessera';
 import { METRICS_REGISTRY } from './telemetry.js';
 
 /** `GET /metrics`: the service's own registry in the Prometheus text format; open, never throttled. */

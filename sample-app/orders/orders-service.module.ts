@@ -11,7 +11,6 @@ import {
   type RenewalOptions,
   type RevocationOptions,
   type ServiceIdentityOptions,
-  type ThrottleOptions,
 } from 'nest-tessera';
 import type { OrdersServiceConfig } from '../config.js';
 import { redisPart } from '../http/health.js';
@@ -23,6 +22,7 @@ import { ORDERS_SERVICE_CONFIG } from './orders-config.js';
 import { OrdersController } from './orders.controller.js';
 import { OrdersService } from './orders.service.js';
 import { ReportsJob } from './reports.job.js';
+import { throttling } from './throttling.js';
 
 /**
  * The report job's identity: the `reports-job` client's token from the issuer when its secret is
@@ -81,7 +81,6 @@ export function authOptionsFor(
     revocation,
     events,
     renewal: renewalOptions(config, links),
-    throttle: throttleOptions(config, links),
   };
 }
 
@@ -105,16 +104,6 @@ function renewalOptions(
     header: RENEWED_TOKEN_HEADER,
     issuers: [authIssuer],
   };
-}
-
-/** Per-consumer limits, in Redis when it is configured; `THROTTLE_LIMIT=0` turns them off. */
-function throttleOptions(
-  config: OrdersServiceConfig,
-  { throttleKeyPrefix }: OrdersServiceLinks,
-): ThrottleOptions | false {
-  const { limit, ttlSeconds } = config.throttle;
-  if (limit === 0) return false;
-  return { limit, ttlSeconds, keyPrefix: throttleKeyPrefix };
 }
 
 /**
@@ -141,6 +130,10 @@ class OrdersConfigModule {
 export class OrdersServiceModule {
   static forRoot(config: OrdersServiceConfig, links: OrdersServiceLinks): DynamicModule {
     const configModule = OrdersConfigModule.forRoot(config);
+    const throttled = throttling(config, {
+      redis: links.redis,
+      keyPrefix: links.throttleKeyPrefix,
+    });
     return {
       module: OrdersServiceModule,
       imports: [
@@ -155,9 +148,12 @@ export class OrdersServiceModule {
           ...(links.redis !== undefined ? [redisPart(auth, 'degraded', REDIS_DOWN)] : []),
           jwksPart(auth),
         ]),
+        ...throttled.imports,
       ],
       controllers: [MetricsController, OrdersController],
       providers: [
+        // Before AuthModule's bearer guard: this module's own guards run first.
+        ...throttled.providers,
         OrdersService,
         ReportsJob,
         { provide: METRICS_REGISTRY, useValue: links.registry },

@@ -166,13 +166,13 @@ describe('AuthModule', () => {
       /unknown option: revocation\.redis \(give the module's redis option/,
     ],
     [
-      "throttle.redis (now the module's redis option)",
+      'the removed throttle option (now @nestjs/throttler with nest-tessera/throttler)',
       {
         issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
         audience: AUDIENCE,
-        throttle: { limit: 1, ttlSeconds: 1, redis: 'redis://127.0.0.1:6379' },
+        throttle: { limit: 1, ttlSeconds: 1 },
       },
-      /unknown option: throttle\.redis \(give the module's redis option/,
+      /unknown option: throttle \(throttling runs on @nestjs\/throttler: .*ConsumerThrottlerGuard from 'nest-tessera\/throttler'/,
     ],
     [
       'ignoreExpiration (a check cannot be switched off by an option of another library)',

@@ -8,12 +8,13 @@ import { createAuthApp } from '../../sample-app/auth/auth-app.js';
 import { loadConfig, type HttpAdapterName } from '../../sample-app/config.js';
 import { createOrdersApp } from '../../sample-app/orders/orders-app.js';
 import { deleteKeys, RedisServer, sharedRedisUrl, uniquePrefix } from '../support/redis-server.js';
-import { quiet, reportsJobToken } from '../support/sample-testing.js';
+import { CapturingLogger, quiet, reportsJobToken } from '../support/sample-testing.js';
 
-// Per-consumer throttling on the sample orders service: THROTTLE_LIMIT requests per consumer
-// (the verified sub, or client_id for a service client; the IP without a valid token) per fixed
-// window of THROTTLE_TTL seconds, then 429 with Retry-After. Windows of 10 s: a test's burst
-// never straddles two of them.
+// Per-consumer throttling on the sample orders service (CONTRACT.md), wired as a user would:
+// ThrottlerModule with ConsumerThrottlerGuard and a storage of nest-tessera/throttler.
+// THROTTLE_LIMIT requests per consumer (the verified sub, or client_id for a service client; the
+// IP without a valid token) per fixed window of THROTTLE_TTL seconds across every route, then
+// 429 with Retry-After. Windows of 10 s: a test's burst never straddles two of them.
 
 const ISSUER = 'https://auth.throttling.test';
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
@@ -45,12 +46,14 @@ function expectThrottled(response: request.Response, ttlSeconds: number): void {
   expect(retryAfter).toMatch(/^\d+$/);
   expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
   expect(Number(retryAfter)).toBeLessThanOrEqual(ttlSeconds);
+  expect(response.body).toEqual({ statusCode: 429, message: 'Too Many Requests' });
 }
 
 describe.each(['express', 'fastify'] as HttpAdapterName[])(
   'per-consumer throttling of the sample orders service on %s (THROTTLE_LIMIT=3, THROTTLE_TTL=10)',
   (adapter) => {
     const apps: INestApplication[] = [];
+    const ordersLog = new CapturingLogger();
     let revocations: RevocationStore;
     let authUrl: string;
     let ordersUrl: string;
@@ -67,7 +70,7 @@ describe.each(['express', 'fastify'] as HttpAdapterName[])(
       apps.push(auth);
       authUrl = await listen(auth);
       const config = loadConfig({ ...env, ORDERS_JWKS_URLS: `${authUrl}/.well-known/jwks.json` });
-      const orders = await createOrdersApp(config, { adapter, logger: quiet, revocations });
+      const orders = await createOrdersApp(config, { adapter, logger: ordersLog, revocations });
       apps.push(orders);
       ordersUrl = await listen(orders);
     });
@@ -104,13 +107,23 @@ describe.each(['express', 'fastify'] as HttpAdapterName[])(
       expectThrottled(await list(token), 10);
     });
 
-    it('limits requests without a valid token by IP, which leaves a verified consumer of that IP alone', async () => {
+    it("limits requests without a valid token by IP: a token forged or revoked, naming a user, never spends that user's budget", async () => {
+      // carol's token with another signature, and dave's own token once he has logged out.
       const carol = await login(authUrl, 'carol');
       const forged = `${carol.slice(0, -8)}AAAAAAAA`;
-      for (let i = 0; i < 3; i++) await list(forged).expect(401);
-      expectThrottled(await list(forged), 10);
+      const dave = await login(authUrl, 'dave');
+      await request(authUrl).post('/auth/logout').set(bearer(dave)).expect(204);
+      await list(forged).expect(401);
+      await list(dave).expect(401);
+      await list(forged).expect(401);
+      expectThrottled(await list(dave), 10);
       expectThrottled(await request(ordersUrl).get('/orders'), 10);
-      await list(carol).expect(200);
+      // The users themselves, from the same IP, have their whole budgets.
+      for (let i = 0; i < 3; i++) await list(carol).expect(200);
+      for (let i = 0; i < 3; i++) await list(await login(authUrl, 'dave')).expect(200);
+      expect(ordersLog.requests('/orders')).toContainEqual(
+        expect.objectContaining({ status: 429, reason: 'throttled' }),
+      );
     });
 
     it('never throttles /health and /metrics, and counts every 429 in /metrics', async () => {
@@ -170,12 +183,13 @@ describe('throttling across two orders instances on one Redis (Express and Fasti
     await list(0, bob).expect(200);
     await list(1, bob).expect(200);
 
-    // The counters live in Redis under the configured prefix, one per consumer.
+    // The counters live in Redis under the configured prefix, one per consumer for the service.
     const redis = new Redis(sharedRedisUrl());
     try {
+      const counter = (tag: string) => `${prefix}throttle:{${tag}}:default`;
       const keys = (await redis.keys(`${prefix.replace(/[{}]/g, '\\$&')}throttle:*`)).sort();
-      expect(keys).toEqual([`${prefix}throttle:sub:alice`, `${prefix}throttle:sub:bob`]);
-      expect(Number(await redis.get(`${prefix}throttle:sub:alice`))).toBe(6);
+      expect(keys).toEqual([counter('sub:alice'), counter('sub:bob')]);
+      expect(Number(await redis.get(counter('sub:alice')))).toBe(6);
     } finally {
       redis.disconnect();
     }
@@ -242,4 +256,38 @@ describe('throttling while Redis is down (THROTTLE_LIMIT=2)', () => {
     }
     expect(statuses.at(-1)).toBe(429);
   }, 30_000);
+});
+
+describe('THROTTLE_LIMIT=0', () => {
+  const apps: INestApplication[] = [];
+  let authUrl: string;
+  let ordersUrl: string;
+
+  beforeAll(async () => {
+    const env = { AUTH_ISSUER: ISSUER, THROTTLE_LIMIT: '0' };
+    const auth = await createAuthApp(loadConfig(env), {
+      logger: quiet,
+      keyRing: KeyRing.ephemeral('ES256'),
+    });
+    apps.push(auth);
+    authUrl = await listen(auth);
+    const config = loadConfig({ ...env, ORDERS_JWKS_URLS: `${authUrl}/.well-known/jwks.json` });
+    const orders = await createOrdersApp(config, { logger: quiet });
+    apps.push(orders);
+    ordersUrl = await listen(orders);
+  });
+
+  afterAll(async () => {
+    for (const app of apps.reverse()) await app.close();
+  });
+
+  it('turns throttling off: no consumer and no IP is ever refused 429', async () => {
+    const alice = await login(authUrl, 'alice');
+    const statuses = new Set<number>();
+    for (let i = 0; i < 150; i++) {
+      statuses.add((await request(ordersUrl).get('/orders').set(bearer(alice))).status);
+      statuses.add((await request(ordersUrl).get('/orders')).status);
+    }
+    expect([...statuses].sort()).toEqual([200, 401]);
+  });
 });

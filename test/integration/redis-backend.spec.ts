@@ -102,13 +102,12 @@ describe('the redis option', () => {
     await deleteKeys(prefix);
   });
 
-  it('opens one connection per application, shared by revocation and throttling (plus the revocation pub/sub), and closes them at shutdown', async () => {
+  it('opens one connection per application for the revocation list (plus its pub/sub), and closes them at shutdown', async () => {
     const connection = named();
     const backend = redis(connection);
     const options = {
       redis: backend,
       revocation: { keyPrefix: `${prefix}revocation:` },
-      throttle: { limit: 10, ttlSeconds: 10, keyPrefix: `${prefix}throttle:` },
     };
     const first = await app(options);
     const second = await app(options);
@@ -144,7 +143,6 @@ describe('the redis option', () => {
         start({
           redis: redis(connection),
           revocation: { keyPrefix: `${prefix}revocation:` },
-          throttle: { limit: 10, ttlSeconds: 10, keyPrefix: `${prefix}throttle:` },
         }),
       ).rejects.toThrow(/this (application|provider)/);
       // Long enough for a connection opened at construction to show up, and to reconnect.
@@ -186,7 +184,6 @@ describe('the redis option', () => {
       const options = {
         redis: redis(client),
         revocation: { keyPrefix: `${prefix}revocation:` },
-        throttle: { limit: 10, ttlSeconds: 10, keyPrefix: `${prefix}throttle:` },
       };
       const applications = await Promise.all([app(options), app(options), app(options)]);
       expect(listeners()).not.toEqual(before);

@@ -62,7 +62,13 @@ const compilerOptions = {
  * that revokes the caller's token through the module's `RevocationStore`. Once it listens it
  * prints one JSON line: `{ url, token, prometheusEntry, node }`.
  */
-function mainSource(variant: { header: string; events: string; options?: string }): string {
+function mainSource(variant: {
+  header: string;
+  events: string;
+  options?: string;
+  imports?: string;
+  providers?: string;
+}): string {
   return `import 'reflect-metadata';
 import { Controller, Get, HttpCode, Inject, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -110,9 +116,9 @@ class AppController {
       issuers: [{ issuer: ISSUER, keys: keyRing.publicJwks().keys }],
       audience: AUDIENCE,
       events: ${variant.events},${variant.options ?? ''}
-    }),
+    }),${variant.imports ?? ''}
   ],
-  controllers: [AppController],
+  controllers: [AppController],${variant.providers ?? ''}
 })
 class AppModule {}
 
@@ -137,12 +143,14 @@ void main();
 /**
  * `"type": "module"`, NodeNext resolution; declaration files checked too (no skipLibCheck). It
  * never touches Redis and installs no optional peer but prom-client (which brings
- * @opentelemetry/api): the main entry compiles and runs without ioredis and Passport.
+ * @opentelemetry/api) and @nestjs/throttler: the main entry compiles and runs without ioredis
+ * and Passport, and so does nest-tessera/throttler, whose guard throttles every route here (100
+ * a minute, in memory).
  */
 export const ESM_APP: ConsumerApp = {
   name: 'an ES-module app (NodeNext)',
   directory: 'esm-app',
-  extraPackages: ['prom-client'],
+  extraPackages: ['prom-client', '@nestjs/throttler'],
   absentPeers: ['ioredis', 'passport', '@nestjs/passport', '@nestjs/terminus'],
   files: {
     'package.json': json({ name: 'scratch-esm-app', private: true, type: 'module' }),
@@ -156,7 +164,10 @@ export const ESM_APP: ConsumerApp = {
       include: ['src'],
     }),
     'src/main.ts': mainSource({
-      header: `import { prometheusAuthEvents } from 'nest-tessera/prometheus';
+      header: `import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { prometheusAuthEvents } from 'nest-tessera/prometheus';
+import { ConsumerThrottlerGuard, MemoryThrottlerStorage } from 'nest-tessera/throttler';
 import { Registry } from 'prom-client';
 
 const registry = new Registry();
@@ -165,6 +176,13 @@ const prometheusEntry = import.meta.resolve('nest-tessera/prometheus');`,
       events: 'prometheusAuthEvents(registry)',
       options: `
       revocation: {},`,
+      imports: `
+    ThrottlerModule.forRoot({
+      throttlers: [{ limit: 100, ttl: 60_000 }],
+      storage: new MemoryThrottlerStorage(),
+    }),`,
+      providers: `
+  providers: [{ provide: APP_GUARD, useClass: ConsumerThrottlerGuard }],`,
     }),
   },
 };
@@ -187,6 +205,7 @@ export const COMMONJS_APP: ConsumerApp = {
     'passport',
     '@nestjs/passport',
     '@nestjs/terminus',
+    '@nestjs/throttler',
   ],
   files: {
     'package.json': json({ name: 'scratch-commonjs-app', private: true }),

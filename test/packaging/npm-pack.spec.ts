@@ -350,6 +350,8 @@ describe('the npm package (npm pack, installed into fresh Nest 12 apps)', () => 
       'dist/lib/passport.d.ts',
       'dist/lib/terminus.js',
       'dist/lib/terminus.d.ts',
+      'dist/lib/throttler.js',
+      'dist/lib/throttler.d.ts',
       'dist/lib/cli/main.js',
     ]) {
       expect(packedFiles).toContain(file);
@@ -424,6 +426,11 @@ describe('the npm package (npm pack, installed into fresh Nest 12 apps)', () => 
           });
           expect(authorized.status).toBe(200);
           expect(await authorized.json()).toEqual({ subject: 'alice' });
+          if (app === ESM_APP) {
+            // ConsumerThrottlerGuard counted it, on the @nestjs/throttler the app installed.
+            expect(authorized.headers.get('x-ratelimit-limit')).toBe('100');
+            expect(authorized.headers.get('x-ratelimit-remaining')).toBe('99');
+          }
 
           const anonymous = await fetch(`${line.url}/whoami`);
           expect(anonymous.status).toBe(401);

@@ -1,0 +1,80 @@
+import { type ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import {
+  InjectThrottlerOptions,
+  InjectThrottlerStorage,
+  ThrottlerGuard,
+  type ThrottlerLimitDetail,
+  type ThrottlerModuleOptions,
+  type ThrottlerStorage,
+} from '@nestjs/throttler';
+import { AUTH_OPTIONS } from '../nest/auth.module-definition.js';
+import { setRejection } from '../nest/request-state.js';
+import type { ResolvedAuthOptions } from '../options/resolve-auth-options.js';
+import { RevocationStore } from '../revocation/revocation-store.js';
+import type { CredentialCarrier } from '../verify/extract-token.js';
+import { TokenVerifier } from '../verify/token-verifier.js';
+import { ConsumerTracker } from './consumer-tracker.js';
+import { ThrottledRequestError } from './throttled-request.error.js';
+
+/**
+ * `@nestjs/throttler`'s guard, counting each HTTP request against its verified consumer:
+ * `sub:<sub>`, or `client:<client_id>` for a service client's own token (`sub` equal to
+ * `client_id`); with several trusted issuers, `@<issuer>` follows. A request without a valid token (none, forged,
+ * expired, revoked...) counts against its client IP (`ip:<address>`), never against the subject
+ * its token names. `@Throttle()`, `@SkipThrottle()`, the `ThrottlerModule` options and storage
+ * work as they do with `ThrottlerGuard`; a refusal is a `ThrottledRequestError` (429 with
+ * `Retry-After`) and is reported to `AuthModule`'s `events.requestThrottled`.
+ *
+ * Register it as an `APP_GUARD` of the module that imports `AuthModule` (the application's root
+ * module), so that it runs before the bearer guard: requests the bearer guard refuses are counted
+ * too. The token is verified once per request whichever runs first. Only HTTP requests are
+ * throttled; message handlers and gateways are left alone.
+ * @example providers: [{ provide: APP_GUARD, useClass: ConsumerThrottlerGuard }]
+ */
+@Injectable()
+export class ConsumerThrottlerGuard extends ThrottlerGuard {
+  private readonly consumers: ConsumerTracker;
+
+  /** @internal */
+  constructor(
+    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
+    @InjectThrottlerStorage() storage: ThrottlerStorage,
+    reflector: Reflector,
+    @Inject(AUTH_OPTIONS) private readonly authOptions: ResolvedAuthOptions,
+    verifier: TokenVerifier,
+    @Optional() @Inject(RevocationStore) revocations: RevocationStore | null,
+  ) {
+    super(options, storage, reflector);
+    this.consumers = new ConsumerTracker(
+      verifier,
+      revocations ?? undefined,
+      authOptions.tokenSources,
+      authOptions.issuers.length > 1,
+    );
+  }
+
+  /** Leaves anything but HTTP requests alone (this tracker reads HTTP tokens only). */
+  protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
+    return context.getType() === 'http' ? super.shouldSkip(context) : Promise.resolve(true);
+  }
+
+  /** The verified consumer's key, else `ip:` and the client address, read as throttler reads it. */
+  protected override async getTracker(request: Record<string, unknown>): Promise<string> {
+    const consumer = await this.consumers.consumerOf(request as unknown as CredentialCarrier);
+    return consumer ?? `ip:${await super.getTracker(request)}`;
+  }
+
+  /** Refuses with a `ThrottledRequestError`, recorded for the access log and reported. */
+  protected override async throwThrottlingException(
+    context: ExecutionContext,
+    detail: ThrottlerLimitDetail,
+  ): Promise<void> {
+    const tracker = detail.tracker.startsWith('ip:') ? 'ip' : 'principal';
+    const message = await this.getErrorMessage(context, detail);
+    const error = new ThrottledRequestError(message, detail.timeToBlockExpire, tracker);
+    setRejection(context.switchToHttp().getRequest<object>(), error);
+    this.authOptions.events.requestThrottled?.({ tracker });
+    throw error;
+  }
+}

@@ -1,0 +1,72 @@
+import { InvalidTokenError } from '../errors/auth-errors.js';
+import { principalOf, setRejectedToken, setVerified, verifiedFor } from '../nest/request-state.js';
+import { revocationQuery } from '../revocation/revocation-checker.js';
+import type { RevocationStore } from '../revocation/revocation-store.js';
+import {
+  extractToken,
+  type CredentialCarrier,
+  type TokenSources,
+} from '../verify/extract-token.js';
+import type { Principal } from '../verify/principal.js';
+import type { TokenVerifier } from '../verify/token-verifier.js';
+
+/**
+ * The consumer a principal counts as: its service client when the token is the client's own
+ * (`sub` names the client, RFC 9068 §2.2, as client-credentials tokens do), else its user. Not
+ * every issuer puts `sid` in a user's token, so its absence does not make a client token. With
+ * several trusted issuers the issuer is part of the key: each names its own subjects, and one
+ * issuer's `alice` must not spend another's.
+ */
+export function consumerKey(principal: Principal, severalIssuers: boolean): string {
+  const key =
+    principal.clientId !== undefined && principal.subject === principal.clientId
+      ? `client:${principal.clientId}`
+      : `sub:${principal.subject}`;
+  return severalIssuers ? `${key}@${principal.issuer}` : key;
+}
+
+/**
+ * Finds whom a request counts against, before or after the bearer guard has authenticated it:
+ * its verified, unrevoked consumer (`consumerKey`), or none. The token is verified once per
+ * request whichever runs first: what this verifies is recorded for the bearer guard, and what the
+ * bearer guard authenticated is reused here.
+ */
+export class ConsumerTracker {
+  constructor(
+    private readonly verifier: TokenVerifier,
+    private readonly revocations: RevocationStore | undefined,
+    private readonly sources: TokenSources,
+    private readonly severalIssuers: boolean,
+  ) {}
+
+  /**
+   * The request's consumer key, or `undefined` when it has no valid token: none, a malformed
+   * request, a token that fails verification (forged, expired, of an untrusted issuer...) or one
+   * the revocation list holds. Such a request counts against its client IP, never against the
+   * subject its token names: anyone can write a token naming someone else.
+   */
+  async consumerOf(request: CredentialCarrier & object): Promise<string | undefined> {
+    const authenticated = principalOf(request);
+    if (authenticated !== undefined) return consumerKey(authenticated, this.severalIssuers);
+    let token: string | undefined;
+    try {
+      token = extractToken(request, this.sources);
+    } catch {
+      return undefined; // the bearer guard answers it (400)
+    }
+    if (token === undefined) return undefined;
+    let principal: Principal;
+    try {
+      principal = verifiedFor(request, token) ?? (await this.verifier.verify(token));
+    } catch (error) {
+      // The bearer guard answers it with this error, without verifying the token again.
+      if (error instanceof InvalidTokenError) setRejectedToken(request, token, error);
+      return undefined;
+    }
+    setVerified(request, token, principal);
+    // The local view only, and silently: the bearer guard makes the check of the route's tier,
+    // which refuses, counts and logs a revoked token once.
+    if (this.revocations?.isRevoked(revocationQuery(principal))) return undefined;
+    return consumerKey(principal, this.severalIssuers);
+  }
+}

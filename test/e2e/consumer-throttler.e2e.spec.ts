@@ -1,0 +1,387 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import {
+  type CanActivate,
+  Controller,
+  Get,
+  type INestApplication,
+  Injectable,
+  type Type,
+  UseGuards,
+} from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import {
+  SkipThrottle,
+  Throttle,
+  ThrottlerModule,
+  type ThrottlerModuleOptions,
+  type ThrottlerRequest,
+} from '@nestjs/throttler';
+import request from 'supertest';
+import { AuthModule, MemoryRevocationStore, Public, Scopes, type AuthEvents } from 'nest-tessera';
+import { redis } from 'nest-tessera/redis';
+import {
+  ConsumerThrottlerGuard,
+  MemoryThrottlerStorage,
+  RedisThrottlerStorage,
+} from 'nest-tessera/throttler';
+import { AUDIENCE, ISSUER, OTHER_ISSUER } from '../support/forged-tokens.js';
+import { ADAPTERS, createHttpApp, type AdapterName } from '../support/http-app.js';
+import { forge, makeKey, validClaims, validToken } from '../support/keys.js';
+import { deleteKeys, sharedRedisUrl, uniquePrefix } from '../support/redis-server.js';
+
+// ConsumerThrottlerGuard in Nest applications on Express and Fastify: @nestjs/throttler's guard,
+// counting each request against its verified consumer, else against the client IP. Every
+// application here is new for its test, since all requests come from one IP. Limit: 3 a minute
+// per route (throttler's own keys), so that no window ends during a test.
+
+const key = makeKey('ES256');
+/** A key of a second trusted issuer. */
+const otherKey = makeKey('ES256');
+const attacker = makeKey('ES256');
+const now = () => Math.floor(Date.now() / 1000);
+const LIMIT = 3;
+
+const user = (sub: string, claims: Record<string, unknown> = {}) =>
+  validToken(key, now(), { sub, scope: 'orders:read', ...claims });
+
+@Controller('orders')
+class OrdersController {
+  @Scopes('orders:read')
+  @Get()
+  list() {
+    return [];
+  }
+
+  @Throttle({ default: { limit: 1, ttl: 60_000 } })
+  @Scopes('orders:read')
+  @Get('export')
+  export() {
+    return [];
+  }
+
+  @SkipThrottle()
+  @Public()
+  @Get('health')
+  health() {
+    return { ok: true };
+  }
+}
+
+/** The same routes, throttled only after the (global) bearer guard has run. */
+@Controller('late')
+@UseGuards(ConsumerThrottlerGuard)
+class LateThrottledController {
+  @Scopes('orders:read')
+  @Get()
+  list() {
+    return [];
+  }
+}
+
+interface Recorded {
+  verified: number;
+  rejected: string[];
+  revocationHits: number;
+  throttled: string[];
+}
+
+function recorder(): { events: AuthEvents; seen: Recorded } {
+  const seen: Recorded = { verified: 0, rejected: [], revocationHits: 0, throttled: [] };
+  return {
+    seen,
+    events: {
+      tokenVerified: () => void seen.verified++,
+      tokenRejected: ({ error }) => void seen.rejected.push(error.reason),
+      revocationHit: () => void seen.revocationHits++,
+      requestThrottled: ({ tracker }) => void seen.throttled.push(tracker),
+    },
+  };
+}
+
+interface AppOptions {
+  readonly events?: AuthEvents;
+  readonly revocations?: MemoryRevocationStore;
+  readonly throttler?: Partial<Exclude<ThrottlerModuleOptions, unknown[]>>;
+  /** Register the guard as an APP_GUARD of the root module (the documented way). */
+  readonly globalThrottler?: boolean;
+  /** Trust OTHER_ISSUER too. */
+  readonly twoIssuers?: boolean;
+  /** The APP_GUARD. @default ConsumerThrottlerGuard */
+  readonly guard?: Type<CanActivate>;
+}
+
+function appOn(adapter: AdapterName, options: AppOptions = {}): Promise<INestApplication> {
+  const { events, revocations, throttler, globalThrottler = true, twoIssuers = false } = options;
+  const guard = options.guard ?? ConsumerThrottlerGuard;
+  const issuers = [{ issuer: ISSUER, keys: [key.publicJwk] }];
+  if (twoIssuers) issuers.push({ issuer: OTHER_ISSUER, keys: [otherKey.publicJwk] });
+  return createHttpApp(adapter, {
+    imports: [
+      AuthModule.forRoot({
+        issuers,
+        audience: AUDIENCE,
+        revocation: revocations === undefined ? undefined : { store: revocations },
+        events,
+      }),
+      ThrottlerModule.forRoot({
+        throttlers: [{ limit: LIMIT, ttl: 60_000 }],
+        storage: new MemoryThrottlerStorage(),
+        errorMessage: 'Too Many Requests',
+        ...throttler,
+      }),
+    ],
+    controllers: [OrdersController, LateThrottledController],
+    providers: globalThrottler ? [{ provide: APP_GUARD, useClass: guard }] : [],
+  });
+}
+
+async function statuses(
+  app: INestApplication,
+  count: number,
+  token?: string,
+  path = '/orders',
+): Promise<number[]> {
+  const codes: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const call = request(app.getHttpServer()).get(path);
+    codes.push(
+      (await (token === undefined ? call : call.set('Authorization', `Bearer ${token}`))).status,
+    );
+  }
+  return codes;
+}
+
+const served = Array<number>(LIMIT).fill(200);
+
+describe.each(ADAPTERS)('ConsumerThrottlerGuard on %s', (adapter) => {
+  let app: INestApplication;
+  let seen: Recorded;
+  let revocations: MemoryRevocationStore;
+
+  beforeEach(async () => {
+    const recorded = recorder();
+    seen = recorded.seen;
+    revocations = new MemoryRevocationStore();
+    app = await appOn(adapter, { events: recorded.events, revocations });
+  });
+  afterEach(async () => {
+    await app.close();
+    await revocations.close();
+  });
+
+  it('answers a consumer over its limit 429 with Retry-After in whole seconds, while another is still served', async () => {
+    expect(await statuses(app, LIMIT, user('alice'))).toEqual(served);
+    const over = await request(app.getHttpServer())
+      .get('/orders')
+      .set('Authorization', `Bearer ${user('alice')}`);
+    expect(over.status).toBe(429);
+    expect(over.headers['retry-after']).toMatch(/^\d+$/);
+    expect(Number(over.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(Number(over.headers['retry-after'])).toBeLessThanOrEqual(60);
+    expect(over.body).toEqual({ statusCode: 429, message: 'Too Many Requests' });
+    expect(await statuses(app, LIMIT, user('bob'))).toEqual(served);
+    expect(seen.throttled).toEqual(['principal']);
+  });
+
+  it('counts every token of a user together: a new token is no way around the limit', async () => {
+    const codes: number[] = [];
+    for (let i = 0; i <= LIMIT; i++) codes.push(...(await statuses(app, 1, user('carol'))));
+    expect(codes).toEqual([...served, 429]);
+  });
+
+  it("keys a service client's own token by its client_id, apart from a user with the same sub", async () => {
+    const client = validToken(key, now(), {
+      sub: 'reports',
+      client_id: 'reports',
+      sid: undefined,
+      scope: 'orders:read',
+    });
+    expect(await statuses(app, LIMIT + 1, client)).toEqual([...served, 429]);
+    // A user whose sub happens to be the client's id is someone else.
+    expect(await statuses(app, LIMIT, user('reports', { client_id: 'spa' }))).toEqual(served);
+    // Users of one client, with no sid in their tokens, count apart too.
+    const spaUser = (sub: string) => user(sub, { client_id: 'spa', sid: undefined });
+    expect(await statuses(app, LIMIT, spaUser('erin'))).toEqual(served);
+    expect(await statuses(app, LIMIT, spaUser('frank'))).toEqual(served);
+  });
+
+  // What an attacker may send naming a victim's sub: each counts against the attacker's IP (a
+  // request without a token is refused right after), never against the victim's budget.
+  const victim = 'victim';
+  const bypasses: [string, () => string][] = [
+    ['signed by a key nobody trusts', () => validToken(attacker, now(), { sub: victim })],
+    [
+      'unsigned (alg none)',
+      () =>
+        forge({ alg: 'none', typ: 'at+jwt' }, validClaims(now(), { sub: victim }), { none: true }),
+    ],
+    [
+      "the victim's token with its signature cut off",
+      () => user(victim).split('.').slice(0, 2).join('.') + '.',
+    ],
+    [
+      'expired, though signed by the trusted key',
+      () => user(victim, { iat: now() - 3600, exp: now() - 600 }),
+    ],
+    ['revoked', () => user(victim)],
+  ];
+
+  it.each(bypasses)(
+    'counts a token %s against the client IP, never against the subject it names',
+    async (kind, make) => {
+      const token = make();
+      if (kind === 'revoked') {
+        const { jti, exp } = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
+        await revocations.revokeToken(jti, exp);
+      }
+      expect(await statuses(app, LIMIT, token)).toEqual(Array(LIMIT).fill(401));
+      // Refused once per request: verified (or checked against the revocation list) once.
+      if (kind === 'revoked') expect(seen.revocationHits).toBe(LIMIT);
+      else expect(seen.rejected).toHaveLength(LIMIT);
+      // The IP's budget is spent: a request without a token, or with that token, is throttled.
+      expect(await statuses(app, 1)).toEqual([429]);
+      expect(await statuses(app, 1, token)).toEqual([429]);
+      // The victim's is whole.
+      expect(await statuses(app, LIMIT + 1, user(victim))).toEqual([...served, 429]);
+      expect(seen.throttled).toEqual(['ip', 'ip', 'principal']);
+    },
+  );
+
+  it('counts malformed requests (a token in the query string) against the IP, answered 400, never a 5xx', async () => {
+    expect(await statuses(app, LIMIT, undefined, '/orders?access_token=abc')).toEqual(
+      Array(LIMIT).fill(400),
+    );
+    expect(await statuses(app, 1)).toEqual([429]);
+  });
+
+  it('verifies a token once per request when it runs before the bearer guard', async () => {
+    expect(await statuses(app, LIMIT, user('gina'))).toEqual(served);
+    expect(seen.verified).toBe(LIMIT);
+    const forged = validToken(attacker, now(), { sub: 'gina' });
+    await statuses(app, 2, forged);
+    expect(seen.rejected).toEqual(['unknown_kid', 'unknown_kid']);
+  });
+
+  it("honours @nestjs/throttler's @Throttle() and @SkipThrottle()", async () => {
+    expect(await statuses(app, 10, undefined, '/orders/health')).toEqual(Array(10).fill(200));
+    const token = user('hank');
+    expect(await statuses(app, 2, token, '/orders/export')).toEqual([200, 429]);
+    // Throttler's default keys count each route apart.
+    expect(await statuses(app, LIMIT, token)).toEqual(served);
+  });
+});
+
+describe.each(ADAPTERS)('ConsumerThrottlerGuard after the bearer guard on %s', (adapter) => {
+  // Registered on a controller, it runs after the global bearer guard: it takes the principal
+  // that guard authenticated, and never sees the requests that guard refuses.
+  let app: INestApplication;
+  let seen: Recorded;
+  beforeAll(async () => {
+    const recorded = recorder();
+    seen = recorded.seen;
+    app = await appOn(adapter, { events: recorded.events, globalThrottler: false });
+  });
+  afterAll(() => app.close());
+
+  it('keys the request by the principal the bearer guard verified, without verifying it again', async () => {
+    expect(await statuses(app, LIMIT + 1, user('ivan'), '/late')).toEqual([...served, 429]);
+    expect(seen.verified).toBe(LIMIT + 1);
+    expect(await statuses(app, LIMIT, user('judy'), '/late')).toEqual(served);
+  });
+});
+
+describe.each(ADAPTERS)('ConsumerThrottlerGuard with two trusted issuers on %s', (adapter) => {
+  let app: INestApplication;
+  beforeAll(async () => (app = await appOn(adapter, { twoIssuers: true })));
+  afterAll(() => app.close());
+
+  it("keeps one issuer's subject apart from another's with the same sub", async () => {
+    expect(await statuses(app, LIMIT + 1, user('mia'))).toEqual([...served, 429]);
+    const sameSubElsewhere = validToken(otherKey, now(), {
+      iss: OTHER_ISSUER,
+      sub: 'mia',
+      scope: 'orders:read',
+    });
+    expect(await statuses(app, LIMIT, sameSubElsewhere)).toEqual(served);
+  });
+});
+
+/** docs/throttling.md's replacement of the removed `perConsumer` option. */
+@Injectable()
+class PerConsumerThrottlerGuard extends ConsumerThrottlerGuard {
+  static readonly LIMITS: Record<string, number> = { 'client:reports': LIMIT * 2 };
+  protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
+    const { req } = this.getRequestResponse(request.context);
+    const tracker = await request.getTracker(req, request.context);
+    const limit = PerConsumerThrottlerGuard.LIMITS[tracker] ?? request.limit;
+    return super.handleRequest({ ...request, limit });
+  }
+}
+
+describe.each(ADAPTERS)('a subclass of ConsumerThrottlerGuard on %s', (adapter) => {
+  let app: INestApplication;
+  let seen: Recorded;
+  beforeAll(async () => {
+    const recorded = recorder();
+    seen = recorded.seen;
+    app = await appOn(adapter, { events: recorded.events, guard: PerConsumerThrottlerGuard });
+  });
+  afterAll(() => app.close());
+
+  it('gives particular consumers limits of their own, verifying each token once', async () => {
+    const client = validToken(key, now(), {
+      sub: 'reports',
+      client_id: 'reports',
+      sid: undefined,
+      scope: 'orders:read',
+    });
+    const twice = Array<number>(LIMIT * 2).fill(200);
+    expect(await statuses(app, LIMIT * 2 + 1, client)).toEqual([...twice, 429]);
+    expect(await statuses(app, LIMIT + 1, user('nina'))).toEqual([...served, 429]);
+    expect(seen.verified).toBe(LIMIT * 3 + 2);
+  });
+});
+
+describe('ConsumerThrottlerGuard on two applications sharing a Redis storage (Express and Fastify)', () => {
+  const keyPrefix = `${uniquePrefix('consumer-throttler')}throttle:`;
+  let apps: INestApplication[];
+
+  beforeAll(async () => {
+    const backend = redis(sharedRedisUrl());
+    apps = await Promise.all(
+      (['express', 'fastify'] as const).map((adapter) =>
+        appOn(adapter, {
+          throttler: {
+            storage: new RedisThrottlerStorage(backend, { keyPrefix }),
+            // One budget per consumer across routes and instances.
+            generateKey: (_context, tracker) => tracker,
+          },
+        }),
+      ),
+    );
+  });
+  afterAll(async () => {
+    await Promise.all(apps.map((app) => app.close()));
+    await deleteKeys(keyPrefix);
+  });
+
+  it('holds one limit for a consumer whichever application it calls, and keeps consumers apart', async () => {
+    const sub = `kim-${randomBytes(4).toString('hex')}`;
+    const codes = [
+      ...(await statuses(apps[0], 2, user(sub))),
+      ...(await statuses(apps[1], 1, user(sub))),
+      ...(await statuses(apps[0], 1, user(sub))),
+      ...(await statuses(apps[1], 1, user(sub))),
+    ];
+    expect(codes).toEqual([...served, 429, 429]);
+    expect(await statuses(apps[1], 1, user(`${sub}-other`))).toEqual([200]);
+  });
+
+  it('counts bad tokens against the IP on every application', async () => {
+    const forged = validToken(attacker, now(), { sub: 'lena' });
+    expect(await statuses(apps[0], LIMIT, forged)).toEqual(Array(LIMIT).fill(401));
+    expect(await statuses(apps[1], 1)).toEqual([429]);
+    expect(await statuses(apps[1], 1, user('lena'))).toEqual([200]);
+  });
+});
