@@ -16,7 +16,8 @@ import { thenApply, type Awaitable } from '../util/awaitable.js';
  */
 export class RequestAuthenticator {
   constructor(
-    private readonly verifier: TokenVerifier,
+    /** The verifier of this module: a verdict another one reached is never taken for its own. */
+    readonly verifier: TokenVerifier,
     private readonly revocation: RevocationChecker | undefined,
     private readonly sources: TokenSources,
   ) {}

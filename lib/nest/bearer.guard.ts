@@ -94,7 +94,7 @@ export class BearerGuard implements CanActivate {
   ): Awaitable<Principal> {
     // A throttler guard that ran first (nest-tessera/throttler) verified the token already.
     const principal = this.authenticator.authenticate(request, tier, (token) =>
-      verifiedFor(request, token),
+      verifiedFor(request, token, this.authenticator.verifier),
     );
     return thenApply(principal, (verified) => {
       setPrincipal(request, verified);

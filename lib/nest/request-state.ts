@@ -10,9 +10,10 @@ import type { Principal } from '../verify/principal.js';
  */
 export type RequestRejection = AuthError | (Error & { readonly reason: 'throttled' });
 
+/** A verdict on a token, and the verifier that reached it (an application may have several). */
 type VerifiedToken =
-  | { readonly token: string; readonly principal: Principal }
-  | { readonly token: string; readonly error: InvalidTokenError };
+  | { readonly token: string; readonly by: object; readonly principal: Principal }
+  | { readonly token: string; readonly by: object; readonly error: InvalidTokenError };
 
 /** The library's own state of one request, shared by the adapter's and the Node request. */
 interface RequestState {
@@ -144,25 +145,38 @@ export function rejectionOf(request: object): RequestRejection | undefined {
 }
 
 /**
- * Remembers that `token` verified as `principal` for this request (the throttler guard identifies
- * the consumer before the bearer guard authenticates), so it is not verified twice.
+ * Remembers that `token` verified as `principal` by the verifier `by` for this request (the
+ * throttler guard identifies the consumer before the bearer guard authenticates), so that
+ * verifier does not verify it twice.
  */
-export function setVerified(request: object, token: string, principal: Principal): void {
-  stateFor(request).verified = { token, principal };
+export function setVerified(
+  request: object,
+  token: string,
+  principal: Principal,
+  by: object,
+): void {
+  stateFor(request).verified = { token, by, principal };
 }
 
-/** Remembers that `token` failed verification in this request, so it is not verified twice. */
-export function setRejectedToken(request: object, token: string, error: InvalidTokenError): void {
-  stateFor(request).verified = { token, error };
+/** Remembers that `token` failed verification by `by` in this request, so it is not verified twice. */
+export function setRejectedToken(
+  request: object,
+  token: string,
+  error: InvalidTokenError,
+  by: object,
+): void {
+  stateFor(request).verified = { token, by, error };
 }
 
 /**
- * The principal `token` verified as earlier in this request, if it did; throws the error it was
- * refused with, if it was (so a bad token is verified, counted and logged once per request).
+ * The principal `token` verified as earlier in this request by the verifier `by`, if it did;
+ * throws the error it was refused with, if it was (so a bad token is verified, counted and
+ * logged once per request). Another verifier's verdict never counts: two modules of one
+ * application may trust different issuers and audiences.
  */
-export function verifiedFor(request: object, token: string): Principal | undefined {
+export function verifiedFor(request: object, token: string, by: object): Principal | undefined {
   const entry = stateOf(request)?.verified;
-  if (entry === undefined || entry.token !== token) return undefined;
+  if (entry === undefined || entry.token !== token || entry.by !== by) return undefined;
   if ('error' in entry) throw entry.error;
   return entry.principal;
 }

@@ -57,13 +57,15 @@ export class ConsumerTracker {
     if (token === undefined) return undefined;
     let principal: Principal;
     try {
-      principal = verifiedFor(request, token) ?? (await this.verifier.verify(token));
+      principal = verifiedFor(request, token, this.verifier) ?? (await this.verifier.verify(token));
     } catch (error) {
       // The bearer guard answers it with this error, without verifying the token again.
-      if (error instanceof InvalidTokenError) setRejectedToken(request, token, error);
+      if (error instanceof InvalidTokenError) {
+        setRejectedToken(request, token, error, this.verifier);
+      }
       return undefined;
     }
-    setVerified(request, token, principal);
+    setVerified(request, token, principal, this.verifier);
     // The local view only, and silently: the bearer guard makes the check of the route's tier,
     // which refuses, counts and logs a revoked token once.
     if (this.revocations?.isRevoked(revocationQuery(principal))) return undefined;

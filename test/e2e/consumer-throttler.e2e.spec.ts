@@ -6,6 +6,7 @@ import {
   Get,
   type INestApplication,
   Injectable,
+  Module,
   type Type,
   UseGuards,
 } from '@nestjs/common';
@@ -18,7 +19,14 @@ import {
   type ThrottlerRequest,
 } from '@nestjs/throttler';
 import request from 'supertest';
-import { AuthModule, MemoryRevocationStore, Public, Scopes, type AuthEvents } from 'nest-tessera';
+import {
+  AuthModule,
+  BearerGuard,
+  MemoryRevocationStore,
+  Public,
+  Scopes,
+  type AuthEvents,
+} from 'nest-tessera';
 import { redis } from 'nest-tessera/redis';
 import {
   ConsumerThrottlerGuard,
@@ -385,3 +393,68 @@ describe('ConsumerThrottlerGuard on two applications sharing a Redis storage (Ex
     expect(await statuses(apps[1], 1, user('lena'))).toEqual([200]);
   });
 });
+
+// Two AuthModule instances in one application: the root's (issuer ISSUER, the throttler's
+// verifier) and a feature module's (OTHER_ISSUER, another audience). A verdict of one module's
+// verifier must never pass for the other's.
+@Controller('b')
+@UseGuards(BearerGuard)
+class FeatureBController {
+  @Get()
+  list() {
+    return [];
+  }
+}
+
+@Module({
+  imports: [
+    AuthModule.forRoot({
+      issuers: [{ issuer: OTHER_ISSUER, keys: [otherKey.publicJwk] }],
+      audience: 'admin-api',
+      isGlobal: false,
+      globalGuard: false,
+    }),
+  ],
+  controllers: [FeatureBController],
+})
+class FeatureBModule {}
+
+describe.each(ADAPTERS)(
+  'ConsumerThrottlerGuard beside two AuthModule instances on %s',
+  (adapter) => {
+    let app: INestApplication;
+    beforeEach(async () => {
+      app = await createHttpApp(adapter, {
+        imports: [
+          AuthModule.forRoot({
+            issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+            audience: AUDIENCE,
+            isGlobal: false,
+            globalGuard: false,
+          }),
+          ThrottlerModule.forRoot({
+            throttlers: [{ limit: 100, ttl: 60_000 }],
+            storage: new MemoryThrottlerStorage(),
+          }),
+          FeatureBModule,
+        ],
+        providers: [{ provide: APP_GUARD, useClass: ConsumerThrottlerGuard }],
+      });
+    });
+    afterEach(() => app.close());
+
+    it("never lets one module's verdict stand for another's", async () => {
+      // Trusted by the root's verifier (which the throttler used), not by feature B's.
+      await request(app.getHttpServer())
+        .get('/b')
+        .set('Authorization', `Bearer ${user('alice')}`)
+        .expect(401);
+      // Trusted by feature B only: refused by the throttler's verifier, accepted by B's.
+      const forB = validToken(otherKey, now(), { iss: OTHER_ISSUER, aud: 'admin-api', sub: 'bob' });
+      await request(app.getHttpServer())
+        .get('/b')
+        .set('Authorization', `Bearer ${forB}`)
+        .expect(200);
+    });
+  },
+);
