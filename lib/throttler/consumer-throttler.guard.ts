@@ -20,9 +20,9 @@ import { ThrottledRequestError } from './throttled-request.error.js';
 /**
  * `@nestjs/throttler`'s guard, counting each HTTP request against its verified consumer:
  * `sub:<sub>`, or `client:<client_id>` for a service client's own token (`sub` equal to
- * `client_id`); with several trusted issuers, `@<issuer>` follows. A request without a valid token (none, forged,
- * expired, revoked...) counts against its client IP (`ip:<address>`), never against the subject
- * its token names. `@Throttle()`, `@SkipThrottle()`, the `ThrottlerModule` options and storage
+ * `client_id`); with several trusted issuers, `@<issuer>` follows (a `%` or `@` of the id written
+ * `%25` or `%40`). A request without a valid token (none, forged, expired, revoked...) counts
+ * against its client IP (`ip:<address>`), never against the subject its token names. `@Throttle()`, `@SkipThrottle()`, the `ThrottlerModule` options and storage
  * work as they do with `ThrottlerGuard`; a refusal is a `ThrottledRequestError` (429 with
  * `Retry-After`) and is reported to `AuthModule`'s `events.requestThrottled`.
  *

@@ -18,11 +18,19 @@ import type { TokenVerifier } from '../verify/token-verifier.js';
  * issuer's `alice` must not spend another's.
  */
 export function consumerKey(principal: Principal, severalIssuers: boolean): string {
-  const key =
+  const [kind, id] =
     principal.clientId !== undefined && principal.subject === principal.clientId
-      ? `client:${principal.clientId}`
-      : `sub:${principal.subject}`;
-  return severalIssuers ? `${key}@${principal.issuer}` : key;
+      ? ['client', principal.clientId]
+      : ['sub', principal.subject];
+  // The id's own `%` and `@` are escaped, so the first `@` is the one before the issuer: an id and
+  // an issuer that both hold one (`bob@https://a/x` of `https://b`, `bob` of `https://a/x@https://b`)
+  // never join into one key, and one issuer's user never spends another's budget.
+  return severalIssuers ? `${kind}:${escapeAt(id)}@${principal.issuer}` : `${kind}:${id}`;
+}
+
+/** `%` and `@` as `%25` and `%40`: reversible, and free of `@`. */
+function escapeAt(id: string): string {
+  return id.replace(/[%@]/g, (c) => (c === '%' ? '%25' : '%40'));
 }
 
 /**

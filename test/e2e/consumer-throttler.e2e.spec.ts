@@ -315,6 +315,44 @@ describe.each(ADAPTERS)('ConsumerThrottlerGuard with two trusted issuers on %s',
   });
 });
 
+describe.each(ADAPTERS)('ConsumerThrottlerGuard with issuers that hold an @ on %s', (adapter) => {
+  // Joined plainly, `sub:<sub>@<iss>` was one key for bob of the first issuer and for the user of
+  // the second whose sub is `bob@` + the first issuer's name up to its own `@`.
+  const first = `https://idp.test/t@${OTHER_ISSUER}`;
+  let app: INestApplication;
+  beforeAll(async () => {
+    app = await createHttpApp(adapter, {
+      imports: [
+        AuthModule.forRoot({
+          issuers: [
+            { issuer: first, keys: [key.publicJwk] },
+            { issuer: OTHER_ISSUER, keys: [otherKey.publicJwk] },
+          ],
+          audience: AUDIENCE,
+        }),
+        ThrottlerModule.forRoot({
+          throttlers: [{ limit: LIMIT, ttl: 60_000 }],
+          storage: new MemoryThrottlerStorage(),
+        }),
+      ],
+      controllers: [OrdersController],
+      providers: [{ provide: APP_GUARD, useClass: ConsumerThrottlerGuard }],
+    });
+  });
+  afterAll(() => app.close());
+
+  it("never lets one issuer's user spend another's budget", async () => {
+    const mallory = validToken(otherKey, now(), {
+      iss: OTHER_ISSUER,
+      sub: 'bob@https://idp.test/t',
+      scope: 'orders:read',
+    });
+    expect(await statuses(app, LIMIT + 1, mallory)).toEqual([...served, 429]);
+    const bob = validToken(key, now(), { iss: first, sub: 'bob', scope: 'orders:read' });
+    expect(await statuses(app, LIMIT, bob)).toEqual(served);
+  });
+});
+
 /** docs/throttling.md's replacement of the removed `perConsumer` option. */
 @Injectable()
 class PerConsumerThrottlerGuard extends ConsumerThrottlerGuard {
