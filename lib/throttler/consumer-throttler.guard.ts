@@ -65,7 +65,11 @@ export class ConsumerThrottlerGuard extends ThrottlerGuard {
     return consumer ?? `ip:${await super.getTracker(request)}`;
   }
 
-  /** Refuses with a `ThrottledRequestError`, recorded for the access log and reported. */
+  /**
+   * Refuses with a `ThrottledRequestError`, recorded for the access log and reported, and with
+   * `Retry-After`: throttler's `setHeaders: false` drops its X-RateLimit-* headers, but a 429 still
+   * says when to come back (RFC 6585 §4).
+   */
   protected override async throwThrottlingException(
     context: ExecutionContext,
     detail: ThrottlerLimitDetail,
@@ -73,7 +77,9 @@ export class ConsumerThrottlerGuard extends ThrottlerGuard {
     const tracker = detail.tracker.startsWith('ip:') ? 'ip' : 'principal';
     const message = await this.getErrorMessage(context, detail);
     const error = new ThrottledRequestError(message, detail.timeToBlockExpire, tracker);
-    setRejection(context.switchToHttp().getRequest<object>(), error);
+    const { req, res } = this.getRequestResponse(context);
+    this.setResponseHeader(res, 'Retry-After', error.retryAfterSeconds);
+    setRejection(req, error);
     this.authOptions.events.requestThrottled?.({ tracker });
     throw error;
   }

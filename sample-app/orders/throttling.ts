@@ -47,6 +47,8 @@ export function throttling(
               : new RedisThrottlerStorage(links.redis, { keyPrefix: links.keyPrefix }),
           // The body of a 429: {"statusCode":429,"message":"Too Many Requests"}.
           errorMessage: 'Too Many Requests',
+          // CONTRACT.md's answers carry no X-RateLimit-* headers; a 429 keeps its Retry-After.
+          setHeaders: false,
         }),
       }),
     ],

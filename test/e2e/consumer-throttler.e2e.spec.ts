@@ -299,6 +299,34 @@ describe.each(ADAPTERS)('ConsumerThrottlerGuard after the bearer guard on %s', (
   });
 });
 
+describe.each(ADAPTERS)(
+  "ConsumerThrottlerGuard with throttler's setHeaders: false on %s",
+  (adapter) => {
+    let app: INestApplication;
+    beforeAll(async () => (app = await appOn(adapter, { throttler: { setHeaders: false } })));
+    afterAll(() => app.close());
+
+    it('sends no X-RateLimit-* headers, and still Retry-After on a 429', async () => {
+      const token = user('olga');
+      const rateLimitHeaders = (response: request.Response) =>
+        Object.keys(response.headers).filter((name) => name.startsWith('x-ratelimit'));
+      for (let i = 0; i < LIMIT; i++) {
+        const response = await request(app.getHttpServer())
+          .get('/orders')
+          .set('Authorization', `Bearer ${token}`)
+          .expect(200);
+        expect(rateLimitHeaders(response)).toEqual([]);
+      }
+      const over = await request(app.getHttpServer())
+        .get('/orders')
+        .set('Authorization', `Bearer ${token}`)
+        .expect(429);
+      expect(rateLimitHeaders(over)).toEqual([]);
+      expect(Number(over.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    });
+  },
+);
+
 describe.each(ADAPTERS)('ConsumerThrottlerGuard with two trusted issuers on %s', (adapter) => {
   let app: INestApplication;
   beforeAll(async () => (app = await appOn(adapter, { twoIssuers: true })));

@@ -47,6 +47,15 @@ function expectThrottled(response: request.Response, ttlSeconds: number): void {
   expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
   expect(Number(retryAfter)).toBeLessThanOrEqual(ttlSeconds);
   expect(response.body).toEqual({ statusCode: 429, message: 'Too Many Requests' });
+  expectNoRateLimitHeaders(response);
+}
+
+/** CONTRACT.md lists no X-RateLimit-* headers (nor throttler's Retry-After-<name>). */
+function expectNoRateLimitHeaders(response: request.Response): void {
+  const extra = Object.keys(response.headers).filter(
+    (name) => name.startsWith('x-ratelimit') || name.startsWith('retry-after-'),
+  );
+  expect(extra).toEqual([]);
 }
 
 describe.each(['express', 'fastify'] as HttpAdapterName[])(
@@ -84,7 +93,7 @@ describe.each(['express', 'fastify'] as HttpAdapterName[])(
 
     it('answers one consumer over its limit 429 with Retry-After while another, in the same second, gets 200', async () => {
       const [alice, bob] = [await login(authUrl, 'alice'), await login(authUrl, 'bob')];
-      for (let i = 0; i < 3; i++) await list(alice).expect(200);
+      for (let i = 0; i < 3; i++) expectNoRateLimitHeaders(await list(alice).expect(200));
       const started = Date.now();
       expectThrottled(await list(alice), 10);
       await list(bob).expect(200);
