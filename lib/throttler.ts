@@ -7,3 +7,7 @@ export { ThrottledRequestError } from './throttler/throttled-request.error.js';
 export { MemoryThrottlerStorage } from './throttler/memory-throttler-storage.js';
 export { RedisThrottlerStorage } from './throttler/redis-throttler-storage.js';
 export type { RedisThrottlerStorageOptions } from './throttler/redis-throttler-storage.js';
+export {
+  ThrottlerStorageUnavailableError,
+  type ThrottlerStorageUnavailableReason,
+} from './throttler/throttler-storage-unavailable.error.js';

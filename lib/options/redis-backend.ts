@@ -1,6 +1,7 @@
 import type { RedisRevocationEvents } from '../revocation/redis-revocation-events.js';
 import type { RevocationStore } from '../revocation/revocation-store.js';
 import type { ThrottlerCounters } from '../throttler/throttler-counters.js';
+import type { ThrottlerStorageUnavailableError } from '../throttler/throttler-storage-unavailable.error.js';
 
 // Nothing here names ioredis: the main entry's declarations must compile for an application that
 // never installs it (ioredis is an optional peer; `redis()` lives in `nest-tessera/redis`).
@@ -59,4 +60,8 @@ export interface RedisBackendThrottleOptions {
    * @default 'tessera:throttle:'
    */
   readonly keyPrefix?: string;
+  /** Milliseconds a hit waits for Redis before it is let through uncounted. @default 300 */
+  readonly timeoutMs?: number;
+  /** Told when hits start being let through uncounted, once until one is counted again. */
+  readonly onUnavailable?: (error: ThrottlerStorageUnavailableError) => void;
 }

@@ -1,12 +1,13 @@
 import type { Cluster, Redis } from 'ioredis';
 import { AuthConfigError } from '../errors/auth-errors.js';
-import { firstConnection } from '../revocation/redis-connection.js';
 import {
   throttlerCount,
   windowArguments,
   type ThrottlerCount,
   type ThrottlerCounters,
 } from '../throttler/throttler-counters.js';
+import type { ThrottlerStorageUnavailableError } from '../throttler/throttler-storage-unavailable.error.js';
+import { DEFAULT_THROTTLER_TIMEOUT_MS, FailOpenGate } from './fail-open-gate.js';
 
 /** The default prefix: no hash tag of its own, so a Cluster spreads the keys over its nodes. */
 export const DEFAULT_THROTTLER_PREFIX = 'tessera:throttle:';
@@ -54,30 +55,44 @@ export function hashTag(key: string): string {
 
 /**
  * `ThrottlerCounters` in Redis: one Lua script over ioredis per hit, on a connection of the
- * module's `redis` backend. Redis unreachable: every hit is let through at once (a throttle that
- * cannot count must not refuse everyone), and counting resumes when it answers again.
+ * module's `redis` backend. While Redis cannot count (not connected, no answer within
+ * `timeoutMs`, an error), every hit is let through at once (a throttle that cannot count must not
+ * refuse everyone), and counting resumes when it answers again (`FailOpenGate`).
  */
 export class RedisThrottlerCounters implements ThrottlerCounters {
   private readonly client: Client;
   private readonly prefix: string;
-  private connectedOnce = false;
+  private readonly gate: FailOpenGate;
   // Removed at close: a client passed in outlives the counters.
   private readonly onError = () => undefined; // a failing hit is let through
-  private readonly onReady = () => (this.connectedOnce = true);
 
-  constructor(options: { readonly client: Redis | Cluster; readonly keyPrefix?: string }) {
+  constructor(options: {
+    readonly client: Redis | Cluster;
+    readonly keyPrefix?: string;
+    readonly timeoutMs?: number;
+    readonly onUnavailable?: (error: ThrottlerStorageUnavailableError) => void;
+  }) {
     const prefix = options.keyPrefix ?? DEFAULT_THROTTLER_PREFIX;
     // A prefix whose first `{` opens an empty tag would send a key's two names to two slots.
     if (/^[^{]*\{\}/.test(prefix)) {
       throw new AuthConfigError(`throttler keyPrefix "${prefix}" opens an empty hash tag`);
     }
+    const timeoutMs = options.timeoutMs ?? DEFAULT_THROTTLER_TIMEOUT_MS;
+    if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
+      throw new AuthConfigError(
+        `throttler timeoutMs must be a positive number of milliseconds, got ${String(timeoutMs)}`,
+      );
+    }
     const client = options.client;
     client.defineCommand('tesseraThrottlerHit', { numberOfKeys: 2, lua: HIT });
     client.on('error', this.onError);
-    if (client.status === 'ready') this.connectedOnce = true;
-    else client.once('ready', this.onReady);
     this.client = client as Client;
     this.prefix = prefix;
+    this.gate = new FailOpenGate(client, { timeoutMs, onUnavailable: options.onUnavailable });
+  }
+
+  get available(): boolean {
+    return this.gate.available;
   }
 
   async increment(
@@ -89,26 +104,16 @@ export class RedisThrottlerCounters implements ThrottlerCounters {
   ): Promise<ThrottlerCount> {
     const { ttlMs, limit: max, blockMs } = windowArguments(ttl, limit, blockDuration);
     const name = `${this.prefix}${hashTag(key)}:${throttlerName}`;
-    try {
-      // Only the very first connection is waited for. Once Redis has been reached, a hit while
-      // it is down again fails at once, even while the client is `connecting` between two
-      // reconnection attempts, which firstConnection would wait out.
-      if (!this.connectedOnce) await firstConnection(this.client);
-      const [hits, msLeft, blocked, msBlocked] = await this.client.tesseraThrottlerHit(
-        name,
-        `${name}:block`,
-        ttlMs,
-        max,
-        blockMs,
-      );
-      return throttlerCount(hits, msLeft, blocked === 1, msBlocked);
-    } catch {
-      return throttlerCount(0, ttlMs, false, 0);
-    }
+    const reply = await this.gate.run(() =>
+      this.client.tesseraThrottlerHit(name, `${name}:block`, ttlMs, max, blockMs),
+    );
+    if (reply === undefined) return throttlerCount(0, ttlMs, false, 0);
+    const [hits, msLeft, blocked, msBlocked] = reply;
+    return throttlerCount(hits, msLeft, blocked === 1, msBlocked);
   }
 
   async close(): Promise<void> {
     this.client.off('error', this.onError);
-    this.client.off('ready', this.onReady);
+    this.gate.close();
   }
 }

@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { BreakerOpenError, CircuitBreaker } from '../resilience/circuit-breaker.js';
+import { answerWithin } from '../util/answer-within.js';
 import {
   connectOnce,
   duplicateForSubscriber,
@@ -398,15 +399,4 @@ export class RedisRevocationStore implements RevocationStore {
   private key(kind: RevocationEntry['kind'], id: string): string {
     return `${this.prefix}${KEY_LETTER[kind]}:${id}`;
   }
-}
-
-/** `promise`, or a rejection once `ms` have passed without its answer. */
-function answerWithin<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    timer.unref();
-  });
-  promise.catch(() => undefined); // a late rejection is not an unhandled one
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }

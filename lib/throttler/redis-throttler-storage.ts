@@ -1,7 +1,18 @@
+import { Logger } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { RedisBackend, RedisBackendConnection } from '../options/redis-backend.js';
 import type { ThrottlerCounters } from './throttler-counters.js';
+import type { ThrottlerStorageUnavailableError } from './throttler-storage-unavailable.error.js';
+
+const logger = new Logger('RedisThrottlerStorage');
+
+/** What an outage says when the application does not listen for it: one warning per outage. */
+function warnUnavailable(error: ThrottlerStorageUnavailableError): void {
+  logger.warn(
+    `Redis cannot count requests (${error.reason}): they are let through unthrottled until it answers again`,
+  );
+}
 
 /** Options of `RedisThrottlerStorage`. */
 export interface RedisThrottlerStorageOptions {
@@ -11,14 +22,27 @@ export interface RedisThrottlerStorageOptions {
    * @default 'tessera:throttle:'
    */
   readonly keyPrefix?: string;
+  /**
+   * Milliseconds a hit waits for Redis's answer before it is let through uncounted; after such a
+   * miss Redis is left alone for a second or so, then tried again by one hit.
+   * @default 300
+   */
+  readonly timeoutMs?: number;
+  /**
+   * Told when the storage starts letting hits through uncounted (Redis not connected, not
+   * answering within `timeoutMs`, or failing), once until a hit is counted again or the
+   * connection is made again. Must not throw (what it throws is dropped).
+   * @default a warning through Nest's `Logger`
+   */
+  readonly onUnavailable?: (error: ThrottlerStorageUnavailableError) => void;
 }
 
 /**
  * A `ThrottlerStorage` in Redis, so that a limit holds across every instance sharing it: fixed
  * windows with `@nestjs/throttler`'s blocking (see `ThrottlerCounters`), one atomic Lua script per
  * hit, each counter's keys hash-tagged to one Cluster slot. It opens its own connection on the
- * backend when the application starts and closes what it opened at shutdown; while Redis cannot
- * be reached, requests are let through.
+ * backend when the application starts and closes what it opened at shutdown. While Redis cannot
+ * count, requests are let through at once, never held up: `available` and `onUnavailable` say so.
  *
  * It lives in `nest-tessera/throttler` and takes its connection from `redis()` of
  * `nest-tessera/redis`, so that neither entry's declarations need a package the other needs.
@@ -34,7 +58,19 @@ export class RedisThrottlerStorage
   constructor(backend: RedisBackend, options: RedisThrottlerStorageOptions = {}) {
     // Nothing connects yet: an application that fails to start never closes it.
     this.connection = backend.open();
-    this.counters = this.connection.throttlerCounters(options);
+    this.counters = this.connection.throttlerCounters({
+      ...options,
+      onUnavailable: options.onUnavailable ?? warnUnavailable,
+    });
+  }
+
+  /**
+   * Whether hits are being counted in Redis: false while they are let through uncounted, from the
+   * first such hit (or the connection's loss) until one is counted again or the connection is
+   * made again; false before the first connection. For a health check.
+   */
+  get available(): boolean {
+    return this.counters.available;
   }
 
   /** Counts a hit of `key` for `throttlerName` (times in milliseconds), as throttler asks. */

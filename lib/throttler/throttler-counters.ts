@@ -33,6 +33,11 @@ export interface ThrottlerCounters {
     blockDurationMs: number,
     throttlerName: string,
   ): Promise<ThrottlerCount>;
+  /**
+   * Whether hits are being counted: false while they are let through uncounted (the backend not
+   * connected, not answering in time, or failing), until one is counted or a connection is made.
+   */
+  readonly available: boolean;
   /** Releases what the counters hold (a connection opened for them). */
   close(): Promise<void>;
 }

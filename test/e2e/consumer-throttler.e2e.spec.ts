@@ -18,6 +18,7 @@ import {
   type ThrottlerModuleOptions,
   type ThrottlerRequest,
 } from '@nestjs/throttler';
+import { Redis } from 'ioredis';
 import request from 'supertest';
 import {
   AuthModule,
@@ -36,7 +37,8 @@ import {
 import { AUDIENCE, ISSUER, OTHER_ISSUER } from '../support/forged-tokens.js';
 import { ADAPTERS, createHttpApp, type AdapterName } from '../support/http-app.js';
 import { forge, makeKey, validClaims, validToken } from '../support/keys.js';
-import { deleteKeys, sharedRedisUrl, uniquePrefix } from '../support/redis-server.js';
+import { deleteKeys, RedisServer, sharedRedisUrl, uniquePrefix } from '../support/redis-server.js';
+import { settlesWithin } from '../support/settles-within.js';
 
 // ConsumerThrottlerGuard in Nest applications on Express and Fastify: @nestjs/throttler's guard,
 // counting each request against its verified consumer, else against the client IP. Every
@@ -459,6 +461,46 @@ describe('ConsumerThrottlerGuard on two applications sharing a Redis storage (Ex
     expect(await statuses(apps[1], 1, user('lena'))).toEqual([200]);
   });
 });
+
+describe.each(ADAPTERS)(
+  'ConsumerThrottlerGuard on a Redis storage while Redis does not answer, on %s',
+  (adapter) => {
+    let server: RedisServer;
+    let client: Redis;
+    let app: INestApplication;
+    beforeAll(async () => {
+      server = await RedisServer.start();
+      // A client of the application's own with ioredis's defaults: no command timeout.
+      client = new Redis(server.url);
+      app = await appOn(adapter, {
+        throttler: {
+          storage: new RedisThrottlerStorage(redis(client), { onUnavailable: () => undefined }),
+        },
+      });
+    });
+    afterAll(async () => {
+      await app.close();
+      client.disconnect();
+      server.resume();
+      await server.stop();
+    });
+
+    it('serves requests while Redis is frozen, without waiting for it, and limits again once it answers', async () => {
+      const token = user('pia');
+      expect(await statuses(app, LIMIT + 1, token)).toEqual([...served, 429]);
+      server.pause();
+      // Over the limit, but the counters cannot answer: served, and never a 5xx.
+      expect(await settlesWithin(statuses(app, 10, token), 10_000)).toEqual(Array(10).fill(200));
+      server.resume();
+      const codes: number[] = [];
+      for (let i = 0; i < 100 && codes.at(-1) !== 429; i++) {
+        codes.push(...(await statuses(app, 1, token)));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(codes.at(-1)).toBe(429);
+    }, 30_000);
+  },
+);
 
 // Two AuthModule instances in one application: the root's (issuer ISSUER, the throttler's
 // verifier) and a feature module's (OTHER_ISSUER, another audience). A verdict of one module's

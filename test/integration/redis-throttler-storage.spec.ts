@@ -3,9 +3,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { Redis } from 'ioredis';
 import { AuthConfigError } from 'nest-tessera';
 import { redis } from 'nest-tessera/redis';
-import { RedisThrottlerStorage } from '../../lib/throttler/redis-throttler-storage.js';
+import { RedisThrottlerStorage, ThrottlerStorageUnavailableError } from 'nest-tessera/throttler';
 import { describeThrottlerStorage } from '../contracts/throttler-storage.contract.js';
 import { deleteKeys, RedisServer, sharedRedisUrl } from '../support/redis-server.js';
+import { settlesWithin } from '../support/settles-within.js';
 
 // RedisThrottlerStorage on a real Redis: the storages' contract, then what only Redis has (key
 // names and hash tags, counts shared by every instance, an outage, the connection's life).
@@ -15,6 +16,23 @@ const prefix = `tessera-test-throttler-${randomBytes(4).toString('hex')}:`;
 afterAll(() => deleteKeys(prefix));
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const MINUTE = 60_000;
+
+/** `count` hits of `key`, one after the other. */
+async function hits(storage: RedisThrottlerStorage, count: number, limit = 1, key = 'k') {
+  const records = [];
+  for (let i = 0; i < count; i++)
+    records.push(await storage.increment(key, MINUTE, limit, 0, 'default'));
+  return records;
+}
+
+/** Waits (polling, at most 5 s) until `condition` holds. */
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 250 && !condition(); i++) await sleep(20);
+  expect(condition()).toBe(true);
+}
+
+const letThrough = { isBlocked: false, totalHits: 0 };
 
 let fixtures = 0;
 describeThrottlerStorage('Redis', async () => {
@@ -108,6 +126,93 @@ describe('Redis throttler storage', () => {
       await server.stop();
     }
   }, 30_000);
+
+  it('answers at once while Redis is down with a client passed in that queues commands (ioredis defaults), and counts again once it is back', async () => {
+    const server = await RedisServer.start();
+    // ioredis's defaults: while disconnected, a command waits in the offline queue through 20
+    // reconnection attempts (a minute and more).
+    const client = new Redis(server.url);
+    const told: ThrottlerStorageUnavailableError[] = [];
+    try {
+      const s = new RedisThrottlerStorage(redis(client), {
+        keyPrefix: `${prefix}queued:`,
+        onUnavailable: (error) => told.push(error),
+      });
+      open.push(s);
+      s.onApplicationBootstrap();
+      expect((await hits(s, 2)).map((r) => r.isBlocked)).toEqual([false, true]);
+      expect(s.available).toBe(true);
+
+      await server.stop();
+      await until(() => client.status !== 'ready');
+      for (const hit of await settlesWithin(hits(s, 20), 10_000))
+        expect(hit).toMatchObject(letThrough);
+      expect(s.available).toBe(false);
+      expect(told).toHaveLength(1);
+      expect(told[0]).toBeInstanceOf(ThrottlerStorageUnavailableError);
+      expect(told[0].reason).toBe('disconnected');
+
+      // Redis restarts empty: the counting starts over, and holds again.
+      await server.start();
+      const blocked: boolean[] = [];
+      for (let i = 0; i < 100 && blocked.at(-1) !== true; i++) {
+        blocked.push((await s.increment('k', MINUTE, 1, 0, 'default')).isBlocked);
+        await sleep(50);
+      }
+      expect(blocked.at(-1)).toBe(true);
+      expect(s.available).toBe(true);
+      expect(told).toHaveLength(1);
+    } finally {
+      client.disconnect();
+      await server.stop();
+    }
+  }, 30_000);
+
+  it('answers at once while Redis is frozen on an open connection (a silent partition), trying it once per pause rather than once per hit', async () => {
+    const server = await RedisServer.start();
+    const told: ThrottlerStorageUnavailableError[] = [];
+    try {
+      const s = new RedisThrottlerStorage(redis(server.url), {
+        keyPrefix: `${prefix}frozen:`,
+        onUnavailable: (error) => told.push(error),
+      });
+      open.push(s);
+      s.onApplicationBootstrap();
+      expect((await hits(s, 1, 100))[0].totalHits).toBe(1);
+
+      server.pause();
+      for (const hit of await settlesWithin(hits(s, 30, 100), 10_000)) {
+        expect(hit).toMatchObject(letThrough);
+      }
+      expect(s.available).toBe(false);
+      expect(told.map((error) => error.reason)).toEqual(['timeout']);
+
+      // Redis now runs what it was sent while frozen: the count says how many hits tried it.
+      server.resume();
+      let counted: number | undefined;
+      for (let i = 0; i < 100 && counted === undefined; i++) {
+        const [hit] = await hits(s, 1, 100);
+        if (hit.totalHits > 0) counted = hit.totalHits;
+        else await sleep(50);
+      }
+      expect(counted).toBeDefined();
+      const triedWhileFrozen = counted! - 2;
+      expect(triedWhileFrozen).toBeGreaterThanOrEqual(1);
+      expect(triedWhileFrozen).toBeLessThanOrEqual(3);
+      expect(s.available).toBe(true);
+    } finally {
+      server.resume();
+      await server.stop();
+    }
+  }, 30_000);
+
+  it('refuses a timeoutMs that is not a positive number, as a configuration error', () => {
+    for (const timeoutMs of [0, -1, Number.NaN, Infinity, '300' as unknown as number]) {
+      expect(
+        () => new RedisThrottlerStorage(redis(sharedRedisUrl()), { keyPrefix: prefix, timeoutMs }),
+      ).toThrow(AuthConfigError);
+    }
+  });
 
   it('closes the connection it opened, and leaves a client passed in open with the listeners it had', async () => {
     const connectionName = `tessera-test-${randomBytes(4).toString('hex')}`;

@@ -23,7 +23,20 @@ export class RedisServer {
     this.process = await startRedisProcess(this.port);
   }
 
-  /** Kills the server as a crash would; with nothing on disk, its data is gone. */
+  /**
+   * Freezes the server (SIGSTOP): its connections stay open and take commands, which get no
+   * answer until `resume()`, as through a network partition that drops packets silently.
+   */
+  pause(): void {
+    this.process?.kill('SIGSTOP');
+  }
+
+  /** Lets a paused server go on: it answers what it was sent meanwhile. */
+  resume(): void {
+    this.process?.kill('SIGCONT');
+  }
+
+  /** Kills the server as a crash would (paused or not); with nothing on disk, its data is gone. */
   async stop(): Promise<void> {
     await killRedisProcess(this.process);
     this.process = undefined;
