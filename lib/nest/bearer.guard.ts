@@ -123,6 +123,11 @@ export class GlobalBearerGuard implements CanActivate {
     @Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
   ) {}
 
+  /** Whether it authenticates every route (`globalGuard` on), or lets everything through. */
+  get authenticates(): boolean {
+    return this.options.globalGuard;
+  }
+
   canActivate(context: ExecutionContext): Promise<boolean> | boolean {
     return this.options.globalGuard ? this.guard.canActivate(context) : true;
   }

@@ -1,5 +1,11 @@
-import { type ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import {
+  type ExecutionContext,
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  Optional,
+} from '@nestjs/common';
+import { ApplicationConfig, Reflector } from '@nestjs/core';
 import {
   InjectThrottlerOptions,
   InjectThrottlerStorage,
@@ -9,12 +15,13 @@ import {
   type ThrottlerStorage,
 } from '@nestjs/throttler';
 import { AUTH_OPTIONS } from '../nest/auth.module-definition.js';
-import { setRejection } from '../nest/request-state.js';
+import { principalOf, setRejection } from '../nest/request-state.js';
 import type { ResolvedAuthOptions } from '../options/resolve-auth-options.js';
 import { RevocationStore } from '../revocation/revocation-store.js';
 import type { CredentialCarrier } from '../verify/extract-token.js';
 import { TokenVerifier } from '../verify/token-verifier.js';
 import { ConsumerTracker } from './consumer-tracker.js';
+import { runsAfterGlobalBearerGuard, warnThrottledAfterAuthentication } from './guard-order.js';
 import { ThrottledRequestError } from './throttled-request.error.js';
 
 /**
@@ -28,12 +35,15 @@ import { ThrottledRequestError } from './throttled-request.error.js';
  *
  * Register it as an `APP_GUARD` of the module that imports `AuthModule` (the application's root
  * module), so that it runs before the bearer guard: requests the bearer guard refuses are counted
- * too. The token is verified once per request whichever runs first. Only HTTP requests are
- * throttled; message handlers and gateways are left alone.
+ * too. Where it runs after that guard (an `APP_GUARD` of a module imported after `AuthModule`,
+ * or `@UseGuards()`), it says so once through Nest's `Logger`: at start-up when the order of the
+ * global guards shows it, else at the first request it finds authenticated already. The token is
+ * verified once per request whichever runs first. Only HTTP requests are throttled; message
+ * handlers and gateways are left alone.
  * @example providers: [{ provide: APP_GUARD, useClass: ConsumerThrottlerGuard }]
  */
 @Injectable()
-export class ConsumerThrottlerGuard extends ThrottlerGuard {
+export class ConsumerThrottlerGuard extends ThrottlerGuard implements OnApplicationBootstrap {
   private readonly consumers: ConsumerTracker;
 
   /** @internal */
@@ -44,6 +54,7 @@ export class ConsumerThrottlerGuard extends ThrottlerGuard {
     @Inject(AUTH_OPTIONS) private readonly authOptions: ResolvedAuthOptions,
     verifier: TokenVerifier,
     @Optional() @Inject(RevocationStore) revocations: RevocationStore | null,
+    private readonly application: ApplicationConfig,
   ) {
     super(options, storage, reflector);
     this.consumers = new ConsumerTracker(
@@ -54,6 +65,13 @@ export class ConsumerThrottlerGuard extends ThrottlerGuard {
     );
   }
 
+  /** Warns when the global guards' order puts it after the bearer guard (`runsAfterGlobalBearerGuard`). */
+  onApplicationBootstrap(): void {
+    if (runsAfterGlobalBearerGuard(this.application.getGlobalGuards(), this)) {
+      warnThrottledAfterAuthentication(this.application);
+    }
+  }
+
   /** Leaves anything but HTTP requests alone (this tracker reads HTTP tokens only). */
   protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
     return context.getType() === 'http' ? super.shouldSkip(context) : Promise.resolve(true);
@@ -61,6 +79,9 @@ export class ConsumerThrottlerGuard extends ThrottlerGuard {
 
   /** The verified consumer's key, else `ip:` and the client address, read as throttler reads it. */
   protected override async getTracker(request: Record<string, unknown>): Promise<string> {
+    // Authenticated already: this runs after the guard that refuses bad tokens, which it then
+    // never counts.
+    if (principalOf(request) !== undefined) warnThrottledAfterAuthentication(this.application);
     const consumer = await this.consumers.consumerOf(request as unknown as CredentialCarrier);
     return consumer ?? `ip:${await super.getTracker(request)}`;
   }
