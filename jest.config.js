@@ -41,6 +41,8 @@ export default {
   testMatch: ['**/*.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', ...runElsewhere.map((path) => `^${escape(path)}$`)],
   setupFiles: jestLoadsRequireEsm() ? ['<rootDir>/test/setup/preload-nest.js'] : [],
+  // Adds NODE_24_RUNNER to a run whose path filter selects specs it runs on Node 24.
+  ...(jestLoadsRequireEsm() ? {} : { testSequencer: '<rootDir>/test/setup/node-24-sequencer.js' }),
   globalSetup: '<rootDir>/test/setup/global-setup.js',
   globalTeardown: '<rootDir>/test/setup/global-teardown.js',
   maxWorkers: 2,

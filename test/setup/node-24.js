@@ -17,12 +17,26 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PACKAGE = `node-${process.platform === 'win32' ? 'win' : process.platform}-${process.arch}`;
 const BINARY = join('bin', process.platform === 'win32' ? 'node.exe' : 'node');
 
-/** The Node 24 binary's path, installed first if it is not there yet; throws if npm fails. */
+/**
+ * The environment variable that lets a run go on without Node 24: set to 1, the specs that need it
+ * are reported as skipped when it cannot be had (never as passed). Unset, that fails the run.
+ */
+export const SKIP_NODE_24 = 'TESSERA_SKIP_NODE24';
+
+/** Whether `binary` runs and is the pinned version. */
+function runs(binary) {
+  const version = spawnSync(binary, ['--version'], { encoding: 'utf8' });
+  return version.status === 0 && version.stdout.trim() === `v${NODE_24_VERSION}`;
+}
+
+/**
+ * The Node 24 binary's path, installed first if it is not there yet; throws if npm fails or the
+ * installed binary does not run.
+ */
 export function node24Binary(root = ROOT) {
   const dir = join(root, 'node_modules', '.cache', 'tessera-node-24');
   const binary = join(dir, 'node_modules', PACKAGE, BINARY);
-  const version = spawnSync(binary, ['--version'], { encoding: 'utf8' });
-  if (version.status === 0 && version.stdout.trim() === `v${NODE_24_VERSION}`) return binary;
+  if (runs(binary)) return binary;
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'package.json'), '{ "private": true }\n');
   const install = spawnSync(
@@ -38,9 +52,34 @@ export function node24Binary(root = ROOT) {
     { cwd: dir, encoding: 'utf8', shell: process.platform === 'win32' },
   );
   if (install.status !== 0) {
-    throw new Error(`npm could not install ${PACKAGE}@${NODE_24_VERSION}:\n${install.stderr}`);
+    const why = install.error?.message ?? install.stderr;
+    throw new Error(`npm could not install ${PACKAGE}@${NODE_24_VERSION}:\n${why}`);
   }
+  if (!runs(binary))
+    throw new Error(`${PACKAGE}@${NODE_24_VERSION} was installed but does not run`);
   return binary;
+}
+
+/**
+ * Node 24 for a run of the specs that need it: `{ binary }`, or, when it cannot be had and
+ * `TESSERA_SKIP_NODE24=1` says to go on without it, `{ skipped: why }`. Without that opt-out,
+ * throws: a run that cannot run those specs has not passed them (CI needs no opt-out).
+ * @param {Record<string, string | undefined>} env
+ * @param {() => string} obtain
+ * @returns {{ binary: string } | { skipped: string }}
+ */
+export function node24ForRun(env = process.env, obtain = () => node24Binary()) {
+  try {
+    return { binary: obtain() };
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    if (env[SKIP_NODE_24] === '1') return { skipped: why };
+    throw new Error(
+      `the specs that load @nestjs/throttler need Node ${NODE_24_VERSION}, which could not be had ` +
+        `(${SKIP_NODE_24}=1 reports them as skipped instead): ${why}`,
+      { cause: error },
+    );
+  }
 }
 
 /** The arguments that start Jest in ESM mode, as `npm test` does. */
