@@ -7,6 +7,12 @@
 
 import 'reflect-metadata';
 import {
+  createPublicKey,
+  verify as cryptoVerify,
+  type JsonWebKey,
+  type KeyObject,
+} from 'node:crypto';
+import {
   type CanActivate,
   Controller,
   type ExecutionContext,
@@ -26,7 +32,13 @@ import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AuthModule, RevocationStore, Scopes } from 'nest-tessera';
 
 export type GuardId =
-  'none' | 'passThrough' | 'tesseraCached' | 'tesseraContext' | 'tesseraUncached' | 'passportJwt';
+  | 'none'
+  | 'passThrough'
+  | 'signatureOnly'
+  | 'tesseraCached'
+  | 'tesseraContext'
+  | 'tesseraUncached'
+  | 'passportJwt';
 export type AdapterId = 'express' | 'fastify';
 
 export interface ServerConfig {
@@ -87,6 +99,41 @@ class PassThroughOrdersController {
   list() {
     return ORDERS;
   }
+}
+
+// The physical floor under any verifying guard: one `crypto.verify` of the request's token, with
+// the issuer's key imported once and nothing else checked (no header, claims, scopes, revocation).
+// Not a guard to use: what the cache-off guard is measured against, beside the unguarded app.
+function signatureOnlyGuard(key: KeyObject): Type<CanActivate> {
+  @Injectable()
+  class SignatureOnlyGuard implements CanActivate {
+    canActivate(context: ExecutionContext): boolean {
+      const { headers } = context.switchToHttp().getRequest<{ headers: Record<string, string> }>();
+      const token = headers.authorization.slice('Bearer '.length);
+      const lastDot = token.lastIndexOf('.');
+      const input = Buffer.from(token.slice(0, lastDot), 'latin1');
+      const signature = Buffer.from(token.slice(lastDot + 1), 'base64url');
+      if (cryptoVerify('sha256', input, key, signature)) return true;
+      throw new ForbiddenException();
+    }
+  }
+  return SignatureOnlyGuard;
+}
+
+async function signatureOnlyModule(config: ServerConfig): Promise<Type> {
+  const jwks = (await (await fetch(config.jwksUri)).json()) as { keys: JsonWebKey[] };
+  const guard = signatureOnlyGuard(createPublicKey({ key: jwks.keys[0], format: 'jwk' }));
+  @Controller('orders')
+  class SignatureOnlyOrdersController {
+    @UseGuards(guard)
+    @Get()
+    list() {
+      return ORDERS;
+    }
+  }
+  @Module({ controllers: [SignatureOnlyOrdersController] })
+  class SignatureOnlyBenchModule {}
+  return SignatureOnlyBenchModule;
 }
 
 @Controller('orders')
@@ -188,7 +235,7 @@ function passportModule(config: ServerConfig): Type {
   return PassportBenchModule;
 }
 
-function moduleFor(config: ServerConfig): Type {
+function moduleFor(config: ServerConfig): Type | Promise<Type> {
   switch (config.guard) {
     case 'none': {
       @Module({ controllers: [UnguardedOrdersController] })
@@ -200,6 +247,8 @@ function moduleFor(config: ServerConfig): Type {
       class PassThroughBenchModule {}
       return PassThroughBenchModule;
     }
+    case 'signatureOnly':
+      return signatureOnlyModule(config);
     case 'tesseraCached':
       return tesseraModule(config, true);
     case 'tesseraContext':
@@ -212,7 +261,7 @@ function moduleFor(config: ServerConfig): Type {
 }
 
 async function serve(config: ServerConfig): Promise<INestApplication> {
-  const module = moduleFor(config);
+  const module = await moduleFor(config);
   const app =
     config.adapter === 'fastify'
       ? await NestFactory.create(module, new FastifyAdapter(), { logger: false })

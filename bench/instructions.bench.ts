@@ -24,7 +24,7 @@ import { issueTokens, jwksServer, serverConfig } from './http-fixtures.js';
 
 const GUARDS = listArgument<GuardId>(
   'guards',
-  ['none', 'passThrough', 'tesseraCached', 'tesseraUncached', 'passportJwt'],
+  ['none', 'passThrough', 'signatureOnly', 'tesseraCached', 'tesseraUncached', 'passportJwt'],
   ['none', 'passThrough', 'tesseraCached'],
 );
 const ADAPTERS = listArgument<AdapterId>('adapters', ['express', 'fastify']);
