@@ -29,7 +29,8 @@ import { AuthGuard, PassportModule, PassportStrategy } from '@nestjs/passport';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { passportJwtSecret } from 'jwks-rsa';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import { AuthModule, RevocationStore, Scopes } from 'nest-tessera';
+import { readFileSync } from 'node:fs';
+import { AuthModule, RevocationStore, Scopes, TokenVerifier } from 'nest-tessera';
 
 export type GuardId =
   | 'none'
@@ -52,7 +53,24 @@ export interface ServerConfig {
 }
 
 /** What a server sends its parent: its URL once it serves, then its usage when asked. */
-export type ServerMessage = { readonly url: string } | ServerUsage;
+export type ServerMessage = { readonly url: string } | ServerUsage | LoopResult;
+
+/**
+ * What a server is sent: `usage`, `settle` (see the top of the file), or a loop to time: its own
+ * verification (the verifier its guard uses, or the signature-only guard's check) called back to
+ * back on the tokens of `tokensFile` in turn, each a new string as a request delivers it.
+ */
+export type ServerRequest = 'usage' | 'settle' | { readonly loop: LoopRequest };
+
+export interface LoopRequest {
+  readonly tokensFile: string;
+  readonly durationMs: number;
+}
+
+/** The CPU time (user and system) one verification took in the loop, in µs. */
+export interface LoopResult {
+  readonly loopMicros: number;
+}
 
 /** A server's totals so far. */
 export interface ServerUsage {
@@ -104,25 +122,59 @@ class PassThroughOrdersController {
 // The physical floor under any verifying guard: one `crypto.verify` of the request's token, with
 // the issuer's key imported once and nothing else checked (no header, claims, scopes, revocation).
 // Not a guard to use: what the cache-off guard is measured against, beside the unguarded app.
-function signatureOnlyGuard(key: KeyObject): Type<CanActivate> {
+function signatureOnlyGuard(check: (token: string) => boolean): Type<CanActivate> {
   @Injectable()
   class SignatureOnlyGuard implements CanActivate {
     canActivate(context: ExecutionContext): boolean {
       const { headers } = context.switchToHttp().getRequest<{ headers: Record<string, string> }>();
-      const token = headers.authorization.slice('Bearer '.length);
-      const lastDot = token.lastIndexOf('.');
-      const input = Buffer.from(token.slice(0, lastDot), 'latin1');
-      const signature = Buffer.from(token.slice(lastDot + 1), 'base64url');
-      if (cryptoVerify('sha256', input, key, signature)) return true;
+      if (check(headers.authorization.slice('Bearer '.length))) return true;
       throw new ForbiddenException();
     }
   }
   return SignatureOnlyGuard;
 }
 
+function signatureCheck(key: KeyObject): (token: string) => boolean {
+  return (token) => {
+    const lastDot = token.lastIndexOf('.');
+    const input = Buffer.from(token.slice(0, lastDot), 'latin1');
+    const signature = Buffer.from(token.slice(lastDot + 1), 'base64url');
+    return cryptoVerify('sha256', input, key, signature);
+  };
+}
+
+/** The server's own verification, for the loop: set by the cache-off and signature-only apps. */
+let verifyOnce: ((token: string) => unknown) | undefined;
+
+/** Times `verifyOnce` called back to back, the tokens in turn; CPU µs per call. */
+async function timeLoop({ tokensFile, durationMs }: LoopRequest): Promise<LoopResult> {
+  const verify = verifyOnce;
+  if (verify === undefined) throw new Error(`${config.guard}: no verification to loop over`);
+  const tokens = (JSON.parse(readFileSync(tokensFile, 'utf8')) as string[]).map((token) =>
+    Buffer.from(token, 'latin1'),
+  );
+  const countedBefore = { verifications, verificationMs };
+  let calls = 0;
+  const cpuBefore = process.cpuUsage();
+  const deadline = performance.now() + durationMs;
+  do {
+    for (let i = 0; i < 32; i++) {
+      // A new string each call, as a request delivers it; a promise (a key to fetch) is awaited.
+      const result = verify(tokens[calls++ % tokens.length].toString('latin1'));
+      if (result instanceof Promise) await result;
+    }
+  } while (performance.now() < deadline);
+  const { user, system } = process.cpuUsage(cpuBefore);
+  // The loop's verifications are not the server's: its `tokenVerified` counts stay as they were.
+  ({ verifications, verificationMs } = countedBefore);
+  return { loopMicros: (user + system) / calls };
+}
+
 async function signatureOnlyModule(config: ServerConfig): Promise<Type> {
   const jwks = (await (await fetch(config.jwksUri)).json()) as { keys: JsonWebKey[] };
-  const guard = signatureOnlyGuard(createPublicKey({ key: jwks.keys[0], format: 'jwk' }));
+  const check = signatureCheck(createPublicKey({ key: jwks.keys[0], format: 'jwk' }));
+  verifyOnce = check;
+  const guard = signatureOnlyGuard(check);
   @Controller('orders')
   class SignatureOnlyOrdersController {
     @UseGuards(guard)
@@ -269,6 +321,8 @@ async function serve(config: ServerConfig): Promise<INestApplication> {
   if (config.guard.startsWith('tessera')) {
     const store = app.get<RevocationStore>(RevocationStore);
     for (const { jti, exp } of config.revoked) await store.revokeToken(jti, exp);
+    const verifier = app.get(TokenVerifier);
+    verifyOnce = (token) => verifier.verify(token);
   }
   await app.listen(0, '127.0.0.1');
   return app;
@@ -277,7 +331,11 @@ async function serve(config: ServerConfig): Promise<INestApplication> {
 const config = JSON.parse(process.argv[2] ?? '') as ServerConfig;
 const app = await serve(config);
 const send = (message: ServerMessage) => process.send!(message);
-process.on('message', (message) => {
+process.on('message', (message: ServerRequest) => {
+  if (typeof message === 'object') {
+    void timeLoop(message.loop).then(send);
+    return;
+  }
   const { user, system } = process.cpuUsage();
   // After a cell: a full collection (the process runs with --expose-gc) before answering, so that
   // this server's clean-up does not land in the next cell's measurement of another server. The

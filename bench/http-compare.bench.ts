@@ -49,8 +49,10 @@ import {
 import type {
   AdapterId,
   GuardId,
+  LoopResult,
   ServerConfig,
   ServerMessage,
+  ServerRequest,
   ServerUsage,
 } from './http-compare-server.js';
 import type { LoadRequest, LoadResult } from './load-client.js';
@@ -61,6 +63,7 @@ const DURATION_S = numberArgument('duration-s', QUICK ? 1 : 2);
 const WARMUP_S = numberArgument('warmup-s', QUICK ? 1 : 1.5);
 const CONNECTIONS = numberArgument('connections', 16);
 const CPU_PROF_DIR = argumentValue('cpu-prof-dir');
+const LOOP_MS = numberArgument('loop-ms', QUICK ? 100 : 300);
 const GUARDS = listArgument<GuardId>('guards', [
   'none',
   'passThrough',
@@ -99,7 +102,15 @@ interface Measured {
   readonly cpuMicros: number[];
   /** nest-tessera with caching off: the time one verification took inside the server, in µs. */
   readonly verificationMicros: number[];
+  /**
+   * Cache off and signature only: the CPU time of the server's own verification called in a loop
+   * right after the cell, in µs per token (the server idle otherwise).
+   */
+  readonly loopMicros: number[];
 }
+
+/** The guards whose servers time their verification in a loop after each cell. */
+const LOOPED: ReadonlySet<GuardId> = new Set(['signatureOnly', 'tesseraUncached']);
 
 interface RunningServer {
   readonly child: ChildProcess;
@@ -147,16 +158,30 @@ function startServer(config: ServerConfig): Promise<RunningServer> {
  * The server's totals so far; with `settle`, the server first collects its garbage, so that its
  * clean-up after a cell does not fall into the next cell's measurement.
  */
-function serverUsage({ child }: RunningServer, settle = false): Promise<ServerUsage> {
+function serverUsage(server: RunningServer, settle = false): Promise<ServerUsage> {
+  return ask(server, settle ? 'settle' : 'usage', (m): m is ServerUsage => 'cpuMicros' in m);
+}
+
+/** The server's verification timed in a loop over the tokens of `tokensFile`. */
+function serverLoop(server: RunningServer, tokensFile: string): Promise<LoopResult> {
+  const request = { loop: { tokensFile, durationMs: LOOP_MS } };
+  return ask(server, request, (m): m is LoopResult => 'loopMicros' in m);
+}
+
+function ask<T extends ServerMessage>(
+  { child }: RunningServer,
+  request: ServerRequest,
+  expected: (message: ServerMessage) => message is T,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const onExit = () => reject(new Error('a server exited during the benchmark'));
     child.once('exit', onExit);
     child.once('message', (message: ServerMessage) => {
       child.off('exit', onExit);
-      if ('cpuMicros' in message) resolve(message);
+      if (expected(message)) resolve(message);
       else reject(new Error(`unexpected message ${JSON.stringify(message)}`));
     });
-    child.send(settle ? 'settle' : 'usage');
+    child.send(request);
   });
 }
 
@@ -271,7 +296,10 @@ async function measure(
     assertAllServed(cell, await client.run(server(cell).url, tokenFiles.get(cell.mix)!, WARMUP_S));
   }
   const results = new Map<Cell, Measured>(
-    cells.map((cell) => [cell, { rps: [], p99: [], cpuMicros: [], verificationMicros: [] }]),
+    cells.map((cell) => [
+      cell,
+      { rps: [], p99: [], cpuMicros: [], verificationMicros: [], loopMicros: [] },
+    ]),
   );
   for (let round = 0; round < ROUNDS; round++) {
     const started = performance.now();
@@ -289,6 +317,10 @@ async function measure(
         measured.verificationMicros.push(
           ((after.verificationMs - before.verificationMs) * 1000) / verified,
         );
+      }
+      if (LOOPED.has(cell.guard)) {
+        const tokensFile = tokenFiles.get(cell.mix)!;
+        measured.loopMicros.push((await serverLoop(server(cell), tokensFile)).loopMicros);
       }
     }
     const seconds = ((performance.now() - started) / 1000).toFixed(0);
@@ -331,9 +363,26 @@ class Report {
   }
 
   /**
-   * How many times `base`'s throughput `guard` has, as the median of the rounds' ratios: by req/s
-   * measured, or by the server CPU time each request took (base's time ÷ guard's).
+   * How many times `base`'s throughput `guard` has in each round: by req/s measured, or by the
+   * server CPU time each request took (base's time ÷ guard's). Paired by round: the two cells of
+   * a round ran back to back.
    */
+  roundRatios(
+    metric: Metric,
+    guard: GuardId,
+    base: GuardId,
+    adapter: AdapterId,
+    mix: Mix,
+  ): number[] | undefined {
+    const a = this.find(guard, adapter, mix);
+    const b = this.find(base, adapter, mix);
+    if (a === undefined || b === undefined) return undefined;
+    return metric === 'rps'
+      ? a.rps.map((rps, round) => rps / b.rps[round])
+      : a.cpuMicros.map((micros, round) => b.cpuMicros[round] / micros);
+  }
+
+  /** The median of the rounds' ratios (see `roundRatios`). */
   ratio(
     metric: Metric,
     guard: GuardId,
@@ -341,15 +390,52 @@ class Report {
     adapter: AdapterId,
     mix: Mix,
   ): number | undefined {
+    const ratios = this.roundRatios(metric, guard, base, adapter, mix);
+    return ratios === undefined ? undefined : median(ratios);
+  }
+
+  /**
+   * Per round: the server CPU a request of `guard` costs beyond the unguarded app's, and that
+   * divided by the time one verification took in the same server's loop right after.
+   */
+  beyondUnguarded(
+    guard: GuardId,
+    adapter: AdapterId,
+    mix: Mix,
+  ): { micros: number[]; loopMicros: number[]; ratios: number[] } | undefined {
     const a = this.find(guard, adapter, mix);
-    const b = this.find(base, adapter, mix);
-    if (a === undefined || b === undefined) return undefined;
-    // Paired by round: the two cells of a round ran back to back.
-    return median(
-      metric === 'rps'
-        ? a.rps.map((rps, round) => rps / b.rps[round])
-        : a.cpuMicros.map((micros, round) => b.cpuMicros[round] / micros),
-    );
+    const none = this.find('none', adapter, mix);
+    if (a === undefined || none === undefined || a.loopMicros.length === 0) return undefined;
+    const micros = a.cpuMicros.map((cpu, round) => cpu - none.cpuMicros[round]);
+    const ratios = micros.map((beyond, round) => beyond / a.loopMicros[round]);
+    return { micros, loopMicros: a.loopMicros, ratios };
+  }
+
+  /** The cost beyond the unguarded app against the same verification in a loop. */
+  loopTable(): string {
+    const columns = this.columns();
+    const head = ['', ...columns.map((c) => `${ADAPTER_LABELS[c.adapter]}, ${MIX_LABELS[c.mix]}`)];
+    const rows: string[][] = [];
+    for (const guard of GUARDS.filter((g) => LOOPED.has(g))) {
+      const cells = columns.map(({ adapter, mix }) => this.beyondUnguarded(guard, adapter, mix));
+      const value = (f: (b: NonNullable<(typeof cells)[number]>) => string) =>
+        cells.map((b) => (b === undefined ? 'n/a' : f(b)));
+      rows.push(
+        [
+          `${GUARD_LABELS[guard]}: server CPU µs per request beyond no guard`,
+          ...value((b) => median(b.micros).toFixed(1)),
+        ],
+        [
+          `the same verification in a loop, CPU µs per token`,
+          ...value((b) => median(b.loopMicros).toFixed(1)),
+        ],
+        [
+          `beyond no guard ÷ loop (min – max of the rounds)`,
+          ...value((b) => `${ratioCell(median(b.ratios))} (${spreadCell(b.ratios)})`),
+        ],
+      );
+    }
+    return markdownTable(head, rows);
   }
 
   private columns(): { adapter: AdapterId; mix: Mix }[] {
@@ -444,6 +530,35 @@ class Report {
             verdict('tesseraUncached', 'passportJwt', adapter, mix, 2.5),
         )
         .join('; ')}`,
+      `- 1,000 distinct tokens, cache on ≥ 0.95× the server CPU throughput of the admit-all ` +
+        `guard: ${ADAPTERS.map((adapter) => {
+          const ratios = this.roundRatios(
+            'cpuMicros',
+            'tesseraCached',
+            'passThrough',
+            adapter,
+            1000,
+          );
+          if (ratios === undefined) return `${ADAPTER_LABELS[adapter]} n/a`;
+          const value = median(ratios);
+          return (
+            `${ADAPTER_LABELS[adapter]} ${ratioCell(value)} ${value >= 0.95 ? 'met' : 'MISSED'} ` +
+            `(rounds ${spreadCell(ratios)})`
+          );
+        }).join('; ')}`,
+      `- cache off, server CPU per request beyond no guard ≤ 1.5× the same verifier's CPU per ` +
+        `token in a loop: ${this.columns()
+          .map(({ adapter, mix }) => {
+            const where = `${ADAPTER_LABELS[adapter]}, ${MIX_LABELS[mix]}`;
+            const b = this.beyondUnguarded('tesseraUncached', adapter, mix);
+            if (b === undefined) return `${where} n/a`;
+            const value = median(b.ratios);
+            return (
+              `${where} ${ratioCell(value)} ${value <= 1.5 ? 'met' : 'MISSED'} ` +
+              `(rounds ${spreadCell(b.ratios)})`
+            );
+          })
+          .join('; ')}`,
       `- 1,000 distinct tokens, cache on ≥ 0.9× no guard: ${ADAPTERS.map(
         (adapter) =>
           `${ADAPTER_LABELS[adapter]} ${verdict('tesseraCached', 'none', adapter, 1000, 0.9)}`,
@@ -460,6 +575,11 @@ function markdownTable(head: readonly string[], rows: readonly (readonly string[
 
 function rpsCell(value: number): string {
   return Math.round(value).toLocaleString('en-US');
+}
+
+/** The lowest and highest of `values`, as ratios. */
+function spreadCell(values: readonly number[]): string {
+  return `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}`;
 }
 
 function ratioCell(value: number | undefined): string {
@@ -522,6 +642,11 @@ async function main(): Promise<void> {
         'verifier in a loop: verify.bench, "uncached"):\n',
     );
     console.log(report.verificationLine());
+    console.log(
+      '\nCache off and the signature-only guard against the same verification in a loop (run ' +
+        'by the same server right after each cell; per round, medians):\n',
+    );
+    console.log(report.loopTable());
     console.log('\nSpread of the rounds:\n');
     console.log(report.spreadTable());
   } finally {
