@@ -45,7 +45,10 @@ export class BearerGuard implements CanActivate {
     @Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
   ) {}
 
-  /** Synchronous on the common path (a token whose key is at hand, a local revocation check). */
+  /**
+   * Synchronous on the common path (a token the verified-token cache answers for, a local
+   * revocation check); a signature to check waits for the end of the event loop's turn.
+   */
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const targets: RouteTargets = [context.getHandler(), context.getClass()];
     const type = context.getType();

@@ -1,0 +1,108 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import { InvalidTokenError } from '../errors/auth-errors.js';
+import type { AuthEvents } from '../events.js';
+import { resolveAuthOptions } from '../options/resolve-auth-options.js';
+import { MemoryRevocationStore } from '../revocation/memory-revocation-store.js';
+import { RevocationChecker } from '../revocation/revocation-checker.js';
+import { createTokenVerifier } from '../verify/create-token-verifier.js';
+import { makeKey, validToken } from '../../test/support/keys.js';
+import { RequestAuthenticator } from './request-authenticator.js';
+
+const NOW = 1_700_000_000;
+const key = makeKey('RS256');
+const SOURCES = { headers: [], bodyField: undefined, forbiddenQueryParameters: [] };
+
+function authenticator(
+  options: { cacheSize?: number; events?: AuthEvents; store?: MemoryRevocationStore } = {},
+) {
+  const resolved = resolveAuthOptions({
+    issuers: [{ issuer: 'https://issuer.test', keys: [key.publicJwk] }],
+    audience: 'orders-api',
+    now: () => NOW,
+    verifiedTokenCacheSize: options.cacheSize ?? 100,
+    events: options.events,
+  });
+  const store = options.store ?? new MemoryRevocationStore({ now: () => NOW });
+  const checker = new RevocationChecker(store, { standard: 'fail-open', sensitive: 'fail-closed' });
+  return new RequestAuthenticator(createTokenVerifier(resolved), checker, SOURCES);
+}
+
+const request = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+
+describe('RequestAuthenticator', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('verifies the tokens of requests that arrive together, each as its own caller', async () => {
+    const auth = authenticator({ cacheSize: 0 });
+    const subjects = ['alice', 'bob', 'carol', 'dave'];
+    const forged = `${validToken(key, NOW, { sub: 'mallory' }).slice(0, -4)}AAAA`;
+    const answers = await Promise.allSettled([
+      ...subjects.map(async (sub) => auth.authenticate(request(validToken(key, NOW, { sub })))),
+      (async () => auth.authenticate(request(forged)))(),
+    ]);
+    expect(answers.slice(0, 4).map((a) => a.status === 'fulfilled' && a.value.subject)).toEqual(
+      subjects,
+    );
+    const refused = answers[4];
+    expect(refused.status).toBe('rejected');
+    expect((refused as PromiseRejectedResult).reason).toBeInstanceOf(InvalidTokenError);
+    expect(((refused as PromiseRejectedResult).reason as InvalidTokenError).reason).toBe(
+      'bad_signature',
+    );
+  });
+
+  it('refuses a revoked token verified together with others', async () => {
+    const store = new MemoryRevocationStore({ now: () => NOW });
+    await store.revokeToken('revoked-1', NOW + 300);
+    const auth = authenticator({ cacheSize: 0, store });
+    const [kept, revoked] = await Promise.allSettled([
+      auth.authenticate(request(validToken(key, NOW))),
+      auth.authenticate(request(validToken(key, NOW, { jti: 'revoked-1' }))),
+    ]);
+    expect(kept.status).toBe('fulfilled');
+    expect(((revoked as PromiseRejectedResult).reason as InvalidTokenError).reason).toBe('revoked');
+  });
+
+  it("runs each verification's hooks in the async context of the request that asked", async () => {
+    const requestId = new AsyncLocalStorage<string>();
+    const seen: [string, string | undefined][] = [];
+    const auth = authenticator({
+      cacheSize: 0,
+      events: {
+        tokenVerified: ({ principal }) => seen.push([principal.subject, requestId.getStore()]),
+      },
+    });
+    await Promise.all(
+      ['alice', 'bob', 'carol'].map((sub) =>
+        requestId.run(`request-of-${sub}`, async () =>
+          auth.authenticate(request(validToken(key, NOW, { sub }))),
+        ),
+      ),
+    );
+    expect(seen).toEqual([
+      ['alice', 'request-of-alice'],
+      ['bob', 'request-of-bob'],
+      ['carol', 'request-of-carol'],
+    ]);
+  });
+
+  it('answers from the verified-token cache at once, and checks revocation still', async () => {
+    const store = new MemoryRevocationStore({ now: () => NOW });
+    const auth = authenticator({ store });
+    const token = validToken(key, NOW, { jti: 'later-revoked' });
+    const first = await auth.authenticate(request(token));
+    const again = auth.authenticate(request(token));
+    expect(again).not.toBeInstanceOf(Promise);
+    expect(again).toBe(first);
+    await store.revokeToken('later-revoked', NOW + 300);
+    expect(() => auth.authenticate(request(token))).toThrow(InvalidTokenError);
+  });
+
+  it('still answers while a test has faked the timers', async () => {
+    jest.useFakeTimers();
+    const auth = authenticator({ cacheSize: 0 });
+    const principal = await auth.authenticate(request(validToken(key, NOW, { sub: 'alice' })));
+    expect(principal.subject).toBe('alice');
+  });
+});
