@@ -30,7 +30,9 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { passportJwtSecret } from 'jwks-rsa';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { readFileSync } from 'node:fs';
-import { AuthModule, RevocationStore, Scopes, TokenVerifier } from 'nest-tessera';
+import { AuthModule, RevocationStore, Scopes } from 'nest-tessera';
+// Internal: the verifier the module built, to time it in a loop (the package does not export it).
+import { TokenVerifier } from '../lib/verify/token-verifier.js';
 
 export type GuardId =
   | 'none'

@@ -5,7 +5,7 @@ import type { AuthEvents } from '../events.js';
 import { resolveAuthOptions } from '../options/resolve-auth-options.js';
 import { MemoryRevocationStore } from '../revocation/memory-revocation-store.js';
 import { RevocationChecker } from '../revocation/revocation-checker.js';
-import { createTokenVerifier } from '../verify/create-token-verifier.js';
+import { createTokenVerifier } from '../options/create-token-verifier.js';
 import { makeKey, validToken } from '../../test/support/keys.js';
 import { RequestAuthenticator } from './request-authenticator.js';
 
@@ -31,7 +31,9 @@ function authenticator(
 const request = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
 
 describe('RequestAuthenticator', () => {
-  afterEach(() => jest.useRealTimers());
+  afterEach(() => {
+    jest.useRealTimers();
+  });
 
   it('verifies the tokens of requests that arrive together, each as its own caller', async () => {
     const auth = authenticator({ cacheSize: 0 });
