@@ -210,7 +210,8 @@ function tesseraModule(config: ServerConfig, cached: boolean, context = false): 
         issuers: [{ issuer: config.issuer, jwksUri: config.jwksUri }],
         audience: config.audience,
         algorithms: ['RS256'],
-        // Revocation is on by default: an in-memory store, filled below.
+        // Revocation on, in memory: the store is filled below.
+        revocation: {},
         ...(cached
           ? {}
           : { verifiedTokenCacheSize: 0, events: { tokenVerified: countVerification } }),

@@ -25,16 +25,17 @@ export class RequestAuthenticator {
 
   /**
    * The request's verified, unrevoked principal. `alreadyVerified` is what the token verified as
-   * earlier in the same request, if it was. Synchronous when it can be; `await` it.
+   * earlier in the same request, if it was (a function of the token and the request, so that a
+   * caller needs no new one per request). Synchronous when it can be; `await` it.
    */
-  authenticate(
-    request: CredentialCarrier,
+  authenticate<R extends CredentialCarrier>(
+    request: R,
     tier: RiskTier = 'standard',
-    alreadyVerified?: (token: string) => Principal | undefined,
+    alreadyVerified?: (token: string, request: R) => Principal | undefined,
   ): Awaitable<Principal> {
     const token = extractToken(request, this.sources);
     if (token === undefined) throw new MissingTokenError();
-    const principal = alreadyVerified?.(token);
+    const principal = alreadyVerified?.(token, request);
     return principal === undefined
       ? this.authenticateToken(token, tier)
       : this.unrevoked(principal, tier);
@@ -58,6 +59,9 @@ export class RequestAuthenticator {
   }
 
   private unrevoked(principal: Principal, tier: RiskTier): Awaitable<Principal> {
-    return thenApply(this.revocation?.check(principal, tier), () => principal);
+    if (this.revocation === undefined) return principal;
+    const checked = this.revocation.check(principal, tier);
+    // The local check (standard routes) answers at once: no closure on every request's path.
+    return checked instanceof Promise ? checked.then(() => principal) : principal;
   }
 }

@@ -6,7 +6,7 @@ import { MissingTokenError } from '../errors/auth-errors.js';
 import type { ResolvedAuthOptions } from '../options/resolve-auth-options.js';
 import type { RiskTier } from '../revocation/risk-tier.js';
 import type { CredentialCarrier } from '../verify/extract-token.js';
-import { thenApply, type Awaitable } from '../util/awaitable.js';
+import type { Awaitable } from '../util/awaitable.js';
 import type { Principal } from '../verify/principal.js';
 import { AUTH_OPTIONS } from './auth.module-definition.js';
 import { perRoute, type RouteTargets } from './per-route.js';
@@ -37,6 +37,10 @@ export class BearerGuard implements CanActivate {
       tier: this.riskTier(targets, required),
     };
   });
+
+  /** What this module's verifier made of the token earlier in the request; one function for all. */
+  private readonly verifiedEarlier = (token: string, request: object): Principal | undefined =>
+    verifiedFor(request, token, this.authenticator.verifier);
 
   /** @internal */
   constructor(
@@ -69,10 +73,15 @@ export class BearerGuard implements CanActivate {
     // WebSocket gateways, GraphQL resolvers: this guard reads no token there, so it refuses
     // rather than let a call through unauthenticated; mark such handlers `@Public()`.
     if (request === undefined) throw new MissingTokenError();
-    return thenApply(this.authenticate(request, route.tier), (verified) => {
-      if (route.required !== undefined) this.authorize(verified, route.required);
-      return true;
-    });
+    const principal = this.authenticate(request, route.tier);
+    // A cached token answers at once: no closure on the common path.
+    if (principal instanceof Promise) return principal.then((p) => this.admitted(p, route));
+    return this.admitted(principal, route);
+  }
+
+  private admitted(principal: Principal, route: RouteRules): true {
+    if (route.required !== undefined) this.authorize(principal, route.required);
+    return true;
   }
 
   /** @internal A message handler: the token travels in the message (`tokenFromMessage`). */
@@ -96,13 +105,9 @@ export class BearerGuard implements CanActivate {
     tier: RiskTier,
   ): Awaitable<Principal> {
     // A throttler guard that ran first (nest-tessera/throttler) verified the token already.
-    const principal = this.authenticator.authenticate(request, tier, (token) =>
-      verifiedFor(request, token, this.authenticator.verifier),
-    );
-    return thenApply(principal, (verified) => {
-      setPrincipal(request, verified);
-      return verified;
-    });
+    const principal = this.authenticator.authenticate(request, tier, this.verifiedEarlier);
+    if (principal instanceof Promise) return principal.then((p) => recorded(request, p));
+    return recorded(request, principal);
   }
 
   /** @internal Sensitive when `@Sensitive()` or it requires a scope listed as sensitive. */
@@ -116,6 +121,11 @@ export class BearerGuard implements CanActivate {
   protected authorize(principal: Principal, required: readonly string[]): void {
     assertScopes(principal, required);
   }
+}
+
+function recorded(request: object, principal: Principal): Principal {
+  setPrincipal(request, principal);
+  return principal;
 }
 
 /** The guard as registered globally: a no-op when `globalGuard` is off. */

@@ -37,21 +37,18 @@ export function extractToken(
   if (typeof request.url !== 'string' || request.url.includes('?')) {
     rejectTokenInQuery(request.query, sources.forbiddenQueryParameters);
   }
+  // Every request comes through here: no closure to allocate, one `found` checked by `another`.
   let found: string | undefined;
-  const add = (token: string) => {
-    if (found !== undefined && found !== token) throw new InvalidRequestError('multiple_tokens');
-    found = token;
-  };
   const authorization = request.headers.authorization;
   if (typeof authorization === 'string' && isBearer(authorization)) {
-    add(bearerCredential(authorization));
+    found = bearerCredential(authorization);
   }
   for (const name of sources.headers) {
     const value = request.headers[name];
     for (const token of Array.isArray(value) ? value : [value]) {
       if (token === undefined) continue;
       if (token.trim() === '') throw new InvalidRequestError('malformed_credentials');
-      add(token.trim());
+      found = another(found, token.trim());
     }
   }
   if (sources.bodyField !== undefined && isJson(request.headers['content-type'])) {
@@ -60,10 +57,16 @@ export function extractToken(
       if (typeof value !== 'string' || value === '') {
         throw new InvalidRequestError('malformed_credentials');
       }
-      add(value);
+      found = another(found, value);
     }
   }
   return found;
+}
+
+/** `token`, unless the request carried a different one already. */
+function another(found: string | undefined, token: string): string {
+  if (found !== undefined && found !== token) throw new InvalidRequestError('multiple_tokens');
+  return token;
 }
 
 /** Whether the header names the Bearer scheme (any case), alone or followed by a space. */
