@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
-import { InvalidTokenError } from '../errors/auth-errors.js';
+import { InvalidRequestError, InvalidTokenError } from '../errors/auth-errors.js';
 import type { AuthEvents } from '../events.js';
 import { resolveAuthOptions } from '../options/resolve-auth-options.js';
 import { MemoryRevocationStore } from '../revocation/memory-revocation-store.js';
@@ -100,6 +100,38 @@ describe('RequestAuthenticator', () => {
     await store.revokeToken('later-revoked', NOW + 300);
     expect(() => auth.authenticate(request(token))).toThrow(InvalidTokenError);
   });
+
+  it.each([
+    ['no other source', {}],
+    ['another header too', { headers: ['x-access-token'] }],
+  ])(
+    'refuses a Bearer credential of two words, cached first word or not (%s)',
+    async (_, sources) => {
+      const resolved = resolveAuthOptions({
+        issuers: [{ issuer: 'https://issuer.test', keys: [key.publicJwk] }],
+        audience: 'orders-api',
+        now: () => NOW,
+        tokenSources: sources,
+      });
+      const auth = new RequestAuthenticator(
+        createTokenVerifier(resolved),
+        undefined,
+        resolved.tokenSources,
+      );
+      const token = validToken(key, NOW);
+      await auth.authenticate(request(token));
+      for (const credential of [`${token} ${token}`, `${token}\tx`, `${token.slice(0, 9)} x`]) {
+        let refusal: unknown;
+        try {
+          await auth.authenticate(request(credential));
+        } catch (error) {
+          refusal = error;
+        }
+        expect(refusal).toBeInstanceOf(InvalidRequestError);
+        expect((refusal as InvalidRequestError).reason).toBe('malformed_credentials');
+      }
+    },
+  );
 
   it('still answers while a test has faked the timers', async () => {
     jest.useFakeTimers();

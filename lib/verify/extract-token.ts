@@ -27,10 +27,15 @@ const LOWER_CASE_BIT = 0x20;
  * The one access token a request carries, or `undefined` when it carries none.
  * A token in the query string, two different tokens, or a malformed Bearer credential is a
  * 400 `invalid_request` (RFC 6750 §3.1).
+ *
+ * `scanBearer: false` leaves a second word in the Bearer credential to the caller's
+ * `assertOneWord`, for a caller that first asks its verified-token cache (a token found there has
+ * none) and where no other source is configured (so no other check could come first).
  */
 export function extractToken(
   request: CredentialCarrier,
   sources: TokenSources,
+  scanBearer = true,
 ): string | undefined {
   // Some adapters parse the query afresh on every read of `query` (Express 5): skip it when the
   // URL shows there is none.
@@ -41,7 +46,7 @@ export function extractToken(
   let found: string | undefined;
   const authorization = request.headers.authorization;
   if (typeof authorization === 'string' && isBearer(authorization)) {
-    found = bearerCredential(authorization);
+    found = bearerCredential(authorization, scanBearer);
   }
   for (const name of sources.headers) {
     const value = request.headers[name];
@@ -83,21 +88,30 @@ function isBearer(authorization: string): boolean {
 }
 
 /**
- * The one word after `Bearer` and its spaces (trailing spaces allowed). No word, or a second one
- * (after a space or a tab, the whitespace HTTP allows in a header), is a malformed credential.
- * Any other character is left for the verifier, which refuses it as a malformed token (401);
- * this runs on every request, so it scans the token with `includes`, not a regular expression.
+ * The one word after `Bearer` and its spaces (trailing spaces allowed). No word, or (`scan`) a
+ * second one, is a malformed credential.
  */
-function bearerCredential(authorization: string): string {
+function bearerCredential(authorization: string, scan: boolean): string {
   let start = SCHEME_LENGTH;
   while (authorization.charCodeAt(start) === SPACE) start++;
   let end = authorization.length;
   while (end > start && authorization.charCodeAt(end - 1) === SPACE) end--;
   const token = authorization.slice(start, end);
-  if (token === '' || token.includes(' ') || token.includes('\t')) {
+  if (token === '') throw new InvalidRequestError('malformed_credentials');
+  if (scan) assertOneWord(token);
+  return token;
+}
+
+/**
+ * Throws unless a Bearer credential is one word: a space or a tab (the whitespace HTTP allows in
+ * a header) inside it is a malformed credential. Any other character is left for the verifier,
+ * which refuses it as a malformed token (401). Two scans with `includes`, not a regular
+ * expression: a token is hundreds of characters.
+ */
+export function assertOneWord(token: string): void {
+  if (token.includes(' ') || token.includes('\t')) {
     throw new InvalidRequestError('malformed_credentials');
   }
-  return token;
 }
 
 /**
