@@ -10,7 +10,7 @@ import {
 import type { Principal } from '../verify/principal.js';
 import type { TokenVerifier } from '../verify/token-verifier.js';
 import { thenApply, type Awaitable } from '../util/awaitable.js';
-import { endOfTurn } from '../util/end-of-turn.js';
+import { EndOfTurn } from '../util/end-of-turn.js';
 
 /**
  * One request's authentication, whatever the transport or guard: find the one token, verify it,
@@ -23,6 +23,8 @@ export class RequestAuthenticator {
    * the scan of hundreds of characters was a fifth of a cached request's cost in the guard.
    */
   private readonly bearerOnly: boolean;
+  /** When the signature checks of this turn's requests run, together. */
+  private readonly endOfTurn = new EndOfTurn();
 
   constructor(
     /** The verifier of this module: a verdict another one reached is never taken for its own. */
@@ -70,9 +72,11 @@ export class RequestAuthenticator {
     // the rest of each request, a check (and the request around it) runs with the processor's
     // caches full of the other's code and data: measured in a server under load, one RSA check
     // cost about twice its time in a loop, and up to three times on Express (docs/benchmarks.md).
-    return endOfTurn().then(() =>
-      thenApply(this.verifier.verify(token), (principal) => this.unrevoked(principal, tier)),
-    );
+    return this.endOfTurn
+      .next()
+      .then(() =>
+        thenApply(this.verifier.verify(token), (principal) => this.unrevoked(principal, tier)),
+      );
   }
 
   private unrevoked(principal: Principal, tier: RiskTier): Awaitable<Principal> {

@@ -49,11 +49,18 @@ export class BearerGuard implements CanActivate {
     @Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
   ) {}
 
+  /** Whether the request may go on: its token verified, unrevoked, with the route's scopes. */
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    return this.check(context);
+  }
+
   /**
-   * Synchronous on the common path (a token the verified-token cache answers for, a local
-   * revocation check); a signature to check waits for the end of the event loop's turn.
+   * @internal What `canActivate` answers, synchronously on the common path (a token the
+   * verified-token cache answers for, a local revocation check): the global guard calls it so
+   * that a request pays for no promise it does not need. A signature to check waits for the end
+   * of the event loop's turn.
    */
-  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+  check(context: ExecutionContext): Awaitable<boolean> {
     const targets: RouteTargets = [context.getHandler(), context.getClass()];
     const type = context.getType();
     const request =
@@ -141,7 +148,7 @@ export class GlobalBearerGuard implements CanActivate {
     return this.options.globalGuard;
   }
 
-  canActivate(context: ExecutionContext): Promise<boolean> | boolean {
-    return this.options.globalGuard ? this.guard.canActivate(context) : true;
+  canActivate(context: ExecutionContext): Awaitable<boolean> {
+    return this.options.globalGuard ? this.guard.check(context) : true;
   }
 }

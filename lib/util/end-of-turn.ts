@@ -1,21 +1,25 @@
 import { setImmediate } from 'node:timers';
 
-let pending: Promise<void> | undefined;
-
 /**
- * A promise that resolves once the event loop's current turn has read its I/O (at its check
- * phase), shared by everything that asks during the same turn. Work chained on it runs back to
- * back, after the requests of the turn have been read and before any of them is answered.
+ * The end of the event loop's current turn, once its I/O has been read (its check phase): one
+ * promise shared by everything that asks this instance during the same turn, so that work chained
+ * on it runs back to back, after the requests of the turn have been read and before any of them
+ * is answered. One per owner: nothing is shared between module instances.
  *
- * Imported from `node:timers` rather than read from the global, so that a test's fake timers,
+ * `setImmediate` comes from `node:timers` rather than the global, so that a test's fake timers,
  * which replace the global, do not hold requests back.
  */
-export function endOfTurn(): Promise<void> {
-  pending ??= new Promise((resolve) =>
-    setImmediate(() => {
-      pending = undefined;
-      resolve();
-    }),
-  );
-  return pending;
+export class EndOfTurn {
+  private pending: Promise<void> | undefined;
+
+  /** Resolves at the end of the current turn. */
+  next(): Promise<void> {
+    this.pending ??= new Promise((resolve) =>
+      setImmediate(() => {
+        this.pending = undefined;
+        resolve();
+      }),
+    );
+    return this.pending;
+  }
 }
