@@ -1,6 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
-import { Controller, Get, Inject, Injectable, Module, Optional, UseGuards } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+import {
+  Controller,
+  type ExecutionContext,
+  Get,
+  Inject,
+  Injectable,
+  Module,
+  Optional,
+  UseGuards,
+} from '@nestjs/common';
+import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import request from 'supertest';
 import {
   AuthConfigError,
@@ -11,7 +20,7 @@ import {
   type AuthModuleOptions,
 } from 'nest-tessera';
 import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
-import { createHttpApp } from '../support/http-app.js';
+import { ADAPTERS, createHttpApp } from '../support/http-app.js';
 import { makeKey, validToken } from '../support/keys.js';
 
 const key = makeKey('ES256');
@@ -282,5 +291,85 @@ describe('revocation left out of the options', () => {
     await onApp.init();
     expect(typeof onApp.get(LogoutService).store.revokeToken).toBe('function');
     await onApp.close();
+  });
+});
+
+describe('BearerGuard replaced or extended', () => {
+  const base = { issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }], audience: AUDIENCE };
+
+  /** A subclass with a method of its own that a base-class member of that name would shadow. */
+  @Injectable()
+  class NetworkBearerGuard extends BearerGuard {
+    override async canActivate(context: ExecutionContext): Promise<boolean> {
+      return (await super.canActivate(context)) && this.check();
+    }
+
+    check(): boolean {
+      return true;
+    }
+  }
+
+  @Controller()
+  class AdminController {
+    @UseGuards(NetworkBearerGuard)
+    @Get('admin')
+    admin() {
+      return 'secret';
+    }
+  }
+
+  it.each(ADAPTERS)(
+    "still authenticates in a subclass whose own members could shadow the guard's (%s)",
+    async (adapter) => {
+      const app = await createHttpApp(adapter, {
+        imports: [AuthModule.forRoot({ ...base, globalGuard: false })],
+        controllers: [AdminController],
+        providers: [NetworkBearerGuard],
+      });
+      try {
+        await request(app.getHttpServer()).get('/admin').expect(401);
+        await request(app.getHttpServer())
+          .get('/admin')
+          .set('Authorization', `Bearer ${validToken(key, Math.floor(Date.now() / 1000))}`)
+          .expect(200, 'secret');
+      } finally {
+        await app.close();
+      }
+    },
+  );
+
+  it('asks a guard put in place of the provider through its canActivate, globally', async () => {
+    @Injectable()
+    class Refusing extends BearerGuard {
+      override async canActivate(): Promise<boolean> {
+        return false;
+      }
+    }
+    const token = validToken(key, Math.floor(Date.now() / 1000), { scope: 'ping' });
+    for (const [override, status] of [
+      [(m: TestingModuleBuilder) => m.overrideProvider(BearerGuard).useClass(Refusing), 403],
+      [
+        (m: TestingModuleBuilder) =>
+          m.overrideProvider(BearerGuard).useValue({ canActivate: () => true }),
+        200,
+      ],
+    ] as const) {
+      const moduleRef = await override(
+        Test.createTestingModule({
+          imports: [AuthModule.forRoot(base)],
+          controllers: [PingController],
+        }),
+      ).compile();
+      const app = moduleRef.createNestApplication({ logger: false });
+      await app.init();
+      try {
+        await request(app.getHttpServer())
+          .get('/ping')
+          .set('Authorization', `Bearer ${token}`)
+          .expect(status);
+      } finally {
+        await app.close();
+      }
+    }
   });
 });
