@@ -1,11 +1,6 @@
 import { InsufficientScopeError } from '../errors/auth-errors.js';
 import type { Principal } from '../verify/principal.js';
 
-/** The required scopes the principal lacks (empty: it has them all). */
-export function missingScopes(principal: Principal, required: readonly string[]): string[] {
-  return required.filter((scope) => !principal.scopes.includes(scope));
-}
-
 /** Throws `InsufficientScopeError` unless the principal holds every required scope. */
 export function assertScopes(principal: Principal, required: readonly string[]): void {
   // Checked without building the list of missing scopes: this runs on every guarded request.
