@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, URL } from 'node:url';
 import {
@@ -18,6 +19,10 @@ const swc = {
 };
 
 const root = fileURLToPath(new URL('.', import.meta.url));
+/** The subpath entry points of package.json (`./issuer` → `issuer`). */
+const subpaths = Object.keys(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).exports)
+  .filter((path) => path !== '.' && path !== './package.json')
+  .map((path) => path.slice(2));
 const escape = (path) => path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 // Specs that load @nestjs/throttler run where Jest can load it: here on Node 24.9 or later, else
 // through NODE_24_RUNNER (test/setup/require-esm.js says why).
@@ -33,8 +38,7 @@ export default {
   moduleNameMapper: {
     '^nest-tessera$': '<rootDir>/lib/index.ts',
     // Only the entry points package.json exports: another subpath fails here as it would in Node.
-    '^nest-tessera/(issuer|redis|passport|prometheus|terminus|testing|throttler)$':
-      '<rootDir>/lib/$1.ts',
+    [`^nest-tessera/(${subpaths.join('|')})$`]: '<rootDir>/lib/$1.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   roots: ['<rootDir>/lib', '<rootDir>/sample-app', '<rootDir>/test'],

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import type { IssuerKeysHealth, KeySourceHealth } from '../keys/key-source.js';
+import type { KeySourceHealth } from '../keys/key-source.js';
 import { RevocationStore, revocationStoreHealth } from '../revocation/revocation-store.js';
 import { TokenVerifier } from '../verify/token-verifier.js';
 
@@ -61,12 +61,8 @@ export class AuthHealthIndicator {
     key: Key = 'jwks' as Key,
   ): Promise<HealthIndicatorResult<Key, 'up' | 'down', KeysCheckData>> {
     const indicator = this.indicators.check(key);
-    let health: readonly IssuerKeysHealth[];
-    try {
-      health = await this.verifier.keysHealth();
-    } catch (error) {
-      return indicator.down({ issuers: {}, message: messageOf(error) });
-    }
+    // Never rejects: each key source's failure is part of its own health.
+    const health = await this.verifier.keysHealth();
     const issuers = Object.fromEntries(health.map(({ issuer, ...keys }) => [issuer, keys]));
     const missing = health.filter((h) => !h.available).map((h) => h.issuer);
     if (missing.length === 0) return indicator.up({ issuers });
@@ -90,8 +86,4 @@ export class AuthHealthIndicator {
     const message = error ?? (reachable ? 'local view not current' : 'backend unreachable');
     return indicator.down({ enabled: true as const, reachable, current, message });
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

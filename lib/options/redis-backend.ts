@@ -14,6 +14,7 @@ import type { ThrottlerStorageUnavailableError } from '../throttler/throttler-st
  * in one process never share a connection through it.
  */
 export interface RedisBackend {
+  /** What it is: only `redis()` makes one. */
   readonly kind: 'redis';
   /**
    * @internal One connection for one module instance or storage (a new one on every call), or
@@ -30,8 +31,8 @@ export interface RedisBackendConnection {
   throttlerCounters(options: RedisBackendThrottleOptions): ThrottlerCounters;
   /**
    * Opens the connections, which nothing opened before (a command sent earlier opens the one it
-   * needs): the module calls it once the application has started, so that an application that
-   * fails to start leaves nothing open.
+   * needs): the module, or `RedisThrottlerStorage`, calls it once the application has started,
+   * so that an application that fails to start leaves nothing open.
    */
   connect(): void;
   /**

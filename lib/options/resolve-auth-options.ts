@@ -67,7 +67,7 @@ export type ResolvedIssuer =
  * Every default of `AuthModuleOptions`, applied here and nowhere else. A feature left out
  * (`revocation`, `renewal`, `redis`) is off; there is no other way to turn one off.
  */
-export const DEFAULTS = Object.freeze({
+const DEFAULTS = Object.freeze({
   algorithms: SIGNING_ALGORITHMS,
   tokenTypes: ['at+jwt'],
   clockToleranceSeconds: 5,
@@ -242,7 +242,7 @@ function resolveRenewal(options: AuthModuleOptions): ResolvedRenewalOptions | fa
 }
 
 function resolveRedis(backend: AuthModuleOptions['redis']): RedisBackend | undefined {
-  if (backend !== undefined && typeof backend?.open !== 'function') {
+  if (backend !== undefined && (backend?.kind !== 'redis' || typeof backend.open !== 'function')) {
     fail("redis must be a RedisBackend: redis(connection) from 'nest-tessera/redis'");
   }
   return backend;

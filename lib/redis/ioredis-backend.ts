@@ -21,8 +21,8 @@ export function redis(connection: RedisConnection): RedisBackend {
 }
 
 function openBackend(connection: RedisConnection): RedisBackendConnection {
-  // Nothing connects before `connect()`: the module builds this while the application is being
-  // created, and an application that then fails to start never closes it.
+  // Nothing connects before `connect()`: the module (or the throttler storage) builds this while
+  // the application is being created, and an application that then fails to start never closes it.
   const { client, owned } = openRedis(connection, { lazy: true });
   const built: { close(): Promise<void> }[] = [];
   const starts: (() => void)[] = [];

@@ -10,7 +10,7 @@ import type { ThrottlerStorageUnavailableError } from '../throttler/throttler-st
 import { DEFAULT_THROTTLER_TIMEOUT_MS, FailOpenGate } from './fail-open-gate.js';
 
 /** The default prefix: no hash tag of its own, so a Cluster spreads the keys over its nodes. */
-export const DEFAULT_THROTTLER_PREFIX = 'tessera:throttle:';
+const DEFAULT_THROTTLER_PREFIX = 'tessera:throttle:';
 
 // One round trip, atomic (ThrottlerCounters says what it does). KEYS[1] counts the window's hits,
 // KEYS[2] marks a block; ARGV: window ms, limit, block ms. Returns hits, ms left in the window,
@@ -48,7 +48,7 @@ type Client = (Redis | Cluster) & {
  * itself where it can be one, else its base64url (Redis ends a tag at the first `}`, and an empty
  * tag hashes the whole name); `b64:` marks the encoded ones, so no two keys share a tag.
  */
-export function hashTag(key: string): string {
+function hashTag(key: string): string {
   const plain = key !== '' && !/[{}]/.test(key) && !key.startsWith('b64:');
   return `{${plain ? key : `b64:${Buffer.from(key).toString('base64url')}`}}`;
 }

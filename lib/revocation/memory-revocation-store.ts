@@ -1,5 +1,5 @@
 import {
-  DEFAULT_REVOCATION_LEEWAY_SECONDS,
+  DEFAULT_REVOCATION_CLOCK_TOLERANCE_SECONDS,
   subjectId,
   type RevocationQuery,
   type RevokedSubject,
@@ -19,7 +19,8 @@ export class MemoryRevocationStore implements RevocationStore {
    */
   constructor(options: { now?: () => number; clockToleranceSeconds?: number } = {}) {
     this.set = new RevocationSet(options.now ?? (() => Date.now() / 1000));
-    this.clockToleranceSeconds = options.clockToleranceSeconds ?? DEFAULT_REVOCATION_LEEWAY_SECONDS;
+    this.clockToleranceSeconds =
+      options.clockToleranceSeconds ?? DEFAULT_REVOCATION_CLOCK_TOLERANCE_SECONDS;
   }
 
   async revokeToken(jti: string, expiresAt: number): Promise<void> {

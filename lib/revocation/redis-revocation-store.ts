@@ -10,7 +10,7 @@ import {
 } from './redis-connection.js';
 import {
   decodeEntry,
-  DEFAULT_REVOCATION_LEEWAY_SECONDS,
+  DEFAULT_REVOCATION_CLOCK_TOLERANCE_SECONDS,
   encodeEntry,
   querySubjectId,
   subjectId,
@@ -392,7 +392,8 @@ export class RedisRevocationStore implements RevocationStore {
 
   private keptUntil(expiresAt: number): number {
     return Math.ceil(
-      expiresAt + (this.options.clockToleranceSeconds ?? DEFAULT_REVOCATION_LEEWAY_SECONDS),
+      expiresAt +
+        (this.options.clockToleranceSeconds ?? DEFAULT_REVOCATION_CLOCK_TOLERANCE_SECONDS),
     );
   }
 

@@ -25,7 +25,7 @@ export interface RevocationQuery {
  * How long a store keeps an entry past the `until` it is given, by default: a verifier accepts a
  * token up to its clock tolerance past `exp` (at most 300 s), and a revocation must hold as long.
  */
-export const DEFAULT_REVOCATION_LEEWAY_SECONDS = 300;
+export const DEFAULT_REVOCATION_CLOCK_TOLERANCE_SECONDS = 300;
 
 /** A subject to revoke: a `sub` is unique only within its issuer (RFC 7519 §4.1.2). */
 export interface RevokedSubject {
