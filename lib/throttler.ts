@@ -6,7 +6,7 @@ export { ConsumerThrottlerGuard } from './throttler/consumer-throttler.guard.js'
 export { ThrottledRequestError } from './throttler/throttled-request.error.js';
 export { MemoryThrottlerStorage } from './throttler/memory-throttler-storage.js';
 export { RedisThrottlerStorage } from './throttler/redis-throttler-storage.js';
-export type { RedisThrottlerStorageOptions } from './throttler/redis-throttler-storage.js';
+export type { RedisThrottlerStorageOptions } from './throttler/throttler-counters.js';
 export {
   ThrottlerStorageUnavailableError,
   type ThrottlerStorageUnavailableReason,

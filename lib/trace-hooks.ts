@@ -1,6 +1,9 @@
 import type { RiskTier } from './revocation/risk-tier.js';
 import type { Awaitable } from './util/awaitable.js';
 
+/** Why a JWKS was fetched: first use, cache expiry, or a `kid` the cache did not know. */
+export type JwksFetchCause = 'initial' | 'expired' | 'unknown_kid';
+
 /** What one JWKS download came to, for its trace. */
 export interface JwksFetchOutcome {
   readonly ok: boolean;
@@ -30,7 +33,7 @@ export interface TraceHooks {
   /** One download of a JWKS; `report` gives its outcome. */
   jwksFetch<T>(
     uri: string,
-    cause: 'initial' | 'expired' | 'unknown_kid',
+    cause: JwksFetchCause,
     work: (report: (outcome: JwksFetchOutcome) => void) => Promise<T>,
   ): Promise<T>;
   /** One revocation check that asks the backend; a rejection's reason says how it ended. */

@@ -1,17 +1,18 @@
-import { NO_TRACING, type JwksFetchOutcome, type TraceHooks } from '../trace-hooks.js';
+import {
+  NO_TRACING,
+  type JwksFetchCause,
+  type JwksFetchOutcome,
+  type TraceHooks,
+} from '../trace-hooks.js';
 import { importVerificationKey, JwkImportError, type VerificationKey } from './jwk.js';
 import type { KeySource, KeySourceHealth } from './key-source.js';
 
 /** What a JWKS fetch did, for logs, metrics and traces. */
-export interface JwksFetchEvent {
+export interface JwksFetchEvent extends JwksFetchOutcome {
   readonly uri: string;
-  readonly ok: boolean;
-  /** Why the fetch ran: first use, cache expiry, or a `kid` the cache did not know. */
-  readonly cause: 'initial' | 'expired' | 'unknown_kid';
-  readonly keyCount?: number;
+  readonly cause: JwksFetchCause;
   /** Keys in the document that were skipped (unsupported type, no kid, too short...). */
   readonly skipped?: readonly string[];
-  readonly error?: Error;
   readonly durationMs: number;
 }
 
@@ -89,7 +90,7 @@ export class JwksClient implements KeySource {
   }
 
   /** Fetches again unless a fetch is running (then joins it) or the cooldown has not passed. */
-  private refresh(cause: JwksFetchEvent['cause']): Promise<void> {
+  private refresh(cause: JwksFetchCause): Promise<void> {
     if (this.inFlight) return this.inFlight;
     if (this.options.now() - this.lastAttemptAt < this.options.cooldownSeconds) {
       return Promise.resolve();
@@ -103,7 +104,7 @@ export class JwksClient implements KeySource {
   }
 
   private async fetchKeys(
-    cause: JwksFetchEvent['cause'],
+    cause: JwksFetchCause,
     outcome: (outcome: JwksFetchOutcome) => void,
   ): Promise<void> {
     const started = performance.now();

@@ -1,4 +1,5 @@
 import type { VerificationKey } from './jwk.js';
+import { errorMessage } from '../util/error-message.js';
 
 /** What a key source says about its keys, for a health check. */
 export interface KeySourceHealth {
@@ -66,8 +67,4 @@ export class StaticKeySource implements KeySource {
   health(): Promise<KeySourceHealth> {
     return Promise.resolve({ available: this.keys.size > 0, keyCount: this.keys.size });
   }
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

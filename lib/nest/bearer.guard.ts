@@ -64,25 +64,14 @@ export class BearerGuard implements CanActivate {
    * of the event loop's turn. Under a symbol of this module: no subclass member can replace it.
    */
   [CHECK](context: ExecutionContext): Awaitable<boolean> {
-    const targets: RouteTargets = [context.getHandler(), context.getClass()];
-    const type = context.getType();
-    const request =
-      type === 'http' ? context.getArgByIndex<CredentialCarrier & object>(0) : undefined;
-    return this.admit(context, type, targets, request);
-  }
-
-  private admit(
-    context: ExecutionContext,
-    type: string,
-    targets: RouteTargets,
-    request: (CredentialCarrier & object) | undefined,
-  ): Awaitable<boolean> {
-    const route = this.routeOf(targets);
+    const route = this.routeOf([context.getHandler(), context.getClass()]);
     if (route.isPublic) return true;
+    const type = context.getType();
     if (type === 'rpc') return this.authenticateMessage(context, route.required, route.tier);
     // WebSocket gateways, GraphQL resolvers: this guard reads no token there, so it refuses
     // rather than let a call through unauthenticated; mark such handlers `@Public()`.
-    if (request === undefined) throw new MissingTokenError();
+    if (type !== 'http') throw new MissingTokenError();
+    const request = context.getArgByIndex<CredentialCarrier & object>(0);
     const principal = this.authenticate(request, route.tier);
     // A cached token answers at once: no closure on the common path.
     if (principal instanceof Promise) return principal.then((p) => this.admitted(p, route));

@@ -145,27 +145,17 @@ export function rejectionOf(request: object): RequestRejection | undefined {
 }
 
 /**
- * Remembers that `token` verified as `principal` by the verifier `by` for this request (the
- * throttler guard identifies the consumer before the bearer guard authenticates), so that
- * verifier does not verify it twice.
+ * Remembers what the verifier `by` made of `token` in this request, its principal or the error
+ * it refused it with (the throttler guard identifies the consumer before the bearer guard
+ * authenticates), so that verifier does not verify it twice.
  */
-export function setVerified(
+export function setVerdict(
   request: object,
   token: string,
-  principal: Principal,
   by: object,
+  verdict: { readonly principal: Principal } | { readonly error: InvalidTokenError },
 ): void {
-  stateFor(request).verified = { token, by, principal };
-}
-
-/** Remembers that `token` failed verification by `by` in this request, so it is not verified twice. */
-export function setRejectedToken(
-  request: object,
-  token: string,
-  error: InvalidTokenError,
-  by: object,
-): void {
-  stateFor(request).verified = { token, by, error };
+  stateFor(request).verified = { token, by, ...verdict };
 }
 
 /**

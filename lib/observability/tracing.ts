@@ -8,7 +8,12 @@ import {
 } from '@opentelemetry/api';
 import { InvalidTokenError, type InvalidTokenReason } from '../errors/auth-errors.js';
 import type { RiskTier } from '../revocation/risk-tier.js';
-import type { JwksFetchOutcome, TokenDescription, TraceHooks } from '../trace-hooks.js';
+import type {
+  JwksFetchCause,
+  JwksFetchOutcome,
+  TokenDescription,
+  TraceHooks,
+} from '../trace-hooks.js';
 import type { Awaitable } from '../util/awaitable.js';
 
 /** The instrumentation scope name of every span and span event the library records. */
@@ -119,7 +124,7 @@ export const openTelemetryTracing: TraceHooks = {
     ),
   jwksFetch: <T>(
     uri: string,
-    cause: string,
+    cause: JwksFetchCause,
     work: (report: (outcome: JwksFetchOutcome) => void) => Promise<T>,
   ) =>
     inSpan(

@@ -1,7 +1,9 @@
 import type { RedisRevocationEvents } from '../revocation/redis-revocation-events.js';
 import type { RevocationStore } from '../revocation/revocation-store.js';
-import type { ThrottlerCounters } from '../throttler/throttler-counters.js';
-import type { ThrottlerStorageUnavailableError } from '../throttler/throttler-storage-unavailable.error.js';
+import type {
+  RedisThrottlerStorageOptions,
+  ThrottlerCounters,
+} from '../throttler/throttler-counters.js';
 
 // Nothing here names ioredis: the main entry's declarations must compile for an application that
 // never installs it (ioredis is an optional peer; `redis()` lives in `nest-tessera/redis`).
@@ -28,7 +30,7 @@ export interface RedisBackendConnection {
   /** The revocation list on this connection, plus the pub/sub connection its local view needs. */
   revocationStore(options: RedisBackendRevocationOptions): RevocationStore;
   /** Throttler counters on this connection, for `nest-tessera/throttler`'s Redis storage. */
-  throttlerCounters(options: RedisBackendThrottleOptions): ThrottlerCounters;
+  throttlerCounters(options: RedisThrottlerStorageOptions): ThrottlerCounters;
   /**
    * Opens the connections, which nothing opened before (a command sent earlier opens the one it
    * needs): the module, or `RedisThrottlerStorage`, calls it once the application has started,
@@ -51,18 +53,4 @@ export interface RedisBackendRevocationOptions {
   readonly events?: RedisRevocationEvents;
   /** Epoch seconds. */
   readonly now?: () => number;
-}
-
-/** What `RedisThrottlerStorage` asks of the counters it builds on the backend. */
-export interface RedisBackendThrottleOptions {
-  /**
-   * Prefix of the counters' keys; each key's own hash tag follows it, so a prefix without one
-   * lets a Cluster spread the counters.
-   * @default 'tessera:throttle:'
-   */
-  readonly keyPrefix?: string;
-  /** Milliseconds a hit waits for Redis before it is let through uncounted. @default 300 */
-  readonly timeoutMs?: number;
-  /** Told when hits start being let through uncounted, once until one is counted again. */
-  readonly onUnavailable?: (error: ThrottlerStorageUnavailableError) => void;
 }

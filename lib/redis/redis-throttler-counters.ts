@@ -3,10 +3,10 @@ import { AuthConfigError } from '../errors/auth-errors.js';
 import {
   throttlerCount,
   windowArguments,
+  type RedisThrottlerStorageOptions,
   type ThrottlerCount,
   type ThrottlerCounters,
 } from '../throttler/throttler-counters.js';
-import type { ThrottlerStorageUnavailableError } from '../throttler/throttler-storage-unavailable.error.js';
 import { DEFAULT_THROTTLER_TIMEOUT_MS, FailOpenGate } from './fail-open-gate.js';
 
 /** The default prefix: no hash tag of its own, so a Cluster spreads the keys over its nodes. */
@@ -66,12 +66,7 @@ export class RedisThrottlerCounters implements ThrottlerCounters {
   // Removed at close: a client passed in outlives the counters.
   private readonly onError = () => undefined; // a failing hit is let through
 
-  constructor(options: {
-    readonly client: Redis | Cluster;
-    readonly keyPrefix?: string;
-    readonly timeoutMs?: number;
-    readonly onUnavailable?: (error: ThrottlerStorageUnavailableError) => void;
-  }) {
+  constructor(options: RedisThrottlerStorageOptions & { readonly client: Redis | Cluster }) {
     const prefix = options.keyPrefix ?? DEFAULT_THROTTLER_PREFIX;
     // A prefix whose first `{` opens an empty tag would send a key's two names to two slots.
     if (/^[^{]*\{\}/.test(prefix)) {

@@ -1,4 +1,5 @@
 import type { RevocationQuery, RevokedSubject } from './revocation-entry.js';
+import { errorMessage } from '../util/error-message.js';
 
 /**
  * The revocation list: tokens (`jti`), sessions (`sid`) and "everything a subject was issued
@@ -52,8 +53,7 @@ export async function revocationStoreHealth(
   try {
     return await store.health();
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return { reachable: false, current: false, error: message };
+    return { reachable: false, current: false, error: errorMessage(error) };
   }
 }
 

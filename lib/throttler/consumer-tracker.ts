@@ -1,5 +1,5 @@
 import { InvalidTokenError } from '../errors/auth-errors.js';
-import { principalOf, setRejectedToken, setVerified, verifiedFor } from '../nest/request-state.js';
+import { principalOf, setVerdict, verifiedFor } from '../nest/request-state.js';
 import { revocationQuery } from '../revocation/revocation-checker.js';
 import type { RevocationStore } from '../revocation/revocation-store.js';
 import {
@@ -69,11 +69,11 @@ export class ConsumerTracker {
     } catch (error) {
       // The bearer guard answers it with this error, without verifying the token again.
       if (error instanceof InvalidTokenError) {
-        setRejectedToken(request, token, error, this.verifier);
+        setVerdict(request, token, this.verifier, { error });
       }
       return undefined;
     }
-    setVerified(request, token, principal, this.verifier);
+    setVerdict(request, token, this.verifier, { principal });
     // The local view only, and silently: the bearer guard makes the check of the route's tier,
     // which refuses, counts and logs a revoked token once.
     if (this.revocations?.isRevoked(revocationQuery(principal))) return undefined;

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { RedisBackend, RedisBackendConnection } from '../options/redis-backend.js';
-import type { ThrottlerCounters } from './throttler-counters.js';
+import type { RedisThrottlerStorageOptions, ThrottlerCounters } from './throttler-counters.js';
 import type { ThrottlerStorageUnavailableError } from './throttler-storage-unavailable.error.js';
 
 const logger = new Logger('RedisThrottlerStorage');
@@ -12,29 +12,6 @@ function warnUnavailable(error: ThrottlerStorageUnavailableError): void {
   logger.warn(
     `Redis cannot count requests (${error.reason}): they are let through unthrottled until it answers again`,
   );
-}
-
-/** Options of `RedisThrottlerStorage`. */
-export interface RedisThrottlerStorageOptions {
-  /**
-   * Prefix of the counters' keys; each key's own hash tag follows it, so a prefix without one
-   * lets a Cluster spread the counters over its nodes.
-   * @default 'tessera:throttle:'
-   */
-  readonly keyPrefix?: string;
-  /**
-   * Milliseconds a hit waits for Redis's answer before it is let through uncounted; after such a
-   * miss Redis is left alone for a second or so, then tried again by one hit.
-   * @default 300
-   */
-  readonly timeoutMs?: number;
-  /**
-   * Told when the storage starts letting hits through uncounted (Redis not connected, not
-   * answering within `timeoutMs`, or failing), once until a hit is counted again or the
-   * connection is made again. Must not throw (what it throws is dropped).
-   * @default a warning through Nest's `Logger`
-   */
-  readonly onUnavailable?: (error: ThrottlerStorageUnavailableError) => void;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { AuthConfigError } from '../errors/auth-errors.js';
+import type { ThrottlerStorageUnavailableError } from './throttler-storage-unavailable.error.js';
 
 // Nothing here names @nestjs/throttler: nest-tessera/redis builds its counters on these types,
 // and its declarations must compile for an application that never installs that package.
@@ -82,4 +83,27 @@ export function windowArguments(
     limit: Math.floor(limit),
     blockMs: Math.max(0, Math.ceil(blockDurationMs)),
   };
+}
+
+/** Options of `RedisThrottlerStorage`, and of the Redis counters it builds on the backend. */
+export interface RedisThrottlerStorageOptions {
+  /**
+   * Prefix of the counters' keys; each key's own hash tag follows it, so a prefix without one
+   * lets a Cluster spread the counters over its nodes.
+   * @default 'tessera:throttle:'
+   */
+  readonly keyPrefix?: string;
+  /**
+   * Milliseconds a hit waits for Redis's answer before it is let through uncounted; after such a
+   * miss Redis is left alone for a second or so, then tried again by one hit.
+   * @default 300
+   */
+  readonly timeoutMs?: number;
+  /**
+   * Told when the storage starts letting hits through uncounted (Redis not connected, not
+   * answering within `timeoutMs`, or failing), once until a hit is counted again or the
+   * connection is made again. Must not throw (what it throws is dropped).
+   * @default a warning through Nest's `Logger`
+   */
+  readonly onUnavailable?: (error: ThrottlerStorageUnavailableError) => void;
 }

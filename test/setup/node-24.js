@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, URL } from 'node:url';
 
@@ -82,13 +82,12 @@ export function node24ForRun(env = process.env, obtain = () => node24Binary()) {
   }
 }
 
-/** The arguments that start Jest in ESM mode, as `npm test` does. */
+/** The arguments that start Jest in ESM mode: those of `npm test` (package.json), after `node`. */
 export function jestArguments(root = ROOT) {
-  return [
-    '--experimental-vm-modules',
-    '--no-warnings=ExperimentalWarning',
-    join(root, 'node_modules', 'jest', 'bin', 'jest.js'),
-  ];
+  const { scripts } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const [node, ...args] = scripts.test.split(' ');
+  if (node !== 'node') throw new Error(`npm test does not start with node: ${scripts.test}`);
+  return args.map((arg) => (arg.startsWith('-') ? arg : join(root, arg)));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
