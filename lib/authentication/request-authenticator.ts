@@ -11,6 +11,7 @@ import type { Principal } from '../verify/principal.js';
 import type { TokenVerifier } from '../verify/token-verifier.js';
 import { thenApply, type Awaitable } from '../util/awaitable.js';
 import { EndOfTurn } from '../util/end-of-turn.js';
+import { extractedToken, type TokenExtractor } from './extracted-token.js';
 
 /**
  * One request's authentication, whatever the transport or guard: find the one token, verify it,
@@ -54,6 +55,19 @@ export class RequestAuthenticator {
     if (cached !== undefined) return this.unrevoked(cached, tier);
     if (this.bearerOnly) assertOneWord(token);
     return this.verifyAtEndOfTurn(token, tier);
+  }
+
+  /**
+   * The request's verified, unrevoked principal, its token found by the application's own
+   * `extract` instead of the module's token sources; the module's query-string rule still holds.
+   */
+  authenticateWith<R extends CredentialCarrier>(
+    request: R,
+    extract: TokenExtractor<R>,
+    tier: RiskTier = 'standard',
+  ): Awaitable<Principal> {
+    const token = extractedToken(request, extract, this.sources.forbiddenQueryParameters);
+    return this.authenticateToken(token, tier);
   }
 
   /**

@@ -45,6 +45,7 @@ import {
 } from './call-context-plan.js';
 import { openRequestContexts } from './request-contexts.js';
 import { MethodSecurityExplorer } from './method-security.explorer.js';
+import { hasPassportBridge, PassportChallengeFilter } from './passport-challenge.filter.js';
 import { RevocationOffCheck } from './revocation-off.check.js';
 import { PrincipalContextInterceptor } from './principal-context.interceptor.js';
 import { RENEWAL_COORDINATOR, RenewalInterceptor } from './renewal.interceptor.js';
@@ -161,6 +162,20 @@ const REVOCATION_LOAD_WAIT_MS = 2000;
       inject: [AUTH_OPTIONS, HttpAdapterHost, RENEWAL_COORDINATOR],
     },
     { provide: APP_FILTER, useClass: AuthExceptionFilter },
+    {
+      // AuthGuard()'s own refusal, answered by RFC 6750 too when the application uses the
+      // strategy of nest-tessera/passport; no filter otherwise.
+      provide: APP_FILTER,
+      useFactory: (
+        options: ResolvedAuthOptions,
+        host: HttpAdapterHost,
+        discovery: DiscoveryService,
+      ) =>
+        hasPassportBridge(discovery.getProviders().map((wrapper) => wrapper.metatype))
+          ? new PassportChallengeFilter(new AuthExceptionFilter(host, options), host)
+          : null,
+      inject: [AUTH_OPTIONS, HttpAdapterHost, DiscoveryService],
+    },
   ],
   exports: [
     AUTH_OPTIONS,

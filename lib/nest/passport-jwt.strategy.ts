@@ -1,51 +1,139 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import passport from 'passport';
 import { RequestAuthenticator } from '../authentication/request-authenticator.js';
+import { AuthError } from '../errors/auth-errors.js';
 import type { CredentialCarrier } from '../verify/extract-token.js';
-import type { Principal } from '../verify/principal.js';
+import type { AccessTokenClaims, Principal } from '../verify/principal.js';
+import { PASSPORT_BRIDGE } from './passport-challenge.filter.js';
 import { setPrincipal } from './request-state.js';
 
-type Validate = (principal: Principal, done: (error: unknown, user?: unknown) => void) => void;
+/**
+ * Finds the token in a request, as passport-jwt's `jwtFromRequest`: any of passport-jwt's
+ * `ExtractJwt.*` extractors, or a function of your own. `null` or `undefined` when there is none.
+ */
+export type JwtFromRequest = (request: never) => string | null | undefined;
 
-/** A Passport strategy over the `RequestAuthenticator`: the same checks as the bearer guard. */
+/** Options of {@link JwtPassportStrategy}, given to `super()` in a subclass's constructor. */
+export interface JwtPassportStrategyOptions {
+  /**
+   * Where the token is, as passport-jwt's option of that name, e.g.
+   * `ExtractJwt.fromExtractors([cookieExtractor])`. A token in the URL's query string is refused
+   * all the same (400 `invalid_request`), under the module's `tokenSources.forbiddenQueryParameters`
+   * or any other name the extractor read it from; the verifier's rules (size limit first) apply to
+   * whatever it finds.
+   * @default the module's token sources: `Authorization: Bearer`, and `tokenSources`
+   */
+  readonly jwtFromRequest?: JwtFromRequest;
+  /**
+   * Calls `validate(request, payload, principal)` instead of `validate(payload, principal)`, as
+   * passport-jwt's option of that name.
+   * @default false
+   */
+  readonly passReqToCallback?: boolean;
+}
+
+/** Passport's `verified` callback: an error, or the user (falsy: refused) and its info. */
+type Verified = (error: unknown, user?: unknown, info?: unknown) => void;
+
+/** The strategy as Passport runs it: the request with its own `fail`, `error` and `success`. */
 export class AuthenticatorPassportStrategy extends passport.Strategy {
+  /** @internal The module's authenticator, injected by Nest once the strategy is built. */
+  @Inject(RequestAuthenticator)
+  protected readonly authenticator!: RequestAuthenticator;
+
   constructor(
-    private readonly authenticator: RequestAuthenticator,
-    private readonly onVerified: Validate,
+    /** @internal */
+    protected readonly options: JwtPassportStrategyOptions,
+    /** `validate`, wrapped by `PassportStrategy`: its arguments, then `verified`. */
+    private readonly verify: (...args: unknown[]) => unknown,
   ) {
     super();
   }
 
+  /**
+   * As passport-jwt's: a request it cannot authenticate fails (`fail(info, 401)`, the info an
+   * `AuthError` whose `reason` says why), so `handleRequest` sees the info and a chain of
+   * strategies tries the next one; `error()` is for faults of the server, and for a malformed
+   * request (a token in the URL, two tokens: 400), refused whichever strategy comes next.
+   */
   override authenticate(request: CredentialCarrier & object): void {
     Promise.resolve()
-      .then(() => this.authenticator.authenticate(request))
+      .then(() => this.principalOf(request))
       .then(
-        (principal) => {
-          // `validate` may map `request.user` to another object; `principalOf` keeps the principal.
-          setPrincipal(request, principal);
-          this.onVerified(principal, (error, user) =>
-            error ? this.error(error) : this.success(user as Express.User),
-          );
-        },
-        (error: unknown) => this.error(error),
+        (principal) => this.validated(request, principal),
+        (error: unknown) => this.refused(error),
       );
+  }
+
+  private principalOf(request: CredentialCarrier & object) {
+    const extract = this.options.jwtFromRequest as
+      ((request: CredentialCarrier) => string | null | undefined) | undefined;
+    return extract === undefined
+      ? this.authenticator.authenticate(request)
+      : this.authenticator.authenticateWith(request, extract);
+  }
+
+  private validated(request: object, principal: Principal): void {
+    const verified: Verified = (error, user, info) => {
+      if (error) return this.error(error);
+      if (!user) return this.fail(info as object | undefined, 401);
+      // Only a principal the application accepted is the request's: a refused one must not
+      // reach `@CurrentPrincipal()`, `@Tenant()` or scopes when another strategy authenticates.
+      setPrincipal(request, principal);
+      this.success(user as Express.User, info as object | undefined);
+    };
+    const payload: AccessTokenClaims = principal.claims;
+    try {
+      if (this.options.passReqToCallback) this.verify(request, payload, principal, verified);
+      else this.verify(payload, principal, verified);
+    } catch (error) {
+      this.error(error);
+    }
+  }
+
+  private refused(error: unknown): void {
+    if (error instanceof AuthError && error.status === 401) return this.fail(error, 401);
+    this.error(error);
   }
 }
 
 /**
  * The verifier as Passport strategy `jwt`, for code that uses `@UseGuards(AuthGuard('jwt'))`
- * from `@nestjs/passport` (migrating from passport-jwt). Add it to a module's providers;
- * `request.user` is the `Principal`. Override `validate` to map it.
+ * from `@nestjs/passport` (migrating from passport-jwt). Add it, or a subclass, to a module's
+ * providers. As with passport-jwt, `validate(payload, principal)` receives the verified claims
+ * (and the `Principal` made of them) and returns `request.user`; a falsy result fails
+ * authentication, a throw is an error. Options go to `super()` in a subclass's constructor.
+ * @example
+ * ```ts
+ * @Injectable()
+ * export class JwtStrategy extends JwtPassportStrategy {
+ *   constructor() {
+ *     super({ jwtFromRequest: ExtractJwt.fromExtractors([(req) => req.cookies?.access_token]) });
+ *   }
+ *   validate(payload: AccessTokenClaims) {
+ *     return { userId: payload.sub, tenant: payload.tid };
+ *   }
+ * }
+ * ```
  */
 @Injectable()
 export class JwtPassportStrategy extends PassportStrategy(AuthenticatorPassportStrategy, 'jwt') {
-  /** @internal */
-  constructor(authenticator: RequestAuthenticator) {
-    super(authenticator);
+  /** @internal What the module's `AuthModule` finds to answer this strategy's failures. */
+  static readonly [PASSPORT_BRIDGE] = true;
+
+  constructor(@Optional() options?: JwtPassportStrategyOptions) {
+    super(options ?? {});
   }
 
-  validate(principal: Principal): unknown {
-    return principal;
+  /**
+   * What `request.user` becomes, called as `validate(payload, principal)` (with
+   * `passReqToCallback`, `validate(request, payload, principal)`): the verified claims and the
+   * `Principal` made of them. Returns the `Principal` unless overridden; return `payload` for
+   * passport-jwt's shape. May be async; a falsy result refuses the request (401), a throw is an
+   * error.
+   */
+  validate(...args: unknown[]): unknown {
+    return args[this.options.passReqToCallback ? 2 : 1];
   }
 }
