@@ -36,19 +36,36 @@ export interface JwtPassportStrategyOptions {
 /** Passport's `verified` callback: an error, or the user (falsy: refused) and its info. */
 type Verified = (error: unknown, user?: unknown, info?: unknown) => void;
 
-/** The strategy as Passport runs it: the request with its own `fail`, `error` and `success`. */
-export class AuthenticatorPassportStrategy extends passport.Strategy {
+/** `validate`, as `PassportStrategy` wraps it: its arguments, then `verified`. */
+type Verify = (...args: unknown[]) => unknown;
+
+/**
+ * The verifier as a Passport strategy class, for `PassportStrategy(TesseraJwtStrategy, name)`
+ * where passport-jwt's code had `PassportStrategy(Strategy, name)`: the module's verifier,
+ * revocation check included, with passport-jwt's conduct (`validate(payload, principal)`, falsy
+ * refuses; failures reported with their reason). Options go to `super()`; the subclass must be a
+ * Nest provider (the verifier is injected). `JwtPassportStrategy` is the ready-made `jwt` one.
+ */
+export class TesseraJwtStrategy extends passport.Strategy {
+  /** @internal What `AuthModule` looks for to answer `AuthGuard()`'s refusals per RFC 6750. */
+  static readonly [PASSPORT_BRIDGE] = true;
+
   /** @internal The module's authenticator, injected by Nest once the strategy is built. */
   @Inject(RequestAuthenticator)
   protected readonly authenticator!: RequestAuthenticator;
 
+  /** @internal */
+  protected readonly options: JwtPassportStrategyOptions;
+  private readonly verify: Verify;
+
+  constructor(verify: Verify);
+  constructor(options: JwtPassportStrategyOptions | undefined, verify: Verify);
   constructor(
-    /** @internal */
-    protected readonly options: JwtPassportStrategyOptions,
-    /** `validate`, wrapped by `PassportStrategy`: its arguments, then `verified`. */
-    private readonly verify: (...args: unknown[]) => unknown,
+    ...args: [verify: Verify] | [options: JwtPassportStrategyOptions | undefined, verify: Verify]
   ) {
     super();
+    this.options = args.length === 1 ? {} : (args[0] ?? {});
+    this.verify = args.length === 1 ? args[0] : args[1];
   }
 
   /**
@@ -118,10 +135,7 @@ export class AuthenticatorPassportStrategy extends passport.Strategy {
  * ```
  */
 @Injectable()
-export class JwtPassportStrategy extends PassportStrategy(AuthenticatorPassportStrategy, 'jwt') {
-  /** @internal What the module's `AuthModule` finds to answer this strategy's failures. */
-  static readonly [PASSPORT_BRIDGE] = true;
-
+export class JwtPassportStrategy extends PassportStrategy(TesseraJwtStrategy, 'jwt') {
   constructor(@Optional() options?: JwtPassportStrategyOptions) {
     super(options ?? {});
   }

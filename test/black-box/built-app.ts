@@ -13,6 +13,8 @@ export const AUTH_MAIN = join(ROOT, 'dist', 'sample-app', 'auth', 'main.js');
 export const ORDERS_MAIN = join(ROOT, 'dist', 'sample-app', 'orders', 'main.js');
 /** examples/minimal, built as a user would build it. */
 export const MINIMAL_EXAMPLE_MAIN = join(ROOT, 'dist', 'examples', 'minimal', 'main.js');
+/** examples/migration: before.ts or after.ts, served. */
+export const MIGRATION_EXAMPLE_MAIN = join(ROOT, 'dist', 'examples', 'migration', 'main.js');
 
 const LOCK = join(ROOT, 'dist', '.black-box-build.lock');
 /** A lock older than this is left over from a run that died while building. */
@@ -30,7 +32,7 @@ export function ensureBuild(): void {
   );
   const builtAt = () =>
     Math.min(
-      ...[MAIN, AUTH_MAIN, ORDERS_MAIN, MINIMAL_EXAMPLE_MAIN].map(
+      ...[MAIN, AUTH_MAIN, ORDERS_MAIN, MINIMAL_EXAMPLE_MAIN, MIGRATION_EXAMPLE_MAIN].map(
         (file) => statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0,
       ),
     );
