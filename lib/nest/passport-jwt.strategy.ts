@@ -14,7 +14,7 @@ import { setPrincipal } from './request-state.js';
  */
 export type JwtFromRequest = (request: never) => string | null | undefined;
 
-/** Options of {@link JwtPassportStrategy}, given to `super()` in a subclass's constructor. */
+/** Options of `TesseraJwtStrategy` and `JwtPassportStrategy`, given to `super()` in a subclass. */
 export interface JwtPassportStrategyOptions {
   /**
    * Where the token is, as passport-jwt's option of that name, e.g.
@@ -58,8 +58,12 @@ export class TesseraJwtStrategy extends passport.Strategy {
   protected readonly options: JwtPassportStrategyOptions;
   private readonly verify: Verify;
 
-  constructor(verify: Verify);
-  constructor(options: JwtPassportStrategyOptions | undefined, verify: Verify);
+  /** `verify` is `validate` as `PassportStrategy` wraps it; options go to `super()`. */
+  constructor(verify: (...args: unknown[]) => unknown);
+  constructor(
+    options: JwtPassportStrategyOptions | undefined,
+    verify: (...args: unknown[]) => unknown,
+  );
   constructor(
     ...args: [verify: Verify] | [options: JwtPassportStrategyOptions | undefined, verify: Verify]
   ) {
@@ -74,9 +78,9 @@ export class TesseraJwtStrategy extends passport.Strategy {
    * strategies tries the next one; `error()` is for faults of the server, and for a malformed
    * request (a token in the URL, two tokens: 400), refused whichever strategy comes next.
    */
-  override authenticate(request: CredentialCarrier & object): void {
+  override authenticate(request: object): void {
     Promise.resolve()
-      .then(() => this.principalOf(request))
+      .then(() => this.principalOf(request as CredentialCarrier & object))
       .then(
         (principal) => this.validated(request, principal),
         (error: unknown) => this.refused(error),
