@@ -15,7 +15,13 @@ import { APP_FILTER } from '@nestjs/core';
 import { AuthGuard, PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt } from 'passport-jwt';
 import request from 'supertest';
-import { type AccessTokenClaims, AuthModule, principalOf, type Principal } from 'nest-tessera';
+import {
+  type AccessTokenClaims,
+  AuthModule,
+  principalOf,
+  type Principal,
+  RevocationStore,
+} from 'nest-tessera';
 import { JwtPassportStrategy, TesseraJwtStrategy } from 'nest-tessera/passport';
 import { ApiKeyStrategy, cookieToken } from '../../examples/migration/routes.js';
 import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
@@ -192,6 +198,7 @@ describe.each(ADAPTERS)('the Passport strategies of nest-tessera/passport on %s'
           issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
           audience: AUDIENCE,
           globalGuard: false,
+          revocation: {},
           events: { requestRejected: ({ error }) => void rejected.push(error.reason) },
         }),
       ],
@@ -266,6 +273,17 @@ describe.each(ADAPTERS)('the Passport strategies of nest-tessera/passport on %s'
       });
     },
   );
+
+  it("gives a revoked token to handleRequest as a failure's info: reason revoked", async () => {
+    const revoked = token({ jti: 'revoked-1' });
+    await app.get(RevocationStore).revokeToken('revoked-1', now() + 300);
+    const res = await get('/p/recorded').set('Authorization', `Bearer ${revoked}`).expect(401);
+    expect(res.body.info).toMatchObject({ isError: true, reason: 'revoked' });
+    const chained = await get('/p/alice-or-key')
+      .set({ authorization: `Bearer ${revoked}`, ...API_KEY })
+      .expect(200);
+    expect(chained.body).toEqual({ user: { client: 'reports-job' }, principal: null });
+  });
 
   it('gives validate the payload and the principal', async () => {
     const res = await get('/p/payload').set('Authorization', `Bearer ${token()}`).expect(200);
