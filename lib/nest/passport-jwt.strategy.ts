@@ -12,7 +12,10 @@ import { setPrincipal } from './request-state.js';
  * Finds the token in a request, as passport-jwt's `jwtFromRequest`: any of passport-jwt's
  * `ExtractJwt.*` extractors, or a function of your own. `null` or `undefined` when there is none.
  */
-export type JwtFromRequest = (request: never) => string | null | undefined;
+// `any`, as passport-jwt's own type: the request is Express's or Fastify's, and an extractor
+// typed for either (passport-jwt's are typed for Express's) must be accepted.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type JwtFromRequest = (request: any) => string | null | undefined;
 
 /** Options of `TesseraJwtStrategy` and `JwtPassportStrategy`, given to `super()` in a subclass. */
 export interface JwtPassportStrategyOptions {
@@ -88,8 +91,7 @@ export class TesseraJwtStrategy extends passport.Strategy {
   }
 
   private principalOf(request: CredentialCarrier & object) {
-    const extract = this.options.jwtFromRequest as
-      ((request: CredentialCarrier) => string | null | undefined) | undefined;
+    const extract = this.options.jwtFromRequest;
     return extract === undefined
       ? this.authenticator.authenticate(request)
       : this.authenticator.authenticateWith(request, extract);
