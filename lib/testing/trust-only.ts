@@ -1,0 +1,42 @@
+import { AUTH_MODULE_OPTIONS, AUTH_OPTIONS } from '../nest/auth.module-definition.js';
+import type { AuthModuleOptions, TrustedIssuerOptions } from '../options/auth-options.js';
+import { resolveAuthOptions } from '../options/resolve-auth-options.js';
+
+/**
+ * What `TestIssuer.override()` needs of a testing module builder: `overrideProvider()` with a
+ * factory, as `@nestjs/testing`'s `TestingModuleBuilder` has it.
+ */
+export interface ProviderOverridable<Builder> {
+  overrideProvider(token: string | symbol): {
+    useFactory(options: {
+      factory: (options: AuthModuleOptions) => unknown;
+      inject: (string | symbol)[];
+    }): Builder;
+  };
+}
+
+/**
+ * `builder` with `AuthModule`'s resolved options replaced by the app's own (from `forRoot` or
+ * `forRootAsync`, whichever it used) with `issuers` swapped for `trusted`. Every other option is
+ * kept; renewal limited to named issuers renews the test issuer's tokens instead.
+ */
+export function trustOnly<Builder>(
+  builder: ProviderOverridable<Builder>,
+  trusted: TrustedIssuerOptions,
+): Builder {
+  return builder.overrideProvider(AUTH_OPTIONS).useFactory({
+    factory: (options) => resolveAuthOptions(withIssuer(options, trusted)),
+    inject: [AUTH_MODULE_OPTIONS],
+  });
+}
+
+function withIssuer(options: AuthModuleOptions, trusted: TrustedIssuerOptions): AuthModuleOptions {
+  const renewal = options.renewal;
+  return {
+    ...options,
+    issuers: [trusted],
+    ...(renewal?.issuers === undefined
+      ? {}
+      : { renewal: { ...renewal, issuers: [trusted.issuer] } }),
+  };
+}
