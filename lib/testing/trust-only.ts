@@ -7,6 +7,7 @@ import { resolveAuthOptions } from '../options/resolve-auth-options.js';
  * factory, as `@nestjs/testing`'s `TestingModuleBuilder` has it.
  */
 export interface ProviderOverridable<Builder> {
+  /** Replaces the provider of `token` in every module of the testing module. */
   overrideProvider(token: string | symbol): {
     useFactory(options: {
       factory: (options: AuthModuleOptions) => unknown;

@@ -3,23 +3,17 @@ import { Controller, Get, Param } from '@nestjs/common';
 import request from 'supertest';
 import { AuthModule, currentPrincipal, MissingTokenError, Scopes, Tenant } from 'nest-tessera';
 import { CALL_CONTEXT_PLAN, type CallContextPlan } from '../../lib/nest/call-context-plan.js';
-import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
+import { TestIssuer } from 'nest-tessera/testing';
 import { createHttpApp } from '../support/http-app.js';
-import { makeKey, validToken } from '../support/keys.js';
 
 // When requests run in a call context (a middleware and an interceptor per request). Secured
 // classes are definition metadata of the whole process, so each test defines its classes in
 // turn, in order: the first sees only scopes-only route handlers, which the guard checks whole.
 
-const key = makeKey('ES256');
-const tokenOf = (scope: string, tid: string) =>
-  validToken(key, Math.floor(Date.now() / 1000), { scope, tid, client_id: 'web' });
+const issuer = TestIssuer.create({ audience: 'orders-api' });
+const tokenOf = (scope: string, tid: string) => issuer.token({ scope, tid, client_id: 'web' });
 const auth = (globalGuard = true) =>
-  AuthModule.forRoot({
-    issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
-    audience: AUDIENCE,
-    globalGuard,
-  });
+  AuthModule.forRoot({ issuers: [issuer.trusted], audience: 'orders-api', globalGuard });
 
 describe('the call context, planned from the secured classes of the process', () => {
   it('stays off while every rule is a route handler scope that the guard checks whole', async () => {

@@ -5,9 +5,8 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import request from 'supertest';
 import { AuthModule, BearerGuard, Scopes } from 'nest-tessera';
 import { ConsumerThrottlerGuard, MemoryThrottlerStorage } from 'nest-tessera/throttler';
-import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
+import { TestIssuer } from 'nest-tessera/testing';
 import { ADAPTERS, createHttpApp, type AdapterName } from '../support/http-app.js';
-import { makeKey, validToken } from '../support/keys.js';
 import { CapturingLogger } from '../support/sample-testing.js';
 
 // Where ConsumerThrottlerGuard is registered decides whether it runs before the bearer guard
@@ -15,12 +14,12 @@ import { CapturingLogger } from '../support/sample-testing.js';
 // the root module's global guards first, then those of each imported module in import order.
 // Run after it, the guard says so once through Nest's Logger, naming the fix.
 
-const key = makeKey('ES256');
-const attacker = makeKey('ES256');
-const now = () => Math.floor(Date.now() / 1000);
+const issuer = TestIssuer.create({ audience: 'orders-api' });
+/** Names the trusted issuer, with a key of its own. */
+const attacker = TestIssuer.create({ issuer: issuer.issuer, audience: 'orders-api' });
 const LIMIT = 3;
-const user = (sub: string) => validToken(key, now(), { sub, scope: 'orders:read' });
-const forged = () => validToken(attacker, now(), { sub: 'victim' });
+const user = (sub: string) => issuer.token({ sub, scope: 'orders:read' });
+const forged = () => attacker.token({ sub: 'victim' });
 
 @Controller('orders')
 class OrdersController {
@@ -45,8 +44,8 @@ class ThrottlingFeatureModule {}
 
 const authModule = (globalGuard = true) =>
   AuthModule.forRoot({
-    issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
-    audience: AUDIENCE,
+    issuers: [issuer.trusted],
+    audience: 'orders-api',
     globalGuard,
   });
 const throttlerModule = () =>
