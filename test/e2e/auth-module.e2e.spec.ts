@@ -19,11 +19,12 @@ import {
   Scopes,
   type AuthModuleOptions,
 } from 'nest-tessera';
+import { TestIssuer } from 'nest-tessera/testing';
 import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
 import { ADAPTERS, createHttpApp } from '../support/http-app.js';
-import { makeKey, validToken } from '../support/keys.js';
 
-const key = makeKey('ES256');
+const issuer = TestIssuer.create({ issuer: ISSUER, audience: AUDIENCE });
+const publicJwk = issuer.jwks().keys[0];
 
 @Injectable()
 class SettingsService {
@@ -62,14 +63,14 @@ describe('AuthModule', () => {
     const app = await createHttpApp('express', {
       imports: [
         AuthModule.forRoot({
-          issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+          issuers: [issuer.trusted],
           audience: AUDIENCE,
           globalGuard: false,
         }),
       ],
       controllers: [GuardedPerRouteController],
     });
-    const token = validToken(key, Math.floor(Date.now() / 1000), { scope: 'ping' });
+    const token = issuer.token({ scope: 'ping' });
     await request(app.getHttpServer()).get('/open').expect(200);
     await request(app.getHttpServer()).get('/guarded').expect(401);
     await request(app.getHttpServer())
@@ -86,14 +87,14 @@ describe('AuthModule', () => {
           imports: [SettingsModule],
           inject: [SettingsService],
           useFactory: (settings: SettingsService): AuthModuleOptions => ({
-            issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+            issuers: [issuer.trusted],
             audience: settings.audience,
           }),
         }),
       ],
       controllers: [PingController],
     });
-    const token = validToken(key, Math.floor(Date.now() / 1000), { scope: 'ping' });
+    const token = issuer.token({ scope: 'ping' });
     await request(app.getHttpServer())
       .get('/ping')
       .set('Authorization', `Bearer ${token}`)
@@ -104,15 +105,11 @@ describe('AuthModule', () => {
 
   it.each([
     ['no issuers', { issuers: [], audience: AUDIENCE }, /at least one is required/],
-    [
-      'no audience',
-      { issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }], audience: [] },
-      /audience/,
-    ],
+    ['no audience', { issuers: [issuer.trusted], audience: [] }, /audience/],
     [
       'both a JWKS URL and keys',
       {
-        issuers: [{ issuer: ISSUER, keys: [key.publicJwk], jwksUri: 'https://x.test/jwks' }],
+        issuers: [{ ...issuer.trusted, jwksUri: 'https://x.test/jwks' }],
         audience: AUDIENCE,
       },
       /exactly one of jwksUri, keys and keySource/,
@@ -125,7 +122,7 @@ describe('AuthModule', () => {
     [
       'an HMAC algorithm',
       {
-        issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+        issuers: [issuer.trusted],
         audience: AUDIENCE,
         algorithms: ['HS256'],
       },
@@ -134,7 +131,7 @@ describe('AuthModule', () => {
     [
       'a negative clock tolerance',
       {
-        issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+        issuers: [issuer.trusted],
         audience: AUDIENCE,
         clockToleranceSeconds: -1,
       },
@@ -143,7 +140,7 @@ describe('AuthModule', () => {
     [
       'a static key without kid',
       {
-        issuers: [{ issuer: ISSUER, keys: [{ ...key.publicJwk, kid: undefined }] }],
+        issuers: [{ issuer: ISSUER, keys: [{ ...publicJwk, kid: undefined }] }],
         audience: AUDIENCE,
       },
       /without kid/,
@@ -159,7 +156,7 @@ describe('AuthModule', () => {
     [
       'a Redis URL where a RedisBackend goes',
       {
-        issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+        issuers: [issuer.trusted],
         audience: AUDIENCE,
         redis: 'redis://127.0.0.1:6379',
       },
@@ -168,7 +165,7 @@ describe('AuthModule', () => {
     [
       "revocation.redis (now the module's redis option)",
       {
-        issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+        issuers: [issuer.trusted],
         audience: AUDIENCE,
         revocation: { redis: 'redis://127.0.0.1:6379' },
       },
@@ -177,7 +174,7 @@ describe('AuthModule', () => {
     [
       'the removed throttle option (now @nestjs/throttler with nest-tessera/throttler)',
       {
-        issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+        issuers: [issuer.trusted],
         audience: AUDIENCE,
         throttle: { limit: 1, ttlSeconds: 1 },
       },
@@ -186,7 +183,7 @@ describe('AuthModule', () => {
     [
       'ignoreExpiration (a check cannot be switched off by an option of another library)',
       {
-        issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+        issuers: [issuer.trusted],
         audience: AUDIENCE,
         ignoreExpiration: true,
       },
@@ -195,7 +192,7 @@ describe('AuthModule', () => {
     [
       'unknown keys at any depth, every one named with its path',
       {
-        issuers: [{ issuer: ISSUER, keys: [key.publicJwk], jwksUrl: 'https://x.test/jwks' }],
+        issuers: [{ ...issuer.trusted, jwksUrl: 'https://x.test/jwks' }],
         audience: AUDIENCE,
         jwks: { ttl: 60 },
         revocation: { onOutage: { standrad: 'fail-closed' } },
@@ -206,7 +203,7 @@ describe('AuthModule', () => {
     [
       'revocation: false (absent means off, the only way)',
       {
-        issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+        issuers: [issuer.trusted],
         audience: AUDIENCE,
         revocation: false,
       },
@@ -214,7 +211,7 @@ describe('AuthModule', () => {
     ],
     [
       'a key inherited from Object.prototype, which must not count as known',
-      { issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }], audience: AUDIENCE, toString: 'x' },
+      { issuers: [issuer.trusted], audience: AUDIENCE, toString: 'x' },
       /unknown option: toString$/,
     ],
   ])('stops start-up with a clear AuthConfigError for %s', async (_name, options, message) => {
@@ -241,7 +238,7 @@ describe('revocation left out of the options', () => {
     constructor(@Optional() @Inject(RevocationStore) readonly store: RevocationStore | null) {}
   }
 
-  const base = { issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }], audience: AUDIENCE };
+  const base = { issuers: [issuer.trusted], audience: AUDIENCE };
 
   @Injectable()
   class OptionalProperty {
@@ -295,7 +292,7 @@ describe('revocation left out of the options', () => {
 });
 
 describe('BearerGuard replaced or extended', () => {
-  const base = { issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }], audience: AUDIENCE };
+  const base = { issuers: [issuer.trusted], audience: AUDIENCE };
 
   /** A subclass with a method of its own that a base-class member of that name would shadow. */
   @Injectable()
@@ -330,7 +327,7 @@ describe('BearerGuard replaced or extended', () => {
         await request(app.getHttpServer()).get('/admin').expect(401);
         await request(app.getHttpServer())
           .get('/admin')
-          .set('Authorization', `Bearer ${validToken(key, Math.floor(Date.now() / 1000))}`)
+          .set('Authorization', `Bearer ${issuer.token()}`)
           .expect(200, 'secret');
       } finally {
         await app.close();
@@ -345,7 +342,7 @@ describe('BearerGuard replaced or extended', () => {
         return false;
       }
     }
-    const token = validToken(key, Math.floor(Date.now() / 1000), { scope: 'ping' });
+    const token = issuer.token({ scope: 'ping' });
     for (const [override, status] of [
       [(m: TestingModuleBuilder) => m.overrideProvider(BearerGuard).useClass(Refusing), 403],
       [

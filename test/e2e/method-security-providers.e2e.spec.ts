@@ -11,9 +11,9 @@ import {
 } from '@nestjs/common';
 import request from 'supertest';
 import { AuthModule, Scopes, Tenant, type AuthModuleOptions } from 'nest-tessera';
-import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
+import { TestIssuer } from 'nest-tessera/testing';
+import { AUDIENCE } from '../support/forged-tokens.js';
 import { createHttpApp } from '../support/http-app.js';
-import { makeKey, validToken } from '../support/keys.js';
 
 // Every way Nest builds a provider, and every kind of member a class-level rule covers (a
 // function field under one is a start-up error: method-security-shapes.e2e.spec.ts): each
@@ -104,13 +104,11 @@ class CallsController {
   }
 }
 
-const key = makeKey('ES256');
-const now = () => Math.floor(Date.now() / 1000);
-const reader = () =>
-  validToken(key, now(), { scope: 'orders:read', tid: 'seller-a', client_id: 'web' });
+const issuer = TestIssuer.create({ audience: AUDIENCE });
+const reader = () => issuer.token({ scope: 'orders:read', tid: 'seller-a', client_id: 'web' });
 const auth = (options: Pick<AuthModuleOptions, 'principalContext'> = {}) =>
   AuthModule.forRoot({
-    issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+    issuers: [issuer.trusted],
     audience: AUDIENCE,
     ...options,
   });

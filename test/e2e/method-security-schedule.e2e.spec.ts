@@ -3,8 +3,8 @@ import { Injectable, type INestApplication, type ModuleMetadata } from '@nestjs/
 import { Cron, CronExpression, Interval, ScheduleModule, Timeout } from '@nestjs/schedule';
 import { Test } from '@nestjs/testing';
 import { AuthModule, currentPrincipal, RunAs, Scopes } from 'nest-tessera';
-import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
-import { makeKey } from '../support/keys.js';
+import { TestIssuer } from 'nest-tessera/testing';
+import { AUDIENCE } from '../support/forged-tokens.js';
 
 // Scheduled tasks of a class protected by @Scopes('admin:purge'): with @RunAs they run as that
 // service identity in either import order of ScheduleModule and AuthModule; an identity with
@@ -38,7 +38,7 @@ class PurgeJob {
   }
 }
 
-const key = makeKey('EdDSA');
+const issuer = TestIssuer.create({ audience: AUDIENCE, alg: 'EdDSA' });
 
 function schedulingApp(
   order: 'ScheduleModule first' | 'AuthModule first',
@@ -46,7 +46,7 @@ function schedulingApp(
   denied: Record<Kind, number>,
 ): Promise<INestApplication> {
   const auth = AuthModule.forRoot({
-    issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+    issuers: [issuer.trusted],
     audience: AUDIENCE,
     serviceIdentities: { purger: { principal: { subject: 'purger', scopes } } },
     events: {
@@ -132,7 +132,7 @@ describe('two applications in one process', () => {
     const moduleRef = await Test.createTestingModule({
       imports: [
         AuthModule.forRoot({
-          issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+          issuers: [issuer.trusted],
           audience: AUDIENCE,
           serviceIdentities: { reporter: { principal: { subject, scopes: [] } } },
         }),

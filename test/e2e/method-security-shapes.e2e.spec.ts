@@ -22,9 +22,9 @@ import { EventEmitter2, EventEmitterModule, OnEvent } from '@nestjs/event-emitte
 import { delay, from, map, of, switchMap, type Observable } from 'rxjs';
 import request from 'supertest';
 import { AuthModule, Public, RunAs, Scopes, Tenant } from 'nest-tessera';
-import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
+import { TestIssuer } from 'nest-tessera/testing';
+import { AUDIENCE } from '../support/forged-tokens.js';
 import { ADAPTERS, createHttpApp } from '../support/http-app.js';
-import { makeKey, validToken } from '../support/keys.js';
 
 // Every code shape that reaches a protected method, from an HTTP handler that checks nothing
 // itself: a caller with the scope and tenant runs the body; a caller without the scope, or of
@@ -313,10 +313,9 @@ const REQUEST_SHAPES: readonly [shape: string, body: string][] = [
   ['request-scoped by injecting REQUEST', 'RequestAwareOrders.delete'],
 ];
 
-const key = makeKey('ES256');
-const now = () => Math.floor(Date.now() / 1000);
+const issuer = TestIssuer.create({ audience: AUDIENCE });
 const tokenOf = (scope: string, tid: string) =>
-  validToken(key, now(), { scope, tid, sub: `user-of-${tid}`, client_id: 'web' });
+  issuer.token({ scope, tid, sub: `user-of-${tid}`, client_id: 'web' });
 const CALLERS = {
   /** Holds orders:delete, tenant seller-a: runs. */
   allowed: () => tokenOf('orders:read orders:delete', 'seller-a'),
@@ -335,7 +334,7 @@ describe.each(ADAPTERS)('every shape of reaching a protected method (%s)', (adap
       imports: [
         EventEmitterModule.forRoot(),
         AuthModule.forRoot({
-          issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+          issuers: [issuer.trusted],
           audience: AUDIENCE,
           serviceIdentities: {
             // Holds everything the rule needs: it must never be lent to a caller.
@@ -502,7 +501,7 @@ describe.each(ADAPTERS)('code around the handler and work left behind (%s)', (ad
     app = await createHttpApp(adapter, {
       imports: [
         AuthModule.forRoot({
-          issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+          issuers: [issuer.trusted],
           audience: AUDIENCE,
           serviceIdentities: {
             purger: {

@@ -23,19 +23,19 @@ import {
   Tenant,
   type AuthModuleOptions,
 } from 'nest-tessera';
-import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
+import { TestIssuer } from 'nest-tessera/testing';
+import { AUDIENCE } from '../support/forged-tokens.js';
 import { createHttpApp } from '../support/http-app.js';
-import { makeKey, validToken } from '../support/keys.js';
 
 // A rule that cannot be enforced, or contradicts another, stops the application (or the class
 // definition) with an AuthConfigError naming the class and member: never a warning, never
 // silently ignored. Each row below is refused; the last rows show that other decorators'
 // metadata survives ours, in either order.
 
-const key = makeKey('EdDSA');
+const issuer = TestIssuer.create({ audience: AUDIENCE, alg: 'EdDSA' });
 const auth = (options: Partial<AuthModuleOptions> = {}) =>
   AuthModule.forRoot({
-    issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+    issuers: [issuer.trusted],
     audience: AUDIENCE,
     serviceIdentities: { job: { principal: { subject: 'job', scopes: ['admin'] } } },
     ...options,
@@ -502,7 +502,7 @@ describe("other decorators' metadata survives ours, in either order", () => {
     const app = await createHttpApp('express', { imports: [auth(), RoutesModule] });
     try {
       const { default: request } = await import('supertest');
-      const token = validToken(key, Math.floor(Date.now() / 1000), { scope: 'b' });
+      const token = issuer.token({ scope: 'b' });
       const get = (path: string) =>
         request(app.getHttpServer()).get(path).set('Authorization', `Bearer ${token}`);
       // Routed, and the guard read the rule: 403 naming scope a; an unknown path is 404.

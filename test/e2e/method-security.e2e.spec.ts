@@ -23,9 +23,9 @@ import {
   type AuthError,
   type Principal,
 } from 'nest-tessera';
-import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
+import { TestIssuer } from 'nest-tessera/testing';
+import { AUDIENCE } from '../support/forged-tokens.js';
 import { createHttpApp } from '../support/http-app.js';
-import { makeKey, validToken } from '../support/keys.js';
 import { freePort } from '../support/redis-process.js';
 
 interface Order {
@@ -149,10 +149,9 @@ class OrdersConsumer {
   }
 }
 
-const key = makeKey('EdDSA');
-const now = () => Math.floor(Date.now() / 1000);
+const issuer = TestIssuer.create({ audience: AUDIENCE, alg: 'EdDSA' });
 const tokenFor = (tenant: string, scope = 'orders:read') =>
-  validToken(key, now(), { tid: tenant, sub: `user-of-${tenant}`, scope });
+  issuer.token({ tid: tenant, sub: `user-of-${tenant}`, scope });
 
 describe('one authorization path for every caller', () => {
   let app: INestApplication;
@@ -164,7 +163,7 @@ describe('one authorization path for every caller', () => {
       imports: [
         ScheduleModule.forRoot(),
         AuthModule.forRoot({
-          issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+          issuers: [issuer.trusted],
           audience: AUDIENCE,
           serviceIdentities: {
             'reports-job': {
@@ -302,7 +301,9 @@ describe('one authorization path for every caller', () => {
     });
 
     it('refuse a message with a forged token', async () => {
-      const forged = validToken(makeKey('EdDSA', key.kid), now(), { tid: 'seller-a' });
+      // Another key under the trusted issuer's name and kid.
+      const impostor = TestIssuer.create({ audience: AUDIENCE, alg: 'EdDSA' });
+      const forged = impostor.token({ tid: 'seller-a' }, { header: { kid: issuer.kid } });
       const message = { tenant: 'seller-a', metadata: { authorization: `Bearer ${forged}` } };
       await expect(firstValueFrom(client.send('orders.list', message))).rejects.toMatchObject({
         status: 401,
@@ -323,7 +324,7 @@ describe('one authorization path for every caller', () => {
     });
 
     it('refuse @Tenant() to a message whose token names no tenant', async () => {
-      const token = validToken(key, now(), {
+      const token = issuer.token({
         sub: 'no-tenant',
         scope: 'orders:read',
         tid: undefined,

@@ -4,9 +4,9 @@ import { AuthGuard } from '@nestjs/passport';
 import request from 'supertest';
 import { AuthModule, type Principal } from 'nest-tessera';
 import { JwtPassportStrategy } from 'nest-tessera/passport';
-import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
+import { TestIssuer } from 'nest-tessera/testing';
+import { AUDIENCE } from '../support/forged-tokens.js';
 import { ADAPTERS, createHttpApp } from '../support/http-app.js';
-import { makeKey, validToken } from '../support/keys.js';
 
 @Controller('legacy')
 @UseGuards(AuthGuard('jwt'))
@@ -17,8 +17,9 @@ class LegacyController {
   }
 }
 
-const key = makeKey('EdDSA');
-const now = () => Math.floor(Date.now() / 1000);
+const issuer = TestIssuer.create({ audience: AUDIENCE, alg: 'EdDSA' });
+/** Another key under the trusted issuer's name. */
+const impostor = TestIssuer.create({ audience: AUDIENCE, alg: 'EdDSA' });
 
 describe.each(ADAPTERS)('AuthGuard("jwt") from @nestjs/passport on %s', (adapter) => {
   let app: INestApplication;
@@ -26,7 +27,7 @@ describe.each(ADAPTERS)('AuthGuard("jwt") from @nestjs/passport on %s', (adapter
     app = await createHttpApp(adapter, {
       imports: [
         AuthModule.forRoot({
-          issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+          issuers: [issuer.trusted],
           audience: AUDIENCE,
           globalGuard: false,
         }),
@@ -40,14 +41,14 @@ describe.each(ADAPTERS)('AuthGuard("jwt") from @nestjs/passport on %s', (adapter
   it('authenticates an EdDSA token with the same verifier', async () => {
     await request(app.getHttpServer())
       .get('/legacy/me')
-      .set('Authorization', `Bearer ${validToken(key, now())}`)
+      .set('Authorization', `Bearer ${issuer.token({ sub: 'alice', tid: 'seller-a' })}`)
       .expect(200, { subject: 'alice', tenant: 'seller-a' });
   });
 
   it('answers a forged token with the same RFC 6750 answer as the bearer guard', async () => {
     const res = await request(app.getHttpServer())
       .get('/legacy/me')
-      .set('Authorization', `Bearer ${validToken(makeKey('EdDSA', key.kid), now())}`)
+      .set('Authorization', `Bearer ${impostor.token({}, { header: { kid: issuer.kid } })}`)
       .expect(401);
     expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
   });

@@ -23,9 +23,9 @@ import { Test } from '@nestjs/testing';
 import { firstValueFrom } from 'rxjs';
 import request from 'supertest';
 import { AuthModule, Public, RunAs, Scopes, Tenant } from 'nest-tessera';
-import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
+import { TestIssuer } from 'nest-tessera/testing';
+import { AUDIENCE } from '../support/forged-tokens.js';
 import { ADAPTERS, type AdapterName } from '../support/http-app.js';
-import { makeKey, validToken } from '../support/keys.js';
 import { freePort } from '../support/redis-process.js';
 
 // Every HTTP request runs in a call context from the server on: whatever the global prefix,
@@ -90,10 +90,10 @@ class PurgeConsumer {
   }
 }
 
-const key = makeKey('EdDSA');
+const issuer = TestIssuer.create({ audience: AUDIENCE, alg: 'EdDSA' });
 const auth = () =>
   AuthModule.forRoot({
-    issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+    issuers: [issuer.trusted],
     audience: AUDIENCE,
     serviceIdentities: {
       purger: {
@@ -208,7 +208,7 @@ describe('a hybrid app that connects its microservice without the guard', () => 
     await expect(firstValueFrom(client.send('orders.purge', {}))).rejects.toBeDefined();
     expect(ran).toEqual([]);
     // With a valid token it is still refused: no guard verified it, there is no caller.
-    const token = validToken(key, Math.floor(Date.now() / 1000), { scope: 'orders:delete' });
+    const token = issuer.token({ scope: 'orders:delete' });
     const message = { metadata: { authorization: `Bearer ${token}` } };
     await expect(firstValueFrom(client.send('orders.purge', message))).rejects.toBeDefined();
     expect(ran).toEqual([]);

@@ -4,20 +4,19 @@ import { ModuleRef } from '@nestjs/core';
 import request from 'supertest';
 import { AuthModule, MissingTokenError, Scopes } from 'nest-tessera';
 import { CALL_CONTEXT_PLAN, type CallContextPlan } from '../../lib/nest/call-context-plan.js';
-import { AUDIENCE, ISSUER } from '../support/forged-tokens.js';
+import { TestIssuer } from 'nest-tessera/testing';
+import { AUDIENCE } from '../support/forged-tokens.js';
 import { createHttpApp } from '../support/http-app.js';
-import { makeKey, validToken } from '../support/keys.js';
 
 // With the call context off (this file's only rule is a route's scopes, which the guard checks
 // whole), Nest's router alone reads an unchecked entry to the handler, from the controller
 // instance of the application that registers its routes; everything else gets the checked one.
 
-const key = makeKey('ES256');
-const tokenOf = (scope: string, tid: string) =>
-  validToken(key, Math.floor(Date.now() / 1000), { scope, tid, client_id: 'web' });
+const issuer = TestIssuer.create({ audience: AUDIENCE });
+const tokenOf = (scope: string, tid: string) => issuer.token({ scope, tid, client_id: 'web' });
 const auth = (globalGuard = true) =>
   AuthModule.forRoot({
-    issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+    issuers: [issuer.trusted],
     audience: AUDIENCE,
     globalGuard,
   });
