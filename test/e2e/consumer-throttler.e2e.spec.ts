@@ -34,9 +34,10 @@ import {
   MemoryThrottlerStorage,
   RedisThrottlerStorage,
 } from 'nest-tessera/throttler';
+import { TestIssuer } from 'nest-tessera/testing';
 import { AUDIENCE, ISSUER, OTHER_ISSUER } from '../support/forged-tokens.js';
 import { ADAPTERS, createHttpApp, type AdapterName } from '../support/http-app.js';
-import { forge, makeKey, validClaims, validToken } from '../support/keys.js';
+import { forge, validClaims } from '../support/keys.js';
 import { deleteKeys, RedisServer, sharedRedisUrl, uniquePrefix } from '../support/redis-server.js';
 import { settlesWithin } from '../support/settles-within.js';
 
@@ -45,15 +46,16 @@ import { settlesWithin } from '../support/settles-within.js';
 // application here is new for its test, since all requests come from one IP. Limit: 3 a minute
 // per route (throttler's own keys), so that no window ends during a test.
 
-const key = makeKey('ES256');
-/** A key of a second trusted issuer. */
-const otherKey = makeKey('ES256');
-const attacker = makeKey('ES256');
+const issuer = TestIssuer.create({ issuer: ISSUER, audience: AUDIENCE });
+/** A second trusted issuer. */
+const other = TestIssuer.create({ issuer: OTHER_ISSUER, audience: AUDIENCE });
+/** Names the trusted issuer, with a key nobody trusts. */
+const attacker = TestIssuer.create({ issuer: ISSUER, audience: AUDIENCE });
 const now = () => Math.floor(Date.now() / 1000);
 const LIMIT = 3;
 
 const user = (sub: string, claims: Record<string, unknown> = {}) =>
-  validToken(key, now(), { sub, scope: 'orders:read', ...claims });
+  issuer.token({ sub, sid: 'session-1', scope: 'orders:read', ...claims });
 
 @Controller('orders')
 class OrdersController {
@@ -124,8 +126,7 @@ interface AppOptions {
 function appOn(adapter: AdapterName, options: AppOptions = {}): Promise<INestApplication> {
   const { events, revocations, throttler, globalThrottler = true, twoIssuers = false } = options;
   const guard = options.guard ?? ConsumerThrottlerGuard;
-  const issuers = [{ issuer: ISSUER, keys: [key.publicJwk] }];
-  if (twoIssuers) issuers.push({ issuer: OTHER_ISSUER, keys: [otherKey.publicJwk] });
+  const issuers = twoIssuers ? [issuer.trusted, other.trusted] : [issuer.trusted];
   return createHttpApp(adapter, {
     imports: [
       AuthModule.forRoot({
@@ -201,12 +202,7 @@ describe.each(ADAPTERS)('ConsumerThrottlerGuard on %s', (adapter) => {
   });
 
   it("keys a service client's own token by its client_id, apart from a user with the same sub", async () => {
-    const client = validToken(key, now(), {
-      sub: 'reports',
-      client_id: 'reports',
-      sid: undefined,
-      scope: 'orders:read',
-    });
+    const client = issuer.token({ sub: 'reports', client_id: 'reports', scope: 'orders:read' });
     expect(await statuses(app, LIMIT + 1, client)).toEqual([...served, 429]);
     // A user whose sub happens to be the client's id is someone else.
     expect(await statuses(app, LIMIT, user('reports', { client_id: 'spa' }))).toEqual(served);
@@ -220,7 +216,7 @@ describe.each(ADAPTERS)('ConsumerThrottlerGuard on %s', (adapter) => {
   // request without a token is refused right after), never against the victim's budget.
   const victim = 'victim';
   const bypasses: [string, () => string][] = [
-    ['signed by a key nobody trusts', () => validToken(attacker, now(), { sub: victim })],
+    ['signed by a key nobody trusts', () => attacker.token({ sub: victim })],
     [
       'unsigned (alg none)',
       () =>
@@ -268,7 +264,7 @@ describe.each(ADAPTERS)('ConsumerThrottlerGuard on %s', (adapter) => {
   it('verifies a token once per request when it runs before the bearer guard', async () => {
     expect(await statuses(app, LIMIT, user('gina'))).toEqual(served);
     expect(seen.verified).toBe(LIMIT);
-    const forged = validToken(attacker, now(), { sub: 'gina' });
+    const forged = attacker.token({ sub: 'gina' });
     await statuses(app, 2, forged);
     expect(seen.rejected).toEqual(['unknown_kid', 'unknown_kid']);
   });
@@ -336,11 +332,7 @@ describe.each(ADAPTERS)('ConsumerThrottlerGuard with two trusted issuers on %s',
 
   it("keeps one issuer's subject apart from another's with the same sub", async () => {
     expect(await statuses(app, LIMIT + 1, user('mia'))).toEqual([...served, 429]);
-    const sameSubElsewhere = validToken(otherKey, now(), {
-      iss: OTHER_ISSUER,
-      sub: 'mia',
-      scope: 'orders:read',
-    });
+    const sameSubElsewhere = other.token({ sub: 'mia', scope: 'orders:read' });
     expect(await statuses(app, LIMIT, sameSubElsewhere)).toEqual(served);
   });
 });
@@ -354,10 +346,7 @@ describe.each(ADAPTERS)('ConsumerThrottlerGuard with issuers that hold an @ on %
     app = await createHttpApp(adapter, {
       imports: [
         AuthModule.forRoot({
-          issuers: [
-            { issuer: first, keys: [key.publicJwk] },
-            { issuer: OTHER_ISSUER, keys: [otherKey.publicJwk] },
-          ],
+          issuers: [{ ...issuer.trusted, issuer: first }, other.trusted],
           audience: AUDIENCE,
         }),
         ThrottlerModule.forRoot({
@@ -372,13 +361,9 @@ describe.each(ADAPTERS)('ConsumerThrottlerGuard with issuers that hold an @ on %
   afterAll(() => app.close());
 
   it("never lets one issuer's user spend another's budget", async () => {
-    const mallory = validToken(otherKey, now(), {
-      iss: OTHER_ISSUER,
-      sub: 'bob@https://idp.test/t',
-      scope: 'orders:read',
-    });
+    const mallory = other.token({ sub: 'bob@https://idp.test/t', scope: 'orders:read' });
     expect(await statuses(app, LIMIT + 1, mallory)).toEqual([...served, 429]);
-    const bob = validToken(key, now(), { iss: first, sub: 'bob', scope: 'orders:read' });
+    const bob = issuer.token({ iss: first, sub: 'bob', scope: 'orders:read' });
     expect(await statuses(app, LIMIT, bob)).toEqual(served);
   });
 });
@@ -406,12 +391,7 @@ describe.each(ADAPTERS)('a subclass of ConsumerThrottlerGuard on %s', (adapter) 
   afterAll(() => app.close());
 
   it('gives particular consumers limits of their own, verifying each token once', async () => {
-    const client = validToken(key, now(), {
-      sub: 'reports',
-      client_id: 'reports',
-      sid: undefined,
-      scope: 'orders:read',
-    });
+    const client = issuer.token({ sub: 'reports', client_id: 'reports', scope: 'orders:read' });
     const twice = Array<number>(LIMIT * 2).fill(200);
     expect(await statuses(app, LIMIT * 2 + 1, client)).toEqual([...twice, 429]);
     expect(await statuses(app, LIMIT + 1, user('nina'))).toEqual([...served, 429]);
@@ -455,7 +435,7 @@ describe('ConsumerThrottlerGuard on two applications sharing a Redis storage (Ex
   });
 
   it('counts bad tokens against the IP on every application', async () => {
-    const forged = validToken(attacker, now(), { sub: 'lena' });
+    const forged = attacker.token({ sub: 'lena' });
     expect(await statuses(apps[0], LIMIT, forged)).toEqual(Array(LIMIT).fill(401));
     expect(await statuses(apps[1], 1)).toEqual([429]);
     expect(await statuses(apps[1], 1, user('lena'))).toEqual([200]);
@@ -517,7 +497,7 @@ class FeatureBController {
 @Module({
   imports: [
     AuthModule.forRoot({
-      issuers: [{ issuer: OTHER_ISSUER, keys: [otherKey.publicJwk] }],
+      issuers: [other.trusted],
       audience: 'admin-api',
       isGlobal: false,
       globalGuard: false,
@@ -535,7 +515,7 @@ describe.each(ADAPTERS)(
       app = await createHttpApp(adapter, {
         imports: [
           AuthModule.forRoot({
-            issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+            issuers: [issuer.trusted],
             audience: AUDIENCE,
             isGlobal: false,
             globalGuard: false,
@@ -558,7 +538,7 @@ describe.each(ADAPTERS)(
         .set('Authorization', `Bearer ${user('alice')}`)
         .expect(401);
       // Trusted by feature B only: refused by the throttler's verifier, accepted by B's.
-      const forB = validToken(otherKey, now(), { iss: OTHER_ISSUER, aud: 'admin-api', sub: 'bob' });
+      const forB = other.token({ aud: 'admin-api', sub: 'bob' });
       await request(app.getHttpServer())
         .get('/b')
         .set('Authorization', `Bearer ${forB}`)
