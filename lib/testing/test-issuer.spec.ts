@@ -230,6 +230,21 @@ describe('TestIssuer profiles: access tokens shaped as each provider emits them'
   });
 });
 
+describe('TestIssuer.trusted', () => {
+  it('names its keys, and no profile for rfc9068', () => {
+    const issuer = TestIssuer.create({ now });
+    expect(issuer.trusted).toEqual({ issuer: issuer.issuer, keys: issuer.jwks().keys });
+  });
+
+  it("names a provider's profile, and Cognito's client id as its audience", () => {
+    const okta = TestIssuer.create({ profile: 'okta', alg: 'ES256' });
+    expect(okta.trusted).toMatchObject({ profile: 'okta' });
+    expect(okta.trusted).not.toHaveProperty('audience');
+    const cognito = TestIssuer.create({ profile: 'cognito', alg: 'ES256', audience: 'app-1' });
+    expect(cognito.trusted).toMatchObject({ profile: 'cognito', audience: 'app-1' });
+  });
+});
+
 describe('TestIssuer overrides', () => {
   const issuer = TestIssuer.create({ now });
 

@@ -120,11 +120,18 @@ export class TestIssuer {
   /**
    * This issuer as an entry of `AuthModule`'s `issuers`: a served issuer by its `jwksUri`, any
    * other by its public keys as they are now (a later `rotate()` is not seen by a module that
-   * took them before).
+   * took them before). A provider's profile names its `profile`; Cognito's, its client id as
+   * `audience`.
    */
   get trusted(): TrustedIssuerOptions {
-    if (this.server) return { issuer: this.issuer, jwksUri: this.jwksUri! };
-    return { issuer: this.issuer, keys: this.keys.publicJwks().keys };
+    const keys = this.server ? { jwksUri: this.jwksUri! } : { keys: this.keys.publicJwks().keys };
+    const profile = this.options.profile ?? 'rfc9068';
+    return {
+      issuer: this.issuer,
+      ...keys,
+      ...(profile === 'rfc9068' ? {} : { profile }),
+      ...(profile === 'cognito' ? { audience: this.audience } : {}),
+    } as TrustedIssuerOptions;
   }
 
   /** A served issuer's JWKS URL. */

@@ -16,10 +16,14 @@ export interface ProviderOverridable<Builder> {
   };
 }
 
+/** Where an entry's keys come from: what the test issuer's entry replaces. */
+const KEY_SOURCE_MEMBERS = new Set(['issuer', 'jwksUri', 'keys', 'keySource', 'discovery']);
+
 /**
  * `builder` with `AuthModule`'s resolved options replaced by the app's own (from `forRoot` or
- * `forRootAsync`, whichever it used) with `issuers` swapped for `trusted`. Every other option is
- * kept; renewal limited to named issuers renews the test issuer's tokens instead.
+ * `forRootAsync`, whichever it used) with `issuers` swapped for `trusted` alone. An app's entry of
+ * the same `iss` lends it its other members (how its tokens are read); every other option is
+ * kept, and renewal limited to named issuers renews the test issuer's tokens instead.
  */
 export function trustOnly<Builder>(
   builder: ProviderOverridable<Builder>,
@@ -31,11 +35,21 @@ export function trustOnly<Builder>(
   });
 }
 
-function withIssuer(options: AuthModuleOptions, trusted: TrustedIssuerOptions): AuthModuleOptions {
+/** `options` trusting `trusted` alone (exported for its spec). */
+export function withIssuer(
+  options: AuthModuleOptions,
+  trusted: TrustedIssuerOptions,
+): AuthModuleOptions {
   const renewal = options.renewal;
+  const same = Array.isArray(options.issuers)
+    ? options.issuers.find((entry) => entry?.issuer === trusted.issuer)
+    : undefined;
+  const rules = Object.fromEntries(
+    Object.entries(same ?? {}).filter(([name]) => !KEY_SOURCE_MEMBERS.has(name)),
+  );
   return {
     ...options,
-    issuers: [trusted],
+    issuers: [{ ...trusted, ...rules }],
     ...(renewal?.issuers === undefined
       ? {}
       : { renewal: { ...renewal, issuers: [trusted.issuer] } }),
