@@ -41,7 +41,7 @@ export default {
     [`^nest-tessera/(${subpaths.join('|')})$`]: '<rootDir>/lib/$1.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
-  roots: ['<rootDir>/lib', '<rootDir>/sample-app', '<rootDir>/test'],
+  roots: ['<rootDir>/lib', '<rootDir>/sample-app', '<rootDir>/test', '<rootDir>/examples'],
   testMatch: ['**/*.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', ...runElsewhere.map((path) => `^${escape(path)}$`)],
   setupFiles: jestLoadsRequireEsm() ? ['<rootDir>/test/setup/preload-nest.js'] : [],

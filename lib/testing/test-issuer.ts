@@ -1,6 +1,6 @@
 import type { SigningAlgorithm } from '../keys/algorithms.js';
 import type { JwkSet } from '../keys/jwk.js';
-import type { TrustedIssuerOptions } from '../options/auth-options.js';
+import type { AuthModuleOptions, TrustedIssuerOptions } from '../options/auth-options.js';
 import { listenIssuer, type IssuerServer } from './issuer-server.js';
 import {
   PROVIDER_SHAPES,
@@ -197,12 +197,18 @@ export class TestIssuer {
   /**
    * `builder` (a `Test.createTestingModule(...)`) with the app's `AuthModule` trusting this
    * issuer in place of the issuers it was given, through `forRoot` or `forRootAsync`; every
-   * other option (audience, revocation, scopes, renewal) stays the app's.
+   * other option (audience, revocation, scopes, renewal) stays the app's, but for `overrides`
+   * (e.g. `now` for a test that moves time, `jwks: { cooldownSeconds: 0 }` for one that rotates
+   * keys). An app's entry with this issuer's `iss` keeps its other members (how its tokens are
+   * read); only where its keys come from changes.
    * @example
    * const moduleRef = await issuer.override(Test.createTestingModule({ imports: [AppModule] })).compile();
    */
-  override<Builder>(builder: ProviderOverridable<Builder>): Builder {
-    return trustOnly(builder, this.trusted);
+  override<Builder>(
+    builder: ProviderOverridable<Builder>,
+    overrides: Omit<Partial<AuthModuleOptions>, 'issuers'> = {},
+  ): Builder {
+    return trustOnly(builder, this.trusted, overrides);
   }
 
   /** Stops a served issuer's server; nothing for one that is not served. */

@@ -1,7 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import type { AuthModuleOptions, TrustedIssuerOptions } from '../options/auth-options.js';
 import type { TokenRenewer } from '../renewal/token-renewer.js';
-import { withIssuer } from './trust-only.js';
+import { AUTH_MODULE_OPTIONS, AUTH_OPTIONS } from '../nest/auth.module-definition.js';
+import type { ResolvedAuthOptions } from '../options/resolve-auth-options.js';
+import { trustOnly, withIssuer, type ProviderOverridable } from './trust-only.js';
 
 const testEntry: TrustedIssuerOptions = {
   issuer: 'https://login.example.com',
@@ -56,5 +58,43 @@ describe('withIssuer: the options an overridden AuthModule resolves', () => {
   it('leaves options that are no issuer list to start-up validation', () => {
     const options = { issuers: 'x', audience: 'a' } as unknown as AuthModuleOptions;
     expect(withIssuer(options, testEntry).issuers).toEqual([testEntry]);
+  });
+});
+
+describe('trustOnly: the override of the resolved options', () => {
+  /** A builder that records what it was asked to override, as TestingModuleBuilder would. */
+  function recordingBuilder() {
+    const calls: { token: string | symbol; factory: (o: AuthModuleOptions) => unknown }[] = [];
+    const builder: ProviderOverridable<'builder'> = {
+      overrideProvider: (token) => ({
+        useFactory: ({ factory, inject }) => {
+          expect(inject).toEqual([AUTH_MODULE_OPTIONS]);
+          calls.push({ token, factory });
+          return 'builder';
+        },
+      }),
+    };
+    return { builder, calls };
+  }
+
+  it("replaces AUTH_OPTIONS, resolved from the app's options with the overrides laid over", () => {
+    const { builder, calls } = recordingBuilder();
+    expect(trustOnly(builder, testEntry, { clockToleranceSeconds: 1 })).toBe('builder');
+    expect(calls.map((c) => c.token)).toEqual([AUTH_OPTIONS]);
+    const resolved = calls[0].factory({
+      issuers: [{ issuer: 'https://a.example', keys: [] }],
+      audience: 'orders-api',
+      clockToleranceSeconds: 3,
+      maxTokenBytes: 4096,
+    }) as ResolvedAuthOptions;
+    expect(resolved.clockToleranceSeconds).toBe(1);
+    expect(resolved.maxTokenBytes).toBe(4096);
+    expect(resolved.issuers.map((i) => i.issuer)).toEqual([testEntry.issuer]);
+  });
+
+  it('refuses options the app could not start with, as start-up would', () => {
+    const { builder, calls } = recordingBuilder();
+    trustOnly(builder, testEntry);
+    expect(() => calls[0].factory({ issuers: [], audience: [] })).toThrow(/audience/);
   });
 });

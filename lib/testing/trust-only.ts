@@ -23,14 +23,16 @@ const KEY_SOURCE_MEMBERS = new Set(['issuer', 'jwksUri', 'keys', 'keySource', 'd
  * `builder` with `AuthModule`'s resolved options replaced by the app's own (from `forRoot` or
  * `forRootAsync`, whichever it used) with `issuers` swapped for `trusted` alone. An app's entry of
  * the same `iss` lends it its other members (how its tokens are read); every other option is
- * kept, and renewal limited to named issuers renews the test issuer's tokens instead.
+ * kept but for `overrides`, and renewal limited to named issuers renews the test issuer's tokens
+ * instead.
  */
 export function trustOnly<Builder>(
   builder: ProviderOverridable<Builder>,
   trusted: TrustedIssuerOptions,
+  overrides: Omit<Partial<AuthModuleOptions>, 'issuers'> = {},
 ): Builder {
   return builder.overrideProvider(AUTH_OPTIONS).useFactory({
-    factory: (options) => resolveAuthOptions(withIssuer(options, trusted)),
+    factory: (options) => resolveAuthOptions(withIssuer({ ...options, ...overrides }, trusted)),
     inject: [AUTH_MODULE_OPTIONS],
   });
 }

@@ -189,12 +189,10 @@ describe.each(ADAPTERS)('TestIssuer.serve with override on %s', (adapter) => {
   it('fetches its JWKS, and again for the new kid after rotate()', async () => {
     app = await start(
       adapter,
+      // The module's cooldown (5 s by default) would hold the refetch back: laid over for the test.
       issuer.override(
-        Test.createTestingModule({
-          imports: [
-            appModule(AuthModule.forRoot({ ...appOptions(), jwks: { cooldownSeconds: 0 } })),
-          ],
-        }),
+        Test.createTestingModule({ imports: [appModule(AuthModule.forRoot(appOptions()))] }),
+        { jwks: { cooldownSeconds: 0 } },
       ),
     );
     const get = (token: string) =>
