@@ -265,6 +265,12 @@ describe('TestIssuer overrides', () => {
     expect(claims).toMatchObject({ aud: ['a', 'b'], sub: 'alice' });
   });
 
+  it('refuses a profile it does not know, rather than minting an RFC 9068 token', () => {
+    expect(() => TestIssuer.create({ profile: 'azure' as 'entra' })).toThrow(
+      /unknown profile azure/,
+    );
+  });
+
   it('mints expired tokens with a negative lifetime', () => {
     expect(decode(issuer.token({}, { expiresIn: -60 })).claims.exp).toBe(NOW - 60);
   });

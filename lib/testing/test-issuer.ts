@@ -73,6 +73,7 @@ export type TestClaims = Readonly<Record<string, unknown>>;
  */
 export class TestIssuer {
   private readonly keys: TestKeys;
+  private readonly profile: TestIssuerProfile;
   private readonly shape: ProviderShape;
   private readonly now: () => number;
 
@@ -80,8 +81,11 @@ export class TestIssuer {
     private readonly options: TestIssuerOptions,
     private readonly server?: IssuerServer,
   ) {
-    this.shape = PROVIDER_SHAPES[options.profile ?? 'rfc9068'];
-    if (this.shape === undefined) throw new Error(`unknown profile ${String(options.profile)}`);
+    this.profile = options.profile ?? 'rfc9068';
+    if (!Object.hasOwn(PROVIDER_SHAPES, this.profile)) {
+      throw new Error(`unknown profile ${String(this.profile)}`);
+    }
+    this.shape = PROVIDER_SHAPES[this.profile];
     this.keys = new TestKeys(options.alg ?? this.shape.alg);
     this.now = options.now ?? (() => Date.now() / 1000);
   }
@@ -125,7 +129,7 @@ export class TestIssuer {
    */
   get trusted(): TrustedIssuerOptions {
     const keys = this.server ? { jwksUri: this.jwksUri! } : { keys: this.keys.publicJwks().keys };
-    const profile = this.options.profile ?? 'rfc9068';
+    const profile = this.profile;
     return {
       issuer: this.issuer,
       ...keys,
@@ -217,9 +221,8 @@ export class TestIssuer {
   }
 
   private mint(kind: TestTokenKind, claims: TestClaims, options: TestTokenOptions): string {
-    const profile = this.options.profile ?? 'rfc9068';
-    if (options.version !== undefined && profile !== 'entra') {
-      throw new Error(`version is for entra tokens, not ${profile}`);
+    if (options.version !== undefined && this.profile !== 'entra') {
+      throw new Error(`version is for entra tokens, not ${this.profile}`);
     }
     const shaper = this.shape[kind];
     if (shaper === undefined) throw new Error(`no ${kind} token JWT: ${this.shape.noRefresh}`);
