@@ -58,9 +58,10 @@ describe('GET /orders against a served issuer', () => {
     const get = (token: string) =>
       request(app.getHttpServer()).get('/orders').set('Authorization', `Bearer ${token}`);
     await get(issuer.token({ scope: 'orders:read' })).expect(200);
+    const fetches = issuer.jwksRequests;
     issuer.rotate();
     await get(issuer.token({ scope: 'orders:read' })).expect(200);
-    expect(issuer.jwksRequests).toBe(2);
+    expect(issuer.jwksRequests).toBe(fetches + 1);
   });
 });
 
