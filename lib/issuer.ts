@@ -28,5 +28,10 @@ export type {
   TokenPair,
 } from './session/session-manager.js';
 export { SessionStore } from './session/session-store.js';
-export type { RotationRequest, RotationResult, SessionRecord } from './session/session-store.js';
+export type {
+  FirstRefreshToken,
+  RotationRequest,
+  RotationResult,
+  SessionRecord,
+} from './session/session-store.js';
 export { MemorySessionStore } from './session/memory-session-store.js';

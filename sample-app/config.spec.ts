@@ -24,6 +24,7 @@ describe('sample app configuration', () => {
       refreshTokenTtlSeconds: 1_209_600,
       sessionMaxAgeSeconds: 86_400,
       usersFile: undefined,
+      login: { failures: 5, perIp: 50, windowSeconds: 60 },
     });
     expect(config.orders).toEqual({
       port: 3001,

@@ -28,6 +28,20 @@ export interface AuthServiceConfig {
   readonly sessionMaxAgeSeconds: number;
   /** Path of a users JSON file; unset: the demo users. */
   readonly usersFile: string | undefined;
+  /** Guessing limits of login, client credentials and refresh (`LoginLimiter`). */
+  readonly login: LoginLimits;
+}
+
+/**
+ * CONTRACT.md's `LOGIN_LIMIT`, `LOGIN_WINDOW` and `LOGIN_IP_LIMIT`: failed attempts per username
+ * and client IP (and per `client_id`), and attempts of any kind per client IP, in one window.
+ */
+export interface LoginLimits {
+  /** Failed attempts allowed per username and IP, and per `client_id`; 0: no such limit. */
+  readonly failures: number;
+  /** Attempts of any kind allowed per client IP; 0: no such limit. */
+  readonly perIp: number;
+  readonly windowSeconds: number;
 }
 
 /** What the orders service is configured with. */
@@ -135,6 +149,11 @@ export function loadConfig(env: Environment, dotenv?: string): SampleConfig {
       refreshTokenTtlSeconds: vars.integer('REFRESH_TOKEN_TTL', 1_209_600, 1, 31_536_000),
       sessionMaxAgeSeconds: vars.integer('SESSION_MAX_AGE', 86_400, 1, 31_536_000),
       usersFile: vars.optional('USERS_FILE'),
+      login: Object.freeze({
+        failures: vars.integer('LOGIN_LIMIT', 5, 0, 1_000_000),
+        perIp: vars.integer('LOGIN_IP_LIMIT', 50, 0, 1_000_000),
+        windowSeconds: vars.integer('LOGIN_WINDOW', 60, 1, 86_400),
+      }),
     }),
     orders: Object.freeze({
       port: vars.integer('ORDERS_PORT', 3001, 0, 65_535),

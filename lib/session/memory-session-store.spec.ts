@@ -11,6 +11,7 @@ describeSessionStore('in-memory', async () => {
     advance: async (seconds) => {
       clock += seconds;
     },
+    footprint: async () => ({ entries: store.size }),
     close: () => store.close(),
   };
 });

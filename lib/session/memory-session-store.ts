@@ -1,4 +1,5 @@
 import type {
+  FirstRefreshToken,
   RotationRequest,
   RotationResult,
   SessionRecord,
@@ -7,51 +8,64 @@ import type {
 
 interface Family {
   readonly session: SessionRecord;
+  readonly familyHash: string;
+  generation: number;
   currentHash: string;
   currentExpiresAt: number;
   revoked: boolean;
 }
 
-/** Sessions of a single instance, in memory. */
+/** Sessions of a single instance, in memory: one entry per session, however often it refreshes. */
 export class MemorySessionStore implements SessionStore {
   private readonly families = new Map<string, Family>();
-  /** Every refresh-token hash ever issued, current or retired, to its session id. */
-  private readonly tokens = new Map<string, string>();
 
   constructor(private readonly now: () => number = () => Date.now() / 1000) {}
 
-  async open(session: SessionRecord, refreshHash: string, refreshExpiresAt: number): Promise<void> {
+  /** Sessions held: live ones, and ended ones not yet forgotten. */
+  get size(): number {
+    return this.families.size;
+  }
+
+  async open(session: SessionRecord, first: FirstRefreshToken): Promise<void> {
     this.sweep();
     this.families.set(session.id, {
       session,
-      currentHash: refreshHash,
-      currentExpiresAt: refreshExpiresAt,
+      familyHash: first.familyHash,
+      generation: 0,
+      currentHash: first.hash,
+      currentExpiresAt: first.expiresAt,
       revoked: false,
     });
-    this.tokens.set(refreshHash, session.id);
   }
 
   async rotate(request: RotationRequest): Promise<RotationResult> {
-    const sessionId = this.tokens.get(request.presentedHash);
-    const family = sessionId === undefined ? undefined : this.families.get(sessionId);
-    if (family === undefined || family.revoked || family.session.expiresAt <= request.now) {
+    const family = this.families.get(request.sessionId);
+    if (
+      family === undefined ||
+      family.revoked ||
+      family.session.expiresAt <= request.now ||
+      family.familyHash !== request.familyHash
+    ) {
       return { status: 'invalid' };
     }
     const { session } = family;
     // The same request again (its fresh successor already current): the rotation stands.
     if (family.currentHash === request.nextHash) return { status: 'rotated', session };
-    if (family.currentHash !== request.presentedHash) {
+    if (request.generation < family.generation) {
       family.revoked = true;
       return { status: 'reused', session };
+    }
+    if (request.generation !== family.generation || family.currentHash !== request.presentedHash) {
+      return { status: 'invalid' };
     }
     if ((session.deviceId ?? '') !== (request.deviceId ?? '')) {
       family.revoked = true;
       return { status: 'device_mismatch', session };
     }
     if (family.currentExpiresAt <= request.now) return { status: 'invalid' };
+    family.generation++;
     family.currentHash = request.nextHash;
     family.currentExpiresAt = request.nextExpiresAt;
-    this.tokens.set(request.nextHash, session.id);
     return { status: 'rotated', session };
   }
 
@@ -72,15 +86,11 @@ export class MemorySessionStore implements SessionStore {
 
   async close(): Promise<void> {}
 
-  /** Forgets ended sessions and their tokens, so memory stays bounded by live sessions. */
+  /** Forgets ended sessions, so memory stays bounded by live sessions. */
   private sweep(): void {
     const now = this.now();
     for (const [id, family] of this.families) {
-      if (family.session.expiresAt > now) continue;
-      this.families.delete(id);
-    }
-    if (this.tokens.size > 4 * this.families.size + 1024) {
-      for (const [hash, id] of this.tokens) if (!this.families.has(id)) this.tokens.delete(hash);
+      if (family.session.expiresAt <= now) this.families.delete(id);
     }
   }
 }

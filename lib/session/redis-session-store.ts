@@ -5,6 +5,7 @@ import {
   type RedisConnection,
 } from '../revocation/redis-connection.js';
 import type {
+  FirstRefreshToken,
   RotationRequest,
   RotationResult,
   SessionRecord,
@@ -21,40 +22,39 @@ export interface RedisSessionStoreOptions {
   readonly keyPrefix?: string;
 }
 
-// KEYS[1] session hash, KEYS[2] first token.
-// ARGV: record, hash, token expiry, session expiry, sid, device ('' for none)
+// KEYS[1] session hash. ARGV: record, family hash, first token's hash, its expiry, session
+// expiry, device ('' for none).
 const OPEN = `
-redis.call('HSET', KEYS[1], 'record', ARGV[1], 'current', ARGV[2], 'current_exp', ARGV[3],
-  'revoked', '0', 'device', ARGV[6])
-redis.call('EXPIREAT', KEYS[1], ARGV[4])
-redis.call('SET', KEYS[2], ARGV[5], 'EXAT', ARGV[4])
+redis.call('HSET', KEYS[1], 'record', ARGV[1], 'family', ARGV[2], 'gen', '0', 'current', ARGV[3],
+  'current_exp', ARGV[4], 'revoked', '0', 'device', ARGV[6])
+redis.call('EXPIREAT', KEYS[1], ARGV[5])
 return 1
 `;
 
-// KEYS[1] presented token. ARGV: prefix, presented hash, device, next hash, next expiry, now.
-// Atomic, so two racing refreshes with one token cannot both rotate: the second sees a retired
-// token, which is reuse, and the whole family is revoked.
+// KEYS[1] session hash. ARGV: family hash, generation, presented hash, next hash, device, next
+// expiry, now. Atomic, so two racing refreshes with one token cannot both rotate: the second
+// presents an earlier generation than the current one, which is reuse, and the whole family is
+// revoked. One hash per session, whatever number of rotations: no key per retired token.
 const ROTATE = `
-local sid = redis.call('GET', KEYS[1])
-if not sid then return {'invalid'} end
-local skey = ARGV[1] .. 's:' .. sid
-local s = redis.call('HMGET', skey, 'record', 'current', 'current_exp', 'revoked', 'device')
-if not s[1] or s[4] == '1' then return {'invalid'} end
+local s = redis.call('HMGET', KEYS[1], 'record', 'family', 'gen', 'current', 'current_exp',
+  'revoked', 'device')
+if not s[1] or s[6] == '1' or s[2] ~= ARGV[1] then return {'invalid'} end
 -- The successor is this request's own (fresh, random): the same command run again, as a client
 -- resends one whose reply a dropped connection lost. The rotation stands; it is no reuse.
-if s[2] == ARGV[4] then return {'rotated', s[1]} end
-if s[2] ~= ARGV[2] then
-  redis.call('HSET', skey, 'revoked', '1')
+if s[4] == ARGV[4] then return {'rotated', s[1]} end
+local gen = tonumber(s[3])
+local presented = tonumber(ARGV[2])
+if presented < gen then
+  redis.call('HSET', KEYS[1], 'revoked', '1')
   return {'reused', s[1]}
 end
-if (s[5] or '') ~= ARGV[3] then
-  redis.call('HSET', skey, 'revoked', '1')
+if presented ~= gen or s[4] ~= ARGV[3] then return {'invalid'} end
+if (s[7] or '') ~= ARGV[5] then
+  redis.call('HSET', KEYS[1], 'revoked', '1')
   return {'device_mismatch', s[1]}
 end
-if tonumber(s[3]) <= tonumber(ARGV[6]) then return {'invalid'} end
-redis.call('HSET', skey, 'current', ARGV[4], 'current_exp', ARGV[5])
-local ttl = redis.call('TTL', skey)
-redis.call('SET', ARGV[1] .. 'r:' .. ARGV[4], sid, 'EX', math.max(ttl, 1))
+if tonumber(s[5]) <= tonumber(ARGV[7]) then return {'invalid'} end
+redis.call('HSET', KEYS[1], 'gen', tostring(gen + 1), 'current', ARGV[4], 'current_exp', ARGV[6])
 return {'rotated', s[1]}
 `;
 
@@ -73,9 +73,9 @@ type Scripts = {
 };
 
 /**
- * Sessions and refresh-token families in Redis, shared by every instance of the issuer. A
- * session's keys expire with the session, retired token hashes included (reuse is detected
- * for as long as the session could have lived).
+ * Sessions and refresh-token families in Redis, shared by every instance of the issuer: one hash
+ * per session, which expires with the session (reuse of any earlier token is detected for as long
+ * as the session could have lived, with nothing kept per retired token).
  */
 export class RedisSessionStore implements SessionStore {
   private readonly client: (Redis | Cluster) & Scripts;
@@ -84,7 +84,7 @@ export class RedisSessionStore implements SessionStore {
 
   constructor(options: RedisSessionStoreOptions) {
     const { client, owned } = openRedis(options.connection);
-    client.defineCommand('tesseraSessionOpen', { numberOfKeys: 2, lua: OPEN });
+    client.defineCommand('tesseraSessionOpen', { numberOfKeys: 1, lua: OPEN });
     client.defineCommand('tesseraSessionRotate', { numberOfKeys: 1, lua: ROTATE });
     client.defineCommand('tesseraSessionRevoke', { numberOfKeys: 1, lua: REVOKE });
     client.on('error', () => undefined); // commands fail fast and report their own errors
@@ -93,16 +93,15 @@ export class RedisSessionStore implements SessionStore {
     this.prefix = options.keyPrefix ?? '{tessera}:session:';
   }
 
-  async open(session: SessionRecord, refreshHash: string, refreshExpiresAt: number): Promise<void> {
+  async open(session: SessionRecord, first: FirstRefreshToken): Promise<void> {
     await firstConnection(this.client);
     await this.client.tesseraSessionOpen(
       this.sessionKey(session.id),
-      this.tokenKey(refreshHash),
       JSON.stringify(session),
-      refreshHash,
-      Math.floor(refreshExpiresAt),
+      first.familyHash,
+      first.hash,
+      Math.floor(first.expiresAt),
       Math.ceil(session.expiresAt),
-      session.id,
       session.deviceId ?? '',
     );
   }
@@ -110,11 +109,12 @@ export class RedisSessionStore implements SessionStore {
   async rotate(request: RotationRequest): Promise<RotationResult> {
     await firstConnection(this.client);
     const [status, record] = await this.client.tesseraSessionRotate(
-      this.tokenKey(request.presentedHash),
-      this.prefix,
+      this.sessionKey(request.sessionId),
+      request.familyHash,
+      request.generation,
       request.presentedHash,
-      request.deviceId ?? '',
       request.nextHash,
+      request.deviceId ?? '',
       Math.floor(request.nextExpiresAt),
       Math.floor(request.now),
     );
@@ -148,9 +148,5 @@ export class RedisSessionStore implements SessionStore {
 
   private sessionKey(id: string): string {
     return `${this.prefix}s:${id}`;
-  }
-
-  private tokenKey(hash: string): string {
-    return `${this.prefix}r:${hash}`;
   }
 }

@@ -52,7 +52,10 @@ export interface LoginRequest {
 /** An access token and the refresh token that goes with it. */
 export interface TokenPair {
   readonly access: IssuedAccessToken;
-  /** Opaque, high entropy; only its hash is stored. Hand it to the client once. */
+  /**
+   * High entropy, to be kept secret: `<sid>.<generation>.<family secret>.<random>`; only hashes of
+   * its parts are stored. Hand it to the client once.
+   */
   readonly refreshToken: string;
   readonly session: SessionRecord;
 }
@@ -81,20 +84,32 @@ export class SessionManager {
       startedAt,
       expiresAt: startedAt + this.options.sessionMaxAgeSeconds,
     };
-    const refreshToken = newRefreshToken();
-    await this.options.sessions.open(
-      session,
-      hashRefreshToken(refreshToken),
-      this.refreshExpiry(session),
-    );
+    const family = randomBytes(32).toString('base64url');
+    const refreshToken = formatRefreshToken({ sessionId: session.id, generation: 0, family });
+    await this.options.sessions.open(session, {
+      familyHash: hashRefreshToken(family),
+      hash: hashRefreshToken(refreshToken),
+      expiresAt: this.refreshExpiry(session),
+    });
     return { access: this.accessTokenFor(session), refreshToken, session };
   }
 
-  /** Rotates `refreshToken`; throws `RefreshRefusedError` (after revoking, for reuse). */
+  /**
+   * Rotates `refreshToken` (any string: one that is no refresh token of this manager's is
+   * refused like an unknown one); throws `RefreshRefusedError` (after revoking, for reuse).
+   */
   async refresh(refreshToken: string, deviceId: string | undefined): Promise<TokenPair> {
-    const next = newRefreshToken();
+    const presented = parseRefreshToken(refreshToken);
+    if (presented === undefined) {
+      this.options.events?.refreshed?.({ result: 'invalid' });
+      throw new RefreshRefusedError('invalid');
+    }
+    const next = formatRefreshToken({ ...presented, generation: presented.generation + 1 });
     const now = this.now();
     const result = await this.options.sessions.rotate({
+      sessionId: presented.sessionId,
+      familyHash: hashRefreshToken(presented.family),
+      generation: presented.generation,
       presentedHash: hashRefreshToken(refreshToken),
       nextHash: hashRefreshToken(next),
       nextExpiresAt: Math.floor(now) + this.options.refreshTokenTtlSeconds,
@@ -175,8 +190,36 @@ export class SessionManager {
   }
 }
 
-function newRefreshToken(): string {
-  return randomBytes(32).toString('base64url');
+/** What a refresh token says: its session, its generation and the session's family secret. */
+interface RefreshTokenParts {
+  readonly sessionId: string;
+  readonly generation: number;
+  /** 32 random bytes, base64url, the same in every token of the session; only its hash is stored. */
+  readonly family: string;
+}
+
+/** Generations past this are refused (a session refreshing every second for 30 years stays below). */
+const MAX_GENERATION = 999_999_999;
+
+// `<sid>.<generation>.<family secret>.<32 random bytes>`, the secrets base64url: the last part
+// makes each token of a family unguessable from the others, so that holding an earlier token of
+// a session (a thief's) never gives its current one.
+const REFRESH_TOKEN =
+  /^([A-Za-z0-9_-]{1,64})\.(0|[1-9][0-9]{0,8})\.([A-Za-z0-9_-]{43})\.[A-Za-z0-9_-]{43}$/;
+
+function formatRefreshToken({ sessionId, generation, family }: RefreshTokenParts): string {
+  return `${sessionId}.${generation}.${family}.${randomBytes(32).toString('base64url')}`;
+}
+
+/** The parts of a refresh token; `undefined` for any string that is not one (never throws). */
+function parseRefreshToken(token: string): RefreshTokenParts | undefined {
+  // Longer than any token: not even matched (a body may hold 100 KiB of it).
+  if (typeof token !== 'string' || token.length > 200) return undefined;
+  const match = REFRESH_TOKEN.exec(token);
+  if (match === null) return undefined;
+  const generation = Number(match[2]);
+  if (generation >= MAX_GENERATION) return undefined;
+  return { sessionId: match[1], generation, family: match[3] };
 }
 
 /** Refresh tokens are stored only as SHA-256 hashes: a leak of the store leaks no usable token. */

@@ -24,9 +24,31 @@ export type RotationResult =
   /** Unknown, expired, or of a revoked or ended session. */
   | { readonly status: 'invalid' };
 
-/** One rotation: the presented token's hash, its successor's, and the device that asks. */
+/**
+ * A session's first refresh token, as a store keeps it: hashes only. Every refresh token of a
+ * session carries the session's family secret and its generation (0 for the first, one more at
+ * each rotation), so a store keeps one token per session, however often it rotates, and still
+ * knows any earlier token of the session for one (its family secret, an older generation).
+ */
+export interface FirstRefreshToken {
+  /** SHA-256 of the session's family secret. */
+  readonly familyHash: string;
+  /** SHA-256 of the whole token. */
+  readonly hash: string;
+  /** Epoch seconds the token expires (never past the session's end). */
+  readonly expiresAt: number;
+}
+
+/** One rotation: the presented token's session, family, generation and hash; its successor's. */
 export interface RotationRequest {
+  /** The session the presented token names. */
+  readonly sessionId: string;
+  /** SHA-256 of the family secret the presented token carries. */
+  readonly familyHash: string;
+  /** The generation the presented token names. */
+  readonly generation: number;
   readonly presentedHash: string;
+  /** SHA-256 of the successor, of generation `generation + 1`. */
   readonly nextHash: string;
   /** Epoch seconds the successor expires (never past the session's end). */
   readonly nextExpiresAt: number;
@@ -35,14 +57,17 @@ export interface RotationRequest {
 }
 
 /**
- * Sessions and their refresh-token families. Only hashes of refresh tokens are stored. Rotation
- * is atomic: of two requests racing with one token, exactly one rotates; and idempotent: the same
- * request (the same `nextHash`, fresh for each request) run again answers `rotated` again.
+ * Sessions and their refresh-token families: per session, the hash of its family secret, the
+ * current generation and the current token's hash, nothing per retired token. Rotation is atomic:
+ * of two requests racing with one token, exactly one rotates; and idempotent: the same request
+ * (the same `nextHash`, fresh for each request) run again answers `rotated` again. A token of the
+ * session's family and of an earlier generation is reuse; one of another family is `invalid`
+ * (whoever knows a session id cannot end the session with it).
  */
 export interface SessionStore {
-  /** Opens a session whose first refresh token has `refreshHash`. */
-  open(session: SessionRecord, refreshHash: string, refreshExpiresAt: number): Promise<void>;
-  /** Retires the presented token and makes its successor current, or says why not. */
+  /** Opens a session with its first refresh token (generation 0). */
+  open(session: SessionRecord, first: FirstRefreshToken): Promise<void>;
+  /** Makes the successor current if the presented token is, or says why not. */
   rotate(request: RotationRequest): Promise<RotationResult>;
   /** The session if it is live: not ended, not revoked. */
   find(sessionId: string): Promise<SessionRecord | undefined>;

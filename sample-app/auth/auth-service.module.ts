@@ -18,6 +18,7 @@ import { ClientDirectory, UserDirectory } from './accounts.js';
 import type { AuthStores } from './auth-stores.js';
 import { AuthController } from './auth.controller.js';
 import { KeyRotationLifecycle } from './key-rotation.lifecycle.js';
+import { LoginLimiter } from './login-limiter.js';
 import { AUTH_SERVICE_CONFIG, AUTH_SERVICE_LOGGER } from './auth-service.tokens.js';
 import { TokenController } from './token.controller.js';
 import { TokenService } from './token.service.js';
@@ -123,6 +124,10 @@ export class AuthServiceModule implements OnApplicationShutdown {
             sessionMaxAgeSeconds: config.sessionMaxAgeSeconds,
             events,
           }),
+        },
+        {
+          provide: LoginLimiter,
+          useValue: new LoginLimiter(stores.attempts, config.login, config.issuer),
         },
         TokenService,
         KeyRotationLifecycle,

@@ -1,21 +1,28 @@
 import { MemoryRevocationStore, type RevocationStore } from 'nest-tessera';
 import {
   MemorySessionStore,
+  type FirstRefreshToken,
+  type RotationRequest,
   type RotationResult,
   type SessionRecord,
   type SessionStore,
 } from 'nest-tessera/issuer';
+import type { ThrottlerStorage } from '@nestjs/throttler';
 import {
+  redis,
   RedisRevocationStore,
   RedisSessionStore,
   type RedisRevocationEvents,
 } from 'nest-tessera/redis';
+import { MemoryThrottlerStorage, RedisThrottlerStorage } from 'nest-tessera/throttler';
 import { redisKeyPrefixes, type SampleConfig } from '../config.js';
 
 /** Where the auth service keeps sessions and publishes revocations. */
 export interface AuthStores {
   readonly sessions: SessionStore;
   readonly revocations: RevocationStore;
+  /** The counters of the guessing limits (`LoginLimiter`), beside the orders service's. */
+  readonly attempts: ThrottlerStorage;
   /** Closes what was opened here; a revocation store passed in stays its owner's. */
   close(): Promise<void>;
 }
@@ -30,8 +37,8 @@ export class SessionStoreUnavailableError extends Error {
 
 /**
  * The stores `config` asks for: in memory without `REDIS_URL` (the revocation store shared with the
- * orders service of the same process when one is passed), else Redis for both, under the key
- * prefix the orders service reads revocations from.
+ * orders service of the same process when one is passed), else Redis for all, under the key
+ * prefixes the orders service reads revocations from and counts requests under.
  */
 export function openAuthStores(
   config: SampleConfig,
@@ -39,7 +46,12 @@ export function openAuthStores(
 ): AuthStores {
   if (config.redisUrl === undefined) {
     const revocations = options.shared ?? new MemoryRevocationStore();
-    return stores(new MemorySessionStore(), revocations, options.shared === undefined);
+    return stores(
+      new MemorySessionStore(),
+      revocations,
+      new MemoryThrottlerStorage(),
+      options.shared === undefined,
+    );
   }
   const prefixes = redisKeyPrefixes(config);
   const sessions = new RedisSessionStore({
@@ -53,22 +65,33 @@ export function openAuthStores(
       keyPrefix: prefixes.revocation,
       events: options.events,
     });
-  return stores(new OutageAwareSessionStore(sessions), revocations, options.shared === undefined);
+  const attempts = new RedisThrottlerStorage(redis(config.redisUrl), {
+    keyPrefix: prefixes.throttle,
+  });
+  return stores(
+    new OutageAwareSessionStore(sessions),
+    revocations,
+    attempts,
+    options.shared === undefined,
+  );
 }
-
-/** `RotationRequest` of the library (not exported by name). */
-type RotationRequest = Parameters<SessionStore['rotate']>[0];
 
 function stores(
   sessions: SessionStore,
   revocations: RevocationStore,
+  attempts: MemoryThrottlerStorage | RedisThrottlerStorage,
   ownsRevocations: boolean,
 ): AuthStores {
   return {
     sessions,
     revocations,
+    attempts,
     close: async () => {
-      await Promise.all([sessions.close(), ownsRevocations ? revocations.close() : undefined]);
+      await Promise.all([
+        sessions.close(),
+        attempts.close(),
+        ownsRevocations ? revocations.close() : undefined,
+      ]);
     },
   };
 }
@@ -80,8 +103,8 @@ function stores(
 class OutageAwareSessionStore implements SessionStore {
   constructor(private readonly store: SessionStore) {}
 
-  open(session: SessionRecord, refreshHash: string, refreshExpiresAt: number): Promise<void> {
-    return this.guard(() => this.store.open(session, refreshHash, refreshExpiresAt));
+  open(session: SessionRecord, first: FirstRefreshToken): Promise<void> {
+    return this.guard(() => this.store.open(session, first));
   }
 
   rotate(request: RotationRequest): Promise<RotationResult> {

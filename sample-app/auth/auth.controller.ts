@@ -5,9 +5,11 @@ import {
   Headers,
   HttpCode,
   Inject,
+  Ip,
   Post,
   Res,
   UnauthorizedException,
+  UnsupportedMediaTypeException,
   UseFilters,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
@@ -22,13 +24,12 @@ import {
 import { RefreshRefusedError, SessionManager, type TokenPair } from 'nest-tessera/issuer';
 import type { AuthServiceConfig } from '../config.js';
 import { AUTH_SERVICE_CONFIG } from './auth-service.tokens.js';
+import { LoginLimiter } from './login-limiter.js';
 import { refreshCookie } from './refresh-cookie.js';
 import { SessionErrorFilter } from './session-error.filter.js';
+import { TooManyAttemptsFilter } from './too-many-attempts.filter.js';
 import { parseLoginCredentials, parseRefreshRequest } from './token-requests.js';
 import { tokenResponse, TokenService, type TokenResponse } from './token.service.js';
-
-/** What `SessionManager` hands out: 32 random bytes, base64url. Anything else is not one. */
-const REFRESH_TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * The user session endpoints under `/auth`: login opens a session, refresh rotates its refresh
@@ -36,7 +37,7 @@ const REFRESH_TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
  * refresh token as an HttpOnly cookie scoped to `/auth`.
  */
 @Controller('auth')
-@UseFilters(SessionErrorFilter)
+@UseFilters(SessionErrorFilter, TooManyAttemptsFilter)
 export class AuthController {
   constructor(
     private readonly tokens: TokenService,
@@ -44,18 +45,30 @@ export class AuthController {
     @Inject(RevocationStore) private readonly revocations: RevocationStore,
     @Inject(AUTH_SERVICE_CONFIG) private readonly config: AuthServiceConfig,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly limiter: LoginLimiter,
   ) {}
 
-  /** `POST /auth/login` `{username, password, device_id?}`. */
+  /**
+   * `POST /auth/login` `{username, password, device_id?}`, as `application/json` only: a form
+   * (or `text/plain`) post is what another site can make a browser send without asking, and
+   * would log the victim into the attacker's account (login CSRF), so it gets 415 and no cookie.
+   */
   @Public()
   @Post('login')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   async login(
     @Body() body: unknown,
+    @Headers('content-type') contentType: string | undefined,
+    @Ip() ip: string,
     @Res({ passthrough: true }) response: unknown,
   ): Promise<TokenResponse> {
-    const pair = await this.tokens.login(parseLoginCredentials(body));
+    if (!isJson(contentType)) {
+      throw new UnsupportedMediaTypeException('send the credentials as application/json');
+    }
+    // Counted before anything is read: a flood is refused, whatever it sends.
+    await this.limiter.admitIp(ip);
+    const pair = await this.tokens.login(parseLoginCredentials(body), ip);
     // One answer for an unknown user and a wrong password.
     if (pair === undefined) throw new UnauthorizedException('invalid username or password');
     return this.answer(pair, response);
@@ -69,12 +82,12 @@ export class AuthController {
   async refresh(
     @Body() body: unknown,
     @Headers('cookie') cookies: string | undefined,
+    @Ip() ip: string,
     @Res({ passthrough: true }) response: unknown,
   ): Promise<TokenResponse> {
+    await this.limiter.admitIp(ip);
     const { refreshToken, deviceId } = parseRefreshRequest(body, cookies);
-    if (refreshToken === undefined || !REFRESH_TOKEN_SHAPE.test(refreshToken)) {
-      throw new RefreshRefusedError('invalid');
-    }
+    if (refreshToken === undefined) throw new RefreshRefusedError('invalid');
     this.requireCurrentRevocations();
     return this.answer(await this.rotate(refreshToken, deviceId), response);
   }
@@ -151,4 +164,9 @@ export class AuthController {
     );
     return tokenResponse(pair.access);
   }
+}
+
+/** Whether a `Content-Type` names JSON: `application/json`, with parameters or none, any case. */
+function isJson(contentType: string | undefined): boolean {
+  return contentType?.split(';')[0].trim().toLowerCase() === 'application/json';
 }

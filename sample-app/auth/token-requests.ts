@@ -12,7 +12,7 @@ export interface LoginCredentials {
 
 /** A validated `POST /auth/refresh`: the refresh token (cookie or body) and the device. */
 export interface RefreshRequest {
-  /** Unvalidated beyond its length: a token of the wrong shape is refused like an unknown one. */
+  /** Unvalidated: a token of the wrong shape is refused like an unknown one. */
   readonly refreshToken: string | undefined;
   readonly deviceId: string | undefined;
 }
@@ -44,34 +44,44 @@ export function parseLoginCredentials(body: unknown): LoginCredentials {
 }
 
 /**
- * The refresh token of the `refresh_token` cookie or of a JSON `{refresh_token}`, and `device_id`;
- * 400 for fields of the wrong type, or two different refresh tokens in one request.
+ * The refresh token of the `refresh_token` cookie or of a JSON `{refresh_token}`, and `device_id`.
+ * Whatever else is sent (fields of the wrong type, a body that is no object, a token of any
+ * length) names no live refresh token and is refused as one that is not (401), never as a bad
+ * request; only two different refresh tokens in one request are a 400.
  */
 export function parseRefreshRequest(body: unknown, cookies: string | undefined): RefreshRequest {
-  // A browser sends the cookie with no body at all.
-  const fields = body === undefined || body === null || body === '' ? {} : body;
-  if (typeof fields !== 'object' || Array.isArray(fields)) {
-    throw new BadRequestException('expected a JSON object {refresh_token?, device_id?}');
-  }
-  const { refresh_token: inBody, device_id: deviceId } = fields as Record<string, unknown>;
-  if (inBody !== undefined && (typeof inBody !== 'string' || inBody.length > MAX_NAME_LENGTH)) {
-    throw new BadRequestException(
-      `refresh_token must be a string of at most ${MAX_NAME_LENGTH} characters`,
-    );
+  // A browser sends the cookie with no body at all (read as no fields, as is a body of any other
+  // type than a JSON object: bytes of another content type, an array, a string).
+  const fields = isPlainObject(body) ? body : {};
+  const { refresh_token: inBody, device_id: deviceId } = fields;
+  if (inBody !== undefined && typeof inBody !== 'string') return NO_REFRESH_TOKEN;
+  if (deviceId !== undefined && !isBoundedString(deviceId, MAX_NAME_LENGTH)) {
+    return NO_REFRESH_TOKEN;
   }
   const inCookie = refreshTokenFromCookies(cookies);
   if (inBody !== undefined && inCookie !== undefined && inBody !== inCookie) {
     throw new BadRequestException('send one refresh token, in the cookie or in the body');
   }
-  return {
-    refreshToken: inBody ?? inCookie,
-    deviceId:
-      deviceId === undefined ? undefined : boundedString('device_id', deviceId, MAX_NAME_LENGTH),
-  };
+  return { refreshToken: inBody ?? inCookie, deviceId: deviceId as string | undefined };
+}
+
+const NO_REFRESH_TOKEN: RefreshRequest = Object.freeze({
+  refreshToken: undefined,
+  deviceId: undefined,
+});
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return (
+    value !== null && typeof value === 'object' && !Array.isArray(value) && !Buffer.isBuffer(value)
+  );
+}
+
+function isBoundedString(value: unknown, maxLength: number): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= maxLength;
 }
 
 function boundedString(name: string, value: unknown, maxLength: number): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) {
+  if (!isBoundedString(value, maxLength)) {
     throw new BadRequestException(`${name} must be a string of 1 to ${maxLength} characters`);
   }
   return value;

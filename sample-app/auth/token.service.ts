@@ -6,6 +6,7 @@ import {
   type TokenPair,
 } from 'nest-tessera/issuer';
 import { ClientDirectory, UserDirectory } from './accounts.js';
+import { LoginLimiter } from './login-limiter.js';
 import { OAuthError } from './oauth-error.js';
 import type { ClientCredentialsRequest, LoginCredentials } from './token-requests.js';
 
@@ -28,15 +29,25 @@ export class TokenService {
     private readonly users: UserDirectory,
     private readonly clients: ClientDirectory,
     private readonly sessions: SessionManager,
+    private readonly limiter: LoginLimiter,
   ) {}
 
   /**
    * A new session bound to the client's device, with its first access and refresh token;
-   * `undefined` for bad credentials, whichever part.
+   * `undefined` for bad credentials, whichever part. `TooManyAttemptsError`, before the password
+   * is hashed, while this username is locked for the client IP by its failures.
    */
-  async login({ username, password, deviceId }: LoginCredentials): Promise<TokenPair | undefined> {
+  async login(
+    { username, password, deviceId }: LoginCredentials,
+    ip: string,
+  ): Promise<TokenPair | undefined> {
+    const account = { username, ip };
+    await this.limiter.admitAccount(account);
     const user = await this.users.authenticate(username, password);
-    if (user === undefined) return undefined;
+    if (user === undefined) {
+      await this.limiter.failed(account);
+      return undefined;
+    }
     return this.sessions.login({
       subject: user.username,
       tenant: user.tenant,
@@ -46,10 +57,17 @@ export class TokenService {
     });
   }
 
-  /** RFC 6749 §4.4: a token for the client itself (`sub` = `client_id`), no session. */
+  /**
+   * RFC 6749 §4.4: a token for the client itself (`sub` = `client_id`), no session.
+   * `TooManyAttemptsError`, before the secret is hashed, while the client is locked by its
+   * failures.
+   */
   async clientCredentials(request: ClientCredentialsRequest): Promise<TokenResponse> {
+    const account = { clientId: request.clientId };
+    await this.limiter.admitAccount(account);
     const client = await this.clients.authenticate(request.clientId, request.clientSecret);
     if (client === undefined) {
+      await this.limiter.failed(account);
       // RFC 6749 §5.2: a client that authenticated with a header gets that scheme's challenge.
       throw new OAuthError(
         'invalid_client',

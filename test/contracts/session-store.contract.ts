@@ -16,8 +16,13 @@ export interface SessionStoreFixture {
   open(): SessionStore;
   now(): number;
   advance(seconds: number): Promise<void>;
+  /** What the sessions take up: entries (keys) and, where the backend says, bytes. */
+  footprint(): Promise<{ entries: number; bytes?: number }>;
   close(): Promise<void>;
 }
+
+/** `<sid>.<generation>.<family secret>.<random>` (the secrets 32 bytes, base64url). */
+const REFRESH_TOKEN = /^[0-9a-f-]{36}\.(0|[1-9]\d*)\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/;
 
 const keyRing = KeyRing.ephemeral('EdDSA');
 
@@ -89,7 +94,9 @@ export function describeSessionStore(
         tid: 'seller-a',
         sid: first.session.id,
       });
-      expect(first.refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      for (const token of [first, second, third].map((pair) => pair.refreshToken)) {
+        expect(token).toMatch(REFRESH_TOKEN);
+      }
       expect(events.results).toEqual(['rotated', 'rotated']);
     });
 
@@ -129,8 +136,11 @@ export function describeSessionStore(
         expiresAt: now + 3600,
       };
       const first = `h1-${session.id}`;
-      await store.open(session, first, now + 1200);
+      await store.open(session, { familyHash: 'family', hash: first, expiresAt: now + 1200 });
       const rotation = {
+        sessionId: session.id,
+        familyHash: 'family',
+        generation: 0,
         presentedHash: first,
         nextHash: `h2-${session.id}`,
         nextExpiresAt: now + 1200,
@@ -140,10 +150,67 @@ export function describeSessionStore(
       expect((await store.rotate(rotation)).status).toBe('rotated');
       expect((await store.rotate(rotation)).status).toBe('rotated');
       expect(await store.find(session.id)).toMatchObject({ id: session.id });
+      // Another family naming the session, or a generation not yet reached: not its token.
+      const forged = { ...rotation, familyHash: 'guess', nextHash: `h3-${session.id}` };
+      expect((await store.rotate(forged)).status).toBe('invalid');
+      const ahead = { ...rotation, generation: 5, nextHash: `h3-${session.id}` };
+      expect((await store.rotate(ahead)).status).toBe('invalid');
+      expect(await store.find(session.id)).toMatchObject({ id: session.id });
       const again = { ...rotation, nextHash: `h3-${session.id}` };
       expect((await store.rotate(again)).status).toBe('reused');
       expect(await store.find(session.id)).toBeUndefined();
     });
+
+    it('refuses a token that names a live session with another family secret, and revokes nothing', async () => {
+      const m = manager();
+      const pair = await m.login(login);
+      const [sid, generation, , nonce] = pair.refreshToken.split('.');
+      // What anyone who saw an access token (its sid) could send: any family, any generation.
+      for (const forged of [
+        `${sid}.0.${'A'.repeat(43)}.${nonce}`,
+        `${sid}.${generation}.${'B'.repeat(43)}.${'C'.repeat(43)}`,
+      ]) {
+        expect(await refused(m.refresh(forged, undefined))).toBe('invalid');
+      }
+      expect(events.reuse).toBe(0);
+      expect(await refused(m.refresh(pair.refreshToken, undefined))).toBe('accepted');
+    });
+
+    it('detects the reuse of any earlier token of a session, the first as much as the last', async () => {
+      const m = manager();
+      const issued = [await m.login(login)];
+      for (let i = 0; i < 30; i++) {
+        issued.push(await m.refresh(issued[issued.length - 1].refreshToken, undefined));
+      }
+      expect(await refused(m.refresh(issued[0].refreshToken, undefined))).toBe('reused');
+      expect(await refused(m.refresh(issued[30].refreshToken, undefined))).toBe('invalid');
+      const other = [await m.login(login)];
+      other.push(await m.refresh(other[0].refreshToken, undefined));
+      other.push(await m.refresh(other[1].refreshToken, undefined));
+      expect(await refused(m.refresh(other[1].refreshToken, undefined))).toBe('reused');
+      expect(events.reuse).toBe(2);
+    });
+
+    it('keeps one entry per session however often it refreshes, and still knows its first token (20,000 refreshes)', async () => {
+      const m = manager();
+      const first = await m.login(login);
+      let current = first;
+      const kept: TokenPair[] = [];
+      let early: { entries: number; bytes?: number } | undefined;
+      for (let i = 1; i <= 20_000; i++) {
+        current = await m.refresh(current.refreshToken, undefined);
+        if (i === 100) early = await f.footprint();
+        if (i % 5_000 === 0) kept.push(current);
+      }
+      const late = await f.footprint();
+      expect(early?.entries).toBe(1);
+      expect(late.entries).toBe(1);
+      // The generation counter's digits are all that grows (from 3 to 5 of them).
+      if (early?.bytes !== undefined) expect(late.bytes).toBeLessThanOrEqual(early.bytes + 16);
+      expect(await refused(m.refresh(kept[1].refreshToken, undefined))).toBe('reused');
+      expect(await refused(m.refresh(current.refreshToken, undefined))).toBe('invalid');
+      expect(await refused(m.refresh(first.refreshToken, undefined))).toBe('invalid');
+    }, 60_000);
 
     it('lets exactly one of two racing refreshes with the same token win', async () => {
       const first = await manager().login(login);
@@ -157,8 +224,22 @@ export function describeSessionStore(
 
     it('refuses unknown tokens without revoking anything', async () => {
       const m = manager();
-      await m.login(login);
-      expect(await refused(m.refresh('not-a-token', undefined))).toBe('invalid');
+      const pair = await m.login(login);
+      for (const token of [
+        'not-a-token',
+        'A'.repeat(43),
+        `${pair.session.id}.0`,
+        `${pair.refreshToken}x`,
+        `${pair.refreshToken}.${pair.refreshToken}`,
+        pair.access.token,
+        pair.refreshToken.replace(/\.0\./, '.1000000000.'),
+        pair.refreshToken.replace(/\.0\./, '.-1.'),
+        pair.refreshToken.replace(/\.0\./, '.00.'),
+        'x'.repeat(100_000),
+        '\u0000\ufffd\ud800',
+      ]) {
+        expect(await refused(m.refresh(token, undefined))).toBe('invalid');
+      }
       expect(events.reuse + events.mismatch).toBe(0);
     });
 
