@@ -37,6 +37,7 @@ describe('sample app configuration', () => {
       jwksCooldownSeconds: 5,
       clockToleranceSeconds: 5,
       throttle: { limit: 100, ttlSeconds: 1 },
+      requireHttps: false,
       reports: {
         intervalSeconds: 60,
         tokenEndpoint: 'http://localhost:3000/auth/token',

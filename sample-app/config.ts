@@ -54,6 +54,11 @@ export interface OrdersServiceConfig {
   readonly jwksCooldownSeconds: number;
   readonly clockToleranceSeconds: number;
   readonly throttle: { readonly limit: number; readonly ttlSeconds: number };
+  /**
+   * `NODE_ENV=production`: JWKS, renewal and token endpoint URLs must be https, or http to a
+   * loopback host (the library's `requireHttps`).
+   */
+  readonly requireHttps: boolean;
   /** The scheduled report job: how often, and the client it runs as. */
   readonly reports: {
     readonly intervalSeconds: number;
@@ -123,10 +128,11 @@ export function loadConfig(env: Environment, dotenv?: string): SampleConfig {
   const issuer = vars.url('AUTH_ISSUER', 'http://localhost:3000');
   const audience = vars.string('AUTH_AUDIENCE', 'orders-api');
   const accessTokenTtlSeconds = vars.integer('ACCESS_TOKEN_TTL', 900, 1, 86_400);
+  const production = vars.optional('NODE_ENV') === 'production';
   return Object.freeze({
     host: vars.string('HOST', '127.0.0.1'),
     httpAdapter: vars.oneOf('HTTP_ADAPTER', ['express', 'fastify'] as const, 'express'),
-    production: vars.optional('NODE_ENV') === 'production',
+    production,
     redisUrl: vars.optionalUrl('REDIS_URL', ['redis:', 'rediss:']),
     redisKeyPrefix: vars.pattern(
       'REDIS_KEY_PREFIX',
@@ -172,6 +178,7 @@ export function loadConfig(env: Environment, dotenv?: string): SampleConfig {
         limit: vars.integer('THROTTLE_LIMIT', 100, 0, 1_000_000),
         ttlSeconds: vars.integer('THROTTLE_TTL', 1, 1, 86_400),
       }),
+      requireHttps: production,
       reports: Object.freeze({
         intervalSeconds: vars.integer('REPORTS_INTERVAL', 60, 1, 86_400),
         tokenEndpoint: vars.url('REPORTS_TOKEN_URL', `${withoutTrailingSlash(issuer)}/auth/token`),

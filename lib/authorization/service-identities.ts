@@ -91,6 +91,8 @@ export class ServiceIdentities {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body,
+      // A redirect (307, 308) would resend the client secret wherever the answer points.
+      redirect: 'error',
       signal: AbortSignal.timeout(5000),
     });
     const answer = (await response.json().catch(() => ({}))) as { access_token?: unknown };

@@ -1,4 +1,5 @@
-import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { AuthConfigError } from '../errors/auth-errors.js';
 import type { JwkSet } from '../keys/jwk.js';
 
@@ -22,10 +23,28 @@ export async function readKeyFile(path: string): Promise<JwkSet> {
   return jwks;
 }
 
-/** Writes a key file whole or not at all (a reader never sees half a file), readable by its owner only. */
+/**
+ * Writes a key file whole or not at all (a reader never sees half a file), readable by its owner
+ * only. The temporary file beside it has an unpredictable name and is created exclusively
+ * (`O_CREAT | O_EXCL`, which follows no symlink): a link planted in the directory, at any name,
+ * never makes it write private keys elsewhere; the rename replaces a link at `path` itself
+ * rather than writing through it.
+ */
 export async function writeKeyFile(path: string, jwks: JwkSet): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(jwks, null, 2)}\n`, { mode: 0o600 });
-  await chmod(temporary, 0o600);
-  await rename(temporary, path);
+  const temporary = `${path}.${randomBytes(16).toString('hex')}.tmp`;
+  const file = await open(temporary, 'wx', 0o600);
+  try {
+    try {
+      // The mode given to open() is masked by the umask; this one is not.
+      await file.chmod(0o600);
+      await file.writeFile(`${JSON.stringify(jwks, null, 2)}\n`);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temporary, path);
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined);
+    throw error;
+  }
 }

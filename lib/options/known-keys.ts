@@ -34,6 +34,7 @@ const MODULE = {
   events: true,
   now: true,
   fetch: true,
+  requireHttps: true,
 } as const satisfies Keys<AuthModuleOptions>;
 
 const ISSUER = {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { AuthConfigError } from '../errors/auth-errors.js';
+import { RemoteTokenRenewer } from '../renewal/remote-token-renewer.js';
 import { MemoryRevocationStore } from '../revocation/memory-revocation-store.js';
 import type { AuthModuleOptions } from './auth-options.js';
 import { resolveAuthOptions } from './resolve-auth-options.js';
@@ -94,5 +95,53 @@ describe('resolveAuthOptions refuses values of the wrong type', () => {
       bodyField: 'token',
       forbiddenQueryParameters: [],
     });
+  });
+});
+
+// Keys fetched, and client secrets sent, over plain HTTP across a network can be swapped or read
+// on the way: under requireHttps (what production sets) only https or loopback http is taken.
+describe('requireHttps', () => {
+  const withJwks = (jwksUri: string, requireHttps?: boolean) =>
+    resolve({ issuers: [{ issuer: 'https://issuer.test', jwksUri }], requireHttps });
+  const withTokenEndpoint = (tokenEndpoint: string) =>
+    resolve({
+      requireHttps: true,
+      serviceIdentities: {
+        job: { clientCredentials: { tokenEndpoint, clientId: 'job', clientSecret: 's' } },
+      },
+    });
+
+  it.each([
+    { url: 'http://auth.example.com/.well-known/jwks.json' },
+    { url: 'http://10.0.0.5:3000/jwks' },
+    { url: 'http://127.0.0.1.nip.io/jwks' },
+    { url: 'http://localhost.example.com/jwks' },
+    { url: 'http://[::ffff:10.0.0.1]/jwks' },
+    { url: 'http://0.0.0.0:3000/jwks' },
+  ])('refuses $url as a JWKS URL or token endpoint', ({ url }) => {
+    expect(() => withJwks(url, true)).toThrow(/issuers\[0\]\.jwksUri must be https/);
+    expect(() => withTokenEndpoint(url)).toThrow(
+      /serviceIdentities\.job: tokenEndpoint must be https/,
+    );
+    expect(() => new RemoteTokenRenewer({ url, requireHttps: true })).toThrow(AuthConfigError);
+  });
+
+  it.each([
+    { url: 'https://auth.example.com/jwks' },
+    { url: 'http://localhost:3000/jwks' },
+    { url: 'http://127.0.0.1:3000/jwks' },
+    { url: 'http://127.1.2.3/jwks' },
+    { url: 'http://[::1]:3000/jwks' },
+  ])('takes $url', ({ url }) => {
+    expect(withJwks(url, true).issuers[0]).toMatchObject({ jwksUri: url });
+    expect(() => withTokenEndpoint(url)).not.toThrow();
+    expect(() => new RemoteTokenRenewer({ url, requireHttps: true })).not.toThrow();
+  });
+
+  it('takes plain http anywhere when it is off (the default), and refuses a non-boolean', () => {
+    expect(withJwks('http://auth.example.com/jwks').requireHttps).toBe(false);
+    expect(() => withJwks('http://auth.example.com/jwks', 'true' as never)).toThrow(
+      /requireHttps must be a boolean/,
+    );
   });
 });

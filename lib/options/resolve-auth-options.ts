@@ -15,6 +15,7 @@ import type { OutagePolicy } from '../revocation/risk-tier.js';
 import type { AuthModuleOptions, RevocationOptions } from './auth-options.js';
 import type { RedisBackend } from './redis-backend.js';
 import type { TokenRenewer } from '../renewal/token-renewer.js';
+import { isSecureUrl } from '../util/secure-url.js';
 
 /** Options with every default applied and every value checked. */
 export interface ResolvedAuthOptions {
@@ -41,6 +42,7 @@ export interface ResolvedAuthOptions {
   readonly events: AuthEvents;
   readonly now: () => number;
   readonly fetch: typeof fetch | undefined;
+  readonly requireHttps: boolean;
 }
 
 export interface ResolvedRenewalOptions {
@@ -84,6 +86,7 @@ const DEFAULTS = Object.freeze({
   globalGuard: true,
   events: {},
   now: () => Date.now() / 1000,
+  requireHttps: false,
 } as const);
 
 /** Applies defaults and validates, once, at start-up; throws `AuthConfigError`. */
@@ -92,8 +95,10 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
   checkKnownKeys(options);
   const jwks = optional('jwks', options.jwks, 'object') ?? {};
   const sources = optional('tokenSources', options.tokenSources, 'object') ?? {};
+  const requireHttps =
+    optional('requireHttps', options.requireHttps, 'boolean') ?? DEFAULTS.requireHttps;
   return Object.freeze({
-    issuers: resolveIssuers(options.issuers),
+    issuers: resolveIssuers(options.issuers, requireHttps),
     audiences: nonEmptyStrings('audience', toList(options.audience)),
     algorithms: resolveAlgorithms(options.algorithms),
     tokenTypes: nonEmptyStrings('tokenTypes', options.tokenTypes ?? DEFAULTS.tokenTypes).map(
@@ -147,6 +152,7 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     revocation: resolveRevocation(options.revocation),
     serviceIdentities: resolveServiceIdentities(
       options.serviceIdentities ?? DEFAULTS.serviceIdentities,
+      requireHttps,
     ),
     renewal: resolveRenewal(options),
     principalContext: optional('principalContext', options.principalContext, 'boolean'),
@@ -155,10 +161,14 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     events: combineAuthEvents(optional('events', options.events, 'object') ?? DEFAULTS.events),
     now: optional('now', options.now, 'function') ?? DEFAULTS.now,
     fetch: optional('fetch', options.fetch, 'function'),
+    requireHttps,
   });
 }
 
-function resolveIssuers(issuers: AuthModuleOptions['issuers']): ResolvedIssuer[] {
+function resolveIssuers(
+  issuers: AuthModuleOptions['issuers'],
+  requireHttps: boolean,
+): ResolvedIssuer[] {
   if (!Array.isArray(issuers) || issuers.length === 0) fail('issuers: at least one is required');
   const seen = new Set<string>();
   return issuers.map((entry, i) => {
@@ -187,6 +197,9 @@ function resolveIssuers(issuers: AuthModuleOptions['issuers']): ResolvedIssuer[]
       // fetch() refuses such a URL anyway, quoting it whole: the secret would reach logs.
       if (url.username !== '' || url.password !== '') {
         fail(`${where}.jwksUri must not carry credentials`);
+      }
+      if (requireHttps && !isSecureUrl(entry.jwksUri)) {
+        fail(`${where}.jwksUri must be https (or http to a loopback host) under requireHttps`);
       }
       return { issuer: entry.issuer, jwksUri: entry.jwksUri };
     }
@@ -250,6 +263,7 @@ function resolveRedis(backend: AuthModuleOptions['redis']): RedisBackend | undef
 
 function resolveServiceIdentities(
   identities: Readonly<Record<string, ServiceIdentityOptions>>,
+  requireHttps: boolean,
 ): Readonly<Record<string, ServiceIdentityOptions>> {
   optional('serviceIdentities', identities, 'object');
   for (const [name, identity] of Object.entries(identities)) {
@@ -271,6 +285,11 @@ function resolveServiceIdentities(
       const { tokenEndpoint, clientId, clientSecret } = identity.clientCredentials ?? {};
       if (!/^https?:\/\//.test(String(tokenEndpoint)))
         fail(`${where}: tokenEndpoint must be http(s)`);
+      if (requireHttps && !isSecureUrl(String(tokenEndpoint))) {
+        fail(
+          `${where}: tokenEndpoint must be https (or http to a loopback host) under requireHttps`,
+        );
+      }
       if (!clientId || !clientSecret) fail(`${where}: clientId and clientSecret are required`);
     } else {
       fail(`${where}: give principal or clientCredentials`);

@@ -1,4 +1,6 @@
 import { CircuitBreaker, type BreakerState } from '../resilience/circuit-breaker.js';
+import { AuthConfigError } from '../errors/auth-errors.js';
+import { isSecureUrl } from '../util/secure-url.js';
 import type { TokenRenewer } from './token-renewer.js';
 
 export interface RemoteTokenRenewerOptions {
@@ -12,6 +14,12 @@ export interface RemoteTokenRenewerOptions {
   readonly onBreakerStateChange?: (state: BreakerState) => void;
   /** @default globalThis.fetch */
   readonly fetch?: typeof fetch;
+  /**
+   * Refuses an `http:` `url` whose host is not loopback, as `AuthModule`'s `requireHttps` does:
+   * the call carries the caller's token. Set it in production.
+   * @default false
+   */
+  readonly requireHttps?: boolean;
 }
 
 /**
@@ -23,6 +31,11 @@ export class RemoteTokenRenewer implements TokenRenewer {
   private readonly breaker: CircuitBreaker;
 
   constructor(private readonly options: RemoteTokenRenewerOptions) {
+    if (options.requireHttps === true && !isSecureUrl(options.url)) {
+      throw new AuthConfigError(
+        'RemoteTokenRenewer url must be https (or http to a loopback host) under requireHttps',
+      );
+    }
     this.breaker = new CircuitBreaker({ onStateChange: options.onBreakerStateChange });
   }
 
@@ -34,6 +47,7 @@ export class RemoteTokenRenewer implements TokenRenewer {
     const response = await (this.options.fetch ?? fetch)(this.options.url, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      // A redirect would resend the token wherever the answer points.
       redirect: 'error',
       signal: AbortSignal.timeout(this.options.timeoutMs ?? 2000),
     });

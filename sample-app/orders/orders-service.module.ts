@@ -81,6 +81,7 @@ export function authOptionsFor(
     revocation,
     events,
     renewal: renewalOptions(config, links),
+    requireHttps: config.requireHttps,
   };
 }
 
@@ -99,6 +100,7 @@ function renewalOptions(
     renewer: new RemoteTokenRenewer({
       url: config.renewUrl,
       onBreakerStateChange: onRenewalBreakerChange,
+      requireHttps: config.requireHttps,
     }),
     windowSeconds: config.renewWindowSeconds,
     header: RENEWED_TOKEN_HEADER,
