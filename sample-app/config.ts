@@ -80,7 +80,8 @@ export interface SampleConfig {
   readonly redisUrl: string | undefined;
   /**
    * Prefix of every Redis key (`REDIS_KEY_PREFIX`); revocations live under `…revocation:`,
-   * sessions under `…session:`, throttle counters under `…throttle:`. The default gives the
+   * sessions under `…session:`, throttle counters under `…throttle:`, the counters of the guessing
+   * limits under `…login:`. The default gives the
    * library's own key names.
    */
   readonly redisKeyPrefix: string;
@@ -189,16 +190,21 @@ export function loadConfig(env: Environment, dotenv?: string): SampleConfig {
   });
 }
 
-/** The Redis key prefixes of the revocation list, the sessions and the throttle counters. */
+/**
+ * The Redis key prefixes of the revocation list, the sessions, the orders service's throttle
+ * counters and the auth service's guessing limits.
+ */
 export function redisKeyPrefixes(config: SampleConfig): {
   revocation: string;
   session: string;
   throttle: string;
+  login: string;
 } {
   return {
     revocation: `${config.redisKeyPrefix}revocation:`,
     session: `${config.redisKeyPrefix}session:`,
     throttle: `${config.redisKeyPrefix}throttle:`,
+    login: `${config.redisKeyPrefix}login:`,
   };
 }
 

@@ -1,5 +1,6 @@
 import {
   DEFAULT_REVOCATION_CLOCK_TOLERANCE_SECONDS,
+  issuedEntry,
   subjectId,
   type RevocationQuery,
   type RevokedSubject,
@@ -23,12 +24,12 @@ export class MemoryRevocationStore implements RevocationStore {
       options.clockToleranceSeconds ?? DEFAULT_REVOCATION_CLOCK_TOLERANCE_SECONDS;
   }
 
-  async revokeToken(jti: string, expiresAt: number): Promise<void> {
-    this.set.add({ kind: 'token', id: jti, expiresAt: expiresAt + this.clockToleranceSeconds });
+  async revokeToken(jti: string, expiresAt: number, issuer?: string): Promise<void> {
+    this.set.add(issuedEntry('token', jti, issuer, expiresAt + this.clockToleranceSeconds));
   }
 
-  async revokeSession(sid: string, expiresAt: number): Promise<void> {
-    this.set.add({ kind: 'session', id: sid, expiresAt: expiresAt + this.clockToleranceSeconds });
+  async revokeSession(sid: string, expiresAt: number, issuer?: string): Promise<void> {
+    this.set.add(issuedEntry('session', sid, issuer, expiresAt + this.clockToleranceSeconds));
   }
 
   async revokeSubject(

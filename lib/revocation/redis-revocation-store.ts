@@ -12,6 +12,7 @@ import {
   decodeEntry,
   DEFAULT_REVOCATION_CLOCK_TOLERANCE_SECONDS,
   encodeEntry,
+  issuedEntry,
   querySubjectId,
   subjectId,
   type RevocationEntry,
@@ -178,12 +179,12 @@ export class RedisRevocationStore implements RevocationStore {
     return this.current;
   }
 
-  revokeToken(jti: string, expiresAt: number): Promise<void> {
-    return this.revoke({ kind: 'token', id: jti, expiresAt: this.keptUntil(expiresAt) });
+  revokeToken(jti: string, expiresAt: number, issuer?: string): Promise<void> {
+    return this.revoke(issuedEntry('token', jti, issuer, this.keptUntil(expiresAt)));
   }
 
-  revokeSession(sid: string, expiresAt: number): Promise<void> {
-    return this.revoke({ kind: 'session', id: sid, expiresAt: this.keptUntil(expiresAt) });
+  revokeSession(sid: string, expiresAt: number, issuer?: string): Promise<void> {
+    return this.revoke(issuedEntry('session', sid, issuer, this.keptUntil(expiresAt)));
   }
 
   revokeSubject(
@@ -205,13 +206,20 @@ export class RedisRevocationStore implements RevocationStore {
 
   async isRevokedStrong(query: RevocationQuery): Promise<boolean> {
     if (this.view.matches(query)) return true;
+    const { jti = '', sid = '', iss } = query;
     const keys = [
-      this.key('token', query.jti ?? ''),
-      this.key('session', query.sid ?? ''),
-      this.key('subject', querySubjectId(query) ?? ''),
+      this.key({ kind: 'subject', id: querySubjectId(query) ?? '' }),
+      this.key({ kind: 'token', id: jti }),
+      this.key({ kind: 'session', id: sid }),
+      ...(iss === undefined
+        ? []
+        : [
+            this.key({ kind: 'token', id: jti, issuer: iss }),
+            this.key({ kind: 'session', id: sid, issuer: iss }),
+          ]),
     ];
-    const [token, session, subject] = await this.call(() => this.client.mget(...keys));
-    if (token !== null || session !== null) return true;
+    const [subject, ...ids] = await this.call(() => this.client.mget(...keys));
+    if (ids.some((value) => value !== null)) return true;
     return subject !== null && query.iat !== undefined && query.iat < Number(subject);
   }
 
@@ -281,7 +289,7 @@ export class RedisRevocationStore implements RevocationStore {
   private write(entry: RevocationEntry): Promise<unknown> {
     const issuedBefore = entry.kind === 'subject' ? entry.issuedBefore : 0;
     const args = [
-      this.key(entry.kind, entry.id),
+      this.key(entry),
       this.indexKey,
       entry.kind,
       entry.id,
@@ -397,7 +405,10 @@ export class RedisRevocationStore implements RevocationStore {
     );
   }
 
-  private key(kind: RevocationEntry['kind'], id: string): string {
-    return `${this.prefix}${KEY_LETTER[kind]}:${id}`;
+  /** An entry's key: of one issuer, under the upper-case letter and the issuer and id joined. */
+  private key(entry: { kind: RevocationEntry['kind']; id: string; issuer?: string }): string {
+    const letter = KEY_LETTER[entry.kind];
+    if (entry.issuer === undefined) return `${this.prefix}${letter}:${entry.id}`;
+    return `${this.prefix}${letter.toUpperCase()}:${subjectId(entry.issuer, entry.id)}`;
   }
 }

@@ -1,7 +1,15 @@
-/** One revocation: a token, a session, or everything a subject was issued before a time. */
+/**
+ * One revocation: a token, a session, or everything a subject was issued before a time. A token
+ * or session entry with an `issuer` covers that issuer's `jti` or `sid` only (each issuer names
+ * its own); one without covers that id of every issuer.
+ */
 export type RevocationEntry =
-  | { readonly kind: 'token'; readonly id: string; readonly expiresAt: number }
-  | { readonly kind: 'session'; readonly id: string; readonly expiresAt: number }
+  | {
+      readonly kind: 'token' | 'session';
+      readonly id: string;
+      readonly issuer?: string;
+      readonly expiresAt: number;
+    }
   | {
       readonly kind: 'subject';
       /** `subjectId(issuer, sub)`. */
@@ -49,6 +57,16 @@ export function querySubjectId(query: RevocationQuery): string | undefined {
     : subjectId(query.iss, query.sub);
 }
 
+/** A token or session entry, of `issuer` alone when one is named. */
+export function issuedEntry(
+  kind: 'token' | 'session',
+  id: string,
+  issuer: string | undefined,
+  expiresAt: number,
+): RevocationEntry {
+  return issuer === undefined ? { kind, id, expiresAt } : { kind, id, issuer, expiresAt };
+}
+
 /** The wire form of an entry, for pub/sub and storage: `kind`, `id`, `expiresAt`, `issuedBefore`. */
 export function encodeEntry(entry: RevocationEntry): string {
   return JSON.stringify(entry);
@@ -65,7 +83,10 @@ export function decodeEntry(text: string): RevocationEntry | undefined {
   const e = value as Partial<Record<string, unknown>>;
   if (typeof e?.id !== 'string' || e.id === '' || !Number.isFinite(e.expiresAt)) return undefined;
   if (e.kind === 'token' || e.kind === 'session') {
-    return { kind: e.kind, id: e.id, expiresAt: e.expiresAt as number };
+    // An issuer of the wrong type is no issuer: the entry then covers every issuer's id, which
+    // refuses too much rather than too little.
+    const issuer = typeof e.issuer === 'string' && e.issuer !== '' ? e.issuer : undefined;
+    return { kind: e.kind, id: e.id, ...(issuer && { issuer }), expiresAt: e.expiresAt as number };
   }
   if (e.kind === 'subject' && Number.isFinite(e.issuedBefore)) {
     return {

@@ -1,19 +1,33 @@
-import { querySubjectId, type RevocationEntry, type RevocationQuery } from './revocation-entry.js';
+import {
+  querySubjectId,
+  subjectId,
+  type RevocationEntry,
+  type RevocationQuery,
+} from './revocation-entry.js';
 
 interface Stamp {
   expiresAt: number;
   issuedBefore: number;
+  /** For an entry of one issuer: that issuer and the id it names (the map's key joins them). */
+  readonly issuer?: string;
+  readonly id?: string;
 }
 
+type MapName = 'token' | 'session' | 'subject' | 'issuerToken' | 'issuerSession';
+
 /**
- * Revocations held in memory: three maps, answered without I/O. Entries leave once the tokens
- * they cover have expired (checked on read, swept on write), so the set never grows unbounded.
+ * Revocations held in memory: five maps, answered without I/O. A token or session of one issuer
+ * is kept apart from one of every issuer, under its issuer and id joined (`subjectId`), so one
+ * issuer's `jti` or `sid` never stands for another's. Entries leave once the tokens they cover
+ * have expired (checked on read, swept on write), so the set never grows unbounded.
  */
 export class RevocationSet {
-  private readonly maps = {
-    token: new Map<string, Stamp>(),
-    session: new Map<string, Stamp>(),
-    subject: new Map<string, Stamp>(),
+  private readonly maps: Record<MapName, Map<string, Stamp>> = {
+    token: new Map(),
+    session: new Map(),
+    subject: new Map(),
+    issuerToken: new Map(),
+    issuerSession: new Map(),
   };
   private writesSinceSweep = 0;
 
@@ -23,32 +37,41 @@ export class RevocationSet {
   add(entry: RevocationEntry): void {
     const now = this.now();
     if (entry.expiresAt <= now) return;
-    const map = this.maps[entry.kind];
-    const previous = map.get(entry.id);
+    const [map, key] = this.place(entry);
+    const previous = map.get(key);
     const issuedBefore = entry.kind === 'subject' ? entry.issuedBefore : 0;
-    map.set(entry.id, {
+    const issuer = entry.kind === 'subject' ? undefined : entry.issuer;
+    map.set(key, {
       expiresAt: Math.max(entry.expiresAt, previous?.expiresAt ?? 0),
       issuedBefore: Math.max(issuedBefore, previous?.issuedBefore ?? 0),
+      ...(issuer !== undefined && { issuer, id: entry.id }),
     });
     if (++this.writesSinceSweep >= 1024) this.sweep(now);
   }
 
   has(entry: RevocationEntry): boolean {
-    const stamp = this.live(this.maps[entry.kind], entry.id);
+    const [map, key] = this.place(entry);
+    const stamp = this.live(map, key);
     if (stamp === undefined) return false;
     return entry.kind !== 'subject' || stamp.issuedBefore >= entry.issuedBefore;
   }
 
   /** Whether the query's token is revoked by any live entry. */
   matches(query: RevocationQuery): boolean {
-    const { token, session, subject } = this.maps;
+    const { token, session, subject, issuerToken, issuerSession } = this.maps;
     // Every request asks: an empty map is not asked (a look-up reads the key's hash and a bucket,
     // memory that a busy server rarely has in cache), and the clock only for an entry found.
-    if (query.jti !== undefined && token.size !== 0 && this.live(token, query.jti)) {
-      return true;
+    if (query.jti !== undefined) {
+      if (token.size !== 0 && this.live(token, query.jti)) return true;
+      if (issuerToken.size !== 0 && query.iss !== undefined) {
+        if (this.live(issuerToken, subjectId(query.iss, query.jti))) return true;
+      }
     }
-    if (query.sid !== undefined && session.size !== 0 && this.live(session, query.sid)) {
-      return true;
+    if (query.sid !== undefined) {
+      if (session.size !== 0 && this.live(session, query.sid)) return true;
+      if (issuerSession.size !== 0 && query.iss !== undefined) {
+        if (this.live(issuerSession, subjectId(query.iss, query.sid))) return true;
+      }
     }
     if (query.iat !== undefined && subject.size !== 0) {
       const id = querySubjectId(query);
@@ -66,13 +89,21 @@ export class RevocationSet {
         if (expiresAt > now) yield { kind, id, expiresAt };
       }
     }
+    for (const [kind, name] of [
+      ['token', 'issuerToken'],
+      ['session', 'issuerSession'],
+    ] as const) {
+      for (const { expiresAt, issuer, id } of this.maps[name].values()) {
+        if (expiresAt > now) yield { kind, id: id!, issuer, expiresAt };
+      }
+    }
     for (const [id, { expiresAt, issuedBefore }] of this.maps.subject) {
       if (expiresAt > now) yield { kind: 'subject', id, expiresAt, issuedBefore };
     }
   }
 
   get size(): number {
-    return this.maps.token.size + this.maps.session.size + this.maps.subject.size;
+    return Object.values(this.maps).reduce((sum, map) => sum + map.size, 0);
   }
 
   /** Drops expired entries. */
@@ -81,6 +112,15 @@ export class RevocationSet {
     for (const map of Object.values(this.maps)) {
       for (const [id, stamp] of map) if (stamp.expiresAt <= now) map.delete(id);
     }
+  }
+
+  /** The map an entry lives in, and its key there. */
+  private place(entry: RevocationEntry): [Map<string, Stamp>, string] {
+    if (entry.kind === 'subject' || entry.issuer === undefined) {
+      return [this.maps[entry.kind], entry.id];
+    }
+    const name = entry.kind === 'token' ? 'issuerToken' : 'issuerSession';
+    return [this.maps[name], subjectId(entry.issuer, entry.id)];
   }
 
   private live(map: Map<string, Stamp>, id: string): Stamp | undefined {

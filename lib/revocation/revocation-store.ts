@@ -6,10 +6,17 @@ import { errorMessage } from '../util/error-message.js';
  * before T". Each entry expires on its own once the tokens it covers would have expired.
  */
 export interface RevocationStore {
-  /** Revokes one token until `expiresAt` (epoch seconds, its `exp`). */
-  revokeToken(jti: string, expiresAt: number): Promise<void>;
-  /** Revokes every token of a session until `expiresAt` (the session's absolute end). */
-  revokeSession(sid: string, expiresAt: number): Promise<void>;
+  /**
+   * Revokes one token until `expiresAt` (epoch seconds, its `exp`): the token `jti` of `issuer`,
+   * or, without an issuer, every issuer's token of that `jti`. A `jti` is unique only within its
+   * issuer (RFC 7519 §4.1.7): name the issuer (a `Principal`'s `issuer`) wherever it is known.
+   */
+  revokeToken(jti: string, expiresAt: number, issuer?: string): Promise<void>;
+  /**
+   * Revokes every token of a session until `expiresAt` (the session's absolute end): the session
+   * `sid` of `issuer`, or, without an issuer, every issuer's session of that `sid`.
+   */
+  revokeSession(sid: string, expiresAt: number, issuer?: string): Promise<void>;
   /**
    * Revokes every token of a subject of one issuer issued (`iat`) before `issuedBefore`,
    * remembered until `expiresAt` (the longest lifetime of a token issued before then). A

@@ -133,7 +133,7 @@ export class SessionManager {
       const { id, subject, expiresAt } = result.session;
       if (result.status === 'reused') events?.refreshReuseDetected?.({ sessionId: id, subject });
       else events?.deviceMismatchDetected?.({ sessionId: id, subject });
-      await this.options.revocations.revokeSession(id, expiresAt);
+      await this.options.revocations.revokeSession(id, expiresAt, this.options.issuer.issuer);
     }
     throw new RefreshRefusedError(result.status);
   }
@@ -166,12 +166,17 @@ export class SessionManager {
    * client can retry the logout with it instead of being refused as already revoked.
    */
   async logout(principal: Principal): Promise<void> {
-    if (principal.sessionId !== undefined) {
+    // Another trusted issuer's `sid` names none of this manager's sessions.
+    if (principal.sessionId !== undefined && principal.issuer === this.options.issuer.issuer) {
       const session = await this.options.sessions.revoke(principal.sessionId);
       const until = Math.max(session?.expiresAt ?? 0, principal.expiresAt);
-      await this.options.revocations.revokeSession(principal.sessionId, until);
+      await this.options.revocations.revokeSession(principal.sessionId, until, principal.issuer);
     }
-    await this.options.revocations.revokeToken(principal.tokenId, principal.expiresAt);
+    await this.options.revocations.revokeToken(
+      principal.tokenId,
+      principal.expiresAt,
+      principal.issuer,
+    );
   }
 
   private accessTokenFor(session: SessionRecord): IssuedAccessToken {

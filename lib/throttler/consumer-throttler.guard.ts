@@ -26,9 +26,8 @@ import { ThrottledRequestError } from './throttled-request.error.js';
 
 /**
  * `@nestjs/throttler`'s guard, counting each HTTP request against its verified consumer:
- * `sub:<sub>`, or `client:<client_id>` for a service client's own token (`sub` equal to
- * `client_id`); with several trusted issuers, `@<issuer>` follows (a `%` or `@` of the id written
- * `%25` or `%40`). A request without a valid token (none, forged, expired, revoked...) counts
+ * `sub:<sub>@<issuer>`, or `client:<client_id>@<issuer>` for a service client's own token (`sub`
+ * equal to `client_id`), a `%` or `@` of the id written `%25` or `%40`. A request without a valid token (none, forged, expired, revoked...) counts
  * against its client IP (`ip:<address>`), never against the subject its token names. `@Throttle()`, `@SkipThrottle()`, the `ThrottlerModule` options and storage
  * work as they do with `ThrottlerGuard`; a refusal is a `ThrottledRequestError` (429 with
  * `Retry-After`) and is reported to `AuthModule`'s `events.requestThrottled`.
@@ -61,7 +60,6 @@ export class ConsumerThrottlerGuard extends ThrottlerGuard implements OnApplicat
       verifier,
       revocations ?? undefined,
       authOptions.tokenSources,
-      authOptions.issuers.length > 1,
     );
   }
 

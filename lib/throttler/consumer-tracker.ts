@@ -13,11 +13,12 @@ import type { TokenVerifier } from '../verify/token-verifier.js';
 /**
  * The consumer a principal counts as: its service client when the token is the client's own
  * (`sub` names the client, RFC 9068 §2.2, as client-credentials tokens do), else its user. Not
- * every issuer puts `sid` in a user's token, so its absence does not make a client token. With
- * several trusted issuers the issuer is part of the key: each names its own subjects, and one
- * issuer's `alice` must not spend another's.
+ * every issuer puts `sid` in a user's token, so its absence does not make a client token. The
+ * issuer is part of the key, whatever number of issuers one application trusts: each names its
+ * own subjects, and one issuer's `alice` must not spend another's, in this application or in
+ * another counting in the same Redis.
  */
-export function consumerKey(principal: Principal, severalIssuers: boolean): string {
+export function consumerKey(principal: Principal): string {
   const [kind, id] =
     principal.clientId !== undefined && principal.subject === principal.clientId
       ? ['client', principal.clientId]
@@ -25,7 +26,7 @@ export function consumerKey(principal: Principal, severalIssuers: boolean): stri
   // The id's own `%` and `@` are escaped, so the first `@` is the one before the issuer: an id and
   // an issuer that both hold one (`bob@https://a/x` of `https://b`, `bob` of `https://a/x@https://b`)
   // never join into one key, and one issuer's user never spends another's budget.
-  return severalIssuers ? `${kind}:${escapeAt(id)}@${principal.issuer}` : `${kind}:${id}`;
+  return `${kind}:${escapeAt(id)}@${principal.issuer}`;
 }
 
 /** `%` and `@` as `%25` and `%40`: reversible, and free of `@`. */
@@ -44,7 +45,6 @@ export class ConsumerTracker {
     private readonly verifier: TokenVerifier,
     private readonly revocations: RevocationStore | undefined,
     private readonly sources: TokenSources,
-    private readonly severalIssuers: boolean,
   ) {}
 
   /**
@@ -55,7 +55,7 @@ export class ConsumerTracker {
    */
   async consumerOf(request: CredentialCarrier & object): Promise<string | undefined> {
     const authenticated = principalOf(request);
-    if (authenticated !== undefined) return consumerKey(authenticated, this.severalIssuers);
+    if (authenticated !== undefined) return consumerKey(authenticated);
     let token: string | undefined;
     try {
       token = extractToken(request, this.sources);
@@ -77,6 +77,6 @@ export class ConsumerTracker {
     // The local view only, and silently: the bearer guard makes the check of the route's tier,
     // which refuses, counts and logs a revoked token once.
     if (this.revocations?.isRevoked(revocationQuery(principal))) return undefined;
-    return consumerKey(principal, this.severalIssuers);
+    return consumerKey(principal);
   }
 }

@@ -66,7 +66,7 @@ export function openAuthStores(
       events: options.events,
     });
   const attempts = new RedisThrottlerStorage(redis(config.redisUrl), {
-    keyPrefix: prefixes.throttle,
+    keyPrefix: prefixes.login,
   });
   return stores(
     new OutageAwareSessionStore(sessions),

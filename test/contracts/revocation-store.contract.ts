@@ -61,6 +61,31 @@ export function describeRevocationStore(name: string, open: () => Promise<StoreF
       expect(await both({ jti: 'c', iss: 'https://a', sub: 'b c', iat: t - 1 })).toBe(true);
     });
 
+    it("revokes a token or session of its issuer only: another issuer's equal jti or sid is another's", async () => {
+      const until = f.now() + 60;
+      await f.store.revokeToken('t1', until, ISS);
+      await f.store.revokeSession('s1', until, ISS);
+      expect(await both({ jti: 't1', iss: ISS })).toBe(true);
+      expect(await both({ jti: 'x', sid: 's1', iss: ISS })).toBe(true);
+      expect(await both({ jti: 't1', iss: OTHER_ISS })).toBe(false);
+      expect(await both({ jti: 'x', sid: 's1', iss: OTHER_ISS })).toBe(false);
+      // However an issuer and an id would be joined, neither pair passes for another, nor for
+      // an id revoked at every issuer.
+      await f.store.revokeToken('b c', until, 'https://a');
+      expect(await both({ jti: 'c', iss: 'https://a b' })).toBe(false);
+      expect(await both({ jti: '9:https://ab c' })).toBe(false);
+      expect(await both({ jti: 'b c', iss: 'https://a' })).toBe(true);
+    });
+
+    it('revokes an id named without an issuer at every issuer', async () => {
+      await f.store.revokeToken('t9', f.now() + 60);
+      await f.store.revokeSession('s9', f.now() + 60);
+      for (const iss of [ISS, OTHER_ISS, undefined]) {
+        expect(await both({ jti: 't9', iss })).toBe(true);
+        expect(await both({ jti: 'x', sid: 's9', iss })).toBe(true);
+      }
+    });
+
     it('keeps the latest cut-off of a subject', async () => {
       const t = Math.floor(f.now());
       await f.store.revokeSubject({ issuer: ISS, subject: 'alice' }, t - 10, t + 60);

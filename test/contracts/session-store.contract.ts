@@ -25,6 +25,7 @@ export interface SessionStoreFixture {
 const REFRESH_TOKEN = /^[0-9a-f-]{36}\.(0|[1-9]\d*)\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/;
 
 const keyRing = KeyRing.ephemeral('EdDSA');
+const ISSUER = 'https://auth.test';
 
 /** Sessions and refresh-token families, whatever store holds them. */
 export function describeSessionStore(
@@ -46,7 +47,7 @@ export function describeSessionStore(
       };
       return new SessionManager({
         issuer: new TokenIssuer({
-          issuer: 'https://auth.test',
+          issuer: ISSUER,
           audience: 'orders-api',
           keyRing,
           now: f.now,
@@ -106,7 +107,7 @@ export function describeSessionStore(
       const second = await m.refresh(first.refreshToken, undefined);
       expect(await refused(m.refresh(first.refreshToken, undefined))).toBe('reused');
       expect(await refused(m.refresh(second.refreshToken, undefined))).toBe('invalid');
-      expect(revocations.isRevoked({ jti: 'any', sid: first.session.id })).toBe(true);
+      expect(revocations.isRevoked({ iss: ISSUER, jti: 'any', sid: first.session.id })).toBe(true);
       expect(events.reuse).toBe(1);
     });
 
@@ -115,7 +116,7 @@ export function describeSessionStore(
       const a = await m.login({ ...login, deviceId: 'phone-1' });
       const next = await m.refresh(a.refreshToken, 'phone-1');
       expect(await refused(m.refresh(next.refreshToken, 'laptop-9'))).toBe('device_mismatch');
-      expect(revocations.isRevoked({ sid: a.session.id })).toBe(true);
+      expect(revocations.isRevoked({ iss: ISSUER, sid: a.session.id })).toBe(true);
       const b = await m.login({ ...login, deviceId: 'phone-1' });
       expect(await refused(m.refresh(b.refreshToken, undefined))).toBe('device_mismatch');
       expect(events.mismatch).toBe(2);
@@ -283,9 +284,25 @@ export function describeSessionStore(
       const m = manager();
       const pair = await m.login(login);
       await m.logout(principalOf(pair));
-      expect(revocations.isRevoked({ jti: pair.access.claims.jti })).toBe(true);
-      expect(revocations.isRevoked({ sid: pair.session.id })).toBe(true);
+      expect(revocations.isRevoked({ iss: ISSUER, jti: pair.access.claims.jti })).toBe(true);
+      expect(revocations.isRevoked({ iss: ISSUER, sid: pair.session.id })).toBe(true);
       expect(await refused(m.refresh(pair.refreshToken, undefined))).toBe('invalid');
+    });
+
+    it("revokes its own issuer's ids only, and ends no session for another issuer's token", async () => {
+      const m = manager();
+      const ELSEWHERE = 'https://elsewhere.test';
+      const pair = await m.login(login);
+      // Another trusted issuer's token that happens to name this session's sid.
+      await m.logout({ ...principalOf(pair), issuer: ELSEWHERE });
+      expect(await refused(m.refresh(pair.refreshToken, undefined))).toBe('accepted');
+      expect(revocations.isRevoked({ iss: ISSUER, sid: pair.session.id, jti: 'x' })).toBe(false);
+      // This issuer's logout: its jti and sid, not another issuer's equal ones.
+      const again = await m.login(login);
+      await m.logout(principalOf(again));
+      const { jti } = again.access.claims;
+      expect(revocations.isRevoked({ iss: ISSUER, jti, sid: again.session.id })).toBe(true);
+      expect(revocations.isRevoked({ iss: ELSEWHERE, jti, sid: again.session.id })).toBe(false);
     });
 
     it('a logout the session store fails revokes nothing, so the client can retry it', async () => {
@@ -297,10 +314,10 @@ export function describeSessionStore(
       const m = manager(store);
       const pair = await m.login(login);
       await expect(m.logout(principalOf(pair))).rejects.toThrow('store unavailable');
-      expect(revocations.isRevoked({ jti: pair.access.claims.jti })).toBe(false);
-      expect(revocations.isRevoked({ sid: pair.session.id })).toBe(false);
+      expect(revocations.isRevoked({ iss: ISSUER, jti: pair.access.claims.jti })).toBe(false);
+      expect(revocations.isRevoked({ iss: ISSUER, sid: pair.session.id })).toBe(false);
       await m.logout(principalOf(pair));
-      expect(revocations.isRevoked({ jti: pair.access.claims.jti })).toBe(true);
+      expect(revocations.isRevoked({ iss: ISSUER, jti: pair.access.claims.jti })).toBe(true);
       expect(await refused(m.refresh(pair.refreshToken, undefined))).toBe('invalid');
     });
   });

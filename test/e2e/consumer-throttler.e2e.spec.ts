@@ -371,7 +371,7 @@ describe.each(ADAPTERS)('ConsumerThrottlerGuard with issuers that hold an @ on %
 /** docs/throttling.md's replacement of the removed `perConsumer` option. */
 @Injectable()
 class PerConsumerThrottlerGuard extends ConsumerThrottlerGuard {
-  static readonly LIMITS: Record<string, number> = { 'client:reports': LIMIT * 2 };
+  static readonly LIMITS: Record<string, number> = { [`client:reports@${ISSUER}`]: LIMIT * 2 };
   protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
     const { req } = this.getRequestResponse(request.context);
     const tracker = await request.getTracker(req, request.context);

@@ -197,8 +197,9 @@ describe('throttling across two orders instances on one Redis (Express and Fasti
     try {
       const counter = (tag: string) => `${prefix}throttle:{${tag}}:default`;
       const keys = (await redis.keys(`${prefix.replace(/[{}]/g, '\\$&')}throttle:*`)).sort();
-      expect(keys).toEqual([counter('sub:alice'), counter('sub:bob')]);
-      expect(Number(await redis.get(counter('sub:alice')))).toBe(6);
+      const alice = counter(`sub:alice@${ISSUER}`);
+      expect(keys).toEqual([alice, counter(`sub:bob@${ISSUER}`)]);
+      expect(Number(await redis.get(alice))).toBe(6);
     } finally {
       redis.disconnect();
     }
