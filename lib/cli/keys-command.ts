@@ -18,7 +18,7 @@ export interface CliIo {
 }
 
 const USAGE = `usage:
-  nest-tessera keys generate --alg EdDSA|ES256|RS256|PS256 --out <file> [--kid <kid>] [--force]
+  nest-tessera keys generate --alg EdDSA|ES256|ES384|RS256|PS256|… --out <file> [--kid <kid>] [--force]
   nest-tessera keys generate --alg <alg> --print-private      (private key to stdout)
   nest-tessera keys rotate --file <file> [--alg <alg>] [--publish-ahead <s>] [--retain <s>]
   nest-tessera keys public --file <file> [--retain <s>]

@@ -1,12 +1,16 @@
 import {
   createPublicKey,
-  generateKeyPairSync,
   randomBytes,
   sign as cryptoSign,
   type KeyObject,
 } from 'node:crypto';
 import { AuthConfigError } from '../errors/auth-errors.js';
-import { cryptoParams, keyWithParams, type SigningAlgorithm } from '../keys/algorithms.js';
+import {
+  cryptoParams,
+  generateKeyPairFor,
+  keyWithParams,
+  type SigningAlgorithm,
+} from '../keys/algorithms.js';
 import type { KeySource } from '../keys/key-source.js';
 import { readKeyFile } from './key-file.js';
 import { activateAtOf, activeKey, phaseOf, type ScheduledKey } from './key-schedule.js';
@@ -169,12 +173,7 @@ export function generateSigningJwk(
   alg: SigningAlgorithm,
   kid = randomBytes(12).toString('base64url'),
 ): Jwk {
-  const { privateKey } =
-    alg === 'EdDSA'
-      ? generateKeyPairSync('ed25519')
-      : alg === 'ES256'
-        ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
-        : generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { privateKey } = generateKeyPairFor(alg);
   return { ...privateKey.export({ format: 'jwk' }), kid, alg, use: 'sig' };
 }
 

@@ -86,7 +86,7 @@ describe('TokenIssuer and KeyRing', () => {
       undefined,
     );
     const published = ring.publicJwks().keys;
-    expect(published).toHaveLength(4);
+    expect(published).toHaveLength(SIGNING_ALGORITHMS.length);
     for (const jwk of published) {
       expect(jwk).toMatchObject({ use: 'sig' });
       expect(typeof jwk.kid).toBe('string');

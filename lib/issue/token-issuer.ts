@@ -34,7 +34,12 @@ export interface AccessTokenRequest {
 export interface IssuedAccessToken {
   readonly token: string;
   readonly expiresIn: number;
-  readonly claims: AccessTokenClaims;
+  /** Its claims: an RFC 9068 token always has `aud`, `iat` and `jti`. */
+  readonly claims: AccessTokenClaims & {
+    readonly aud: string | readonly string[];
+    readonly iat: number;
+    readonly jti: string;
+  };
 }
 
 /** Signs RFC 9068 access tokens (`typ: at+jwt`) with the key ring's active key. */
@@ -59,7 +64,7 @@ export class TokenIssuer {
     const iat = Math.floor(this.now());
     const exp = Math.min(iat + this.ttlSeconds, Math.floor(request.notAfter ?? Infinity));
     if (exp <= iat) throw new RangeError('the session has reached its absolute limit');
-    const claims: AccessTokenClaims = {
+    const claims: IssuedAccessToken['claims'] = {
       iss: this.options.issuer,
       sub: request.subject,
       aud: this.options.audience,

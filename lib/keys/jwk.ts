@@ -46,10 +46,12 @@ export function algorithmForJwk(jwk: Jwk): SigningAlgorithm {
 
 function familyOf(jwk: Jwk): readonly SigningAlgorithm[] {
   switch (jwk.kty) {
+    // An RSA key without `alg` is RS256's, the one RSA algorithm RFC 7518 recommends.
     case 'RSA':
-      return ['RS256', 'PS256'];
+      return ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
     case 'EC':
       if (jwk.crv === 'P-256') return ['ES256'];
+      if (jwk.crv === 'P-384') return ['ES384'];
       throw new JwkImportError(`unsupported EC curve "${String(jwk.crv)}"`);
     case 'OKP':
       if (jwk.crv === 'Ed25519') return ['EdDSA'];

@@ -1,5 +1,10 @@
-import { createHmac, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
-import { keyWithParams, cryptoParams, type SigningAlgorithm } from '../../lib/keys/algorithms.js';
+import { createHmac, randomBytes, sign, type KeyObject } from 'node:crypto';
+import {
+  cryptoParams,
+  generateKeyPairFor,
+  keyWithParams,
+  type SigningAlgorithm,
+} from '../../lib/keys/algorithms.js';
 import type { Jwk } from '../../lib/keys/jwk.js';
 
 /** A test key pair: the private KeyObject to forge with and the public JWK a verifier trusts. */
@@ -16,12 +21,7 @@ export function makeKey(
   alg: SigningAlgorithm,
   kid = `${alg}-${randomBytes(4).toString('hex')}`,
 ): TestKey {
-  const pair =
-    alg === 'EdDSA'
-      ? generateKeyPairSync('ed25519')
-      : alg === 'ES256'
-        ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
-        : generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const pair = generateKeyPairFor(alg);
   return {
     alg,
     kid,
