@@ -4,6 +4,7 @@ import type { ServiceIdentityOptions } from '../authorization/service-identities
 import type { Jwk } from '../keys/jwk.js';
 import type { KeySource } from '../keys/key-source.js';
 import type { OutagePolicy } from '../revocation/risk-tier.js';
+import type { IssuerProfileName } from '../verify/issuer-profile.js';
 import type { RedisBackend } from './redis-backend.js';
 import type { TokenRenewer } from '../renewal/token-renewer.js';
 import type { RevocationStore } from '../revocation/revocation-store.js';
@@ -21,6 +22,43 @@ export interface TrustedIssuerOptions {
    * that signs (its rotations are seen at once).
    */
   keySource?: KeySource;
+  /**
+   * How this issuer's access tokens look: the `typ` headers accepted, the claims required, the
+   * tokens of its other kinds refused although signed (ID, refresh), and where scopes and the
+   * tenant are read. The table is in docs/verification.md.
+   * @default 'rfc9068'
+   */
+  profile?: IssuerProfileName;
+  /**
+   * The audiences accepted from this issuer: its tokens' `aud` must name one (for `cognito`,
+   * whose access tokens carry no `aud`, the `client_id` must be one).
+   * @default the module's `audience`
+   */
+  audience?: string | readonly string[];
+  /**
+   * Claim paths (dots for nesting: `realm_access.roles`) whose values, space-separated strings
+   * or arrays of strings, together make the caller's scopes; replaces the profile's list.
+   * @default the profile's
+   */
+  scopeClaims?: readonly string[];
+  /**
+   * The claim path of the caller's tenant; `null`: this issuer's tokens name no tenant.
+   * @default the profile's
+   */
+  tenantClaim?: string | null;
+  /**
+   * Accepted `typ` header values, compared without case and without an `application/` prefix;
+   * `null` in the list accepts a header without `typ`. Replaces the profile's list.
+   * @default the profile's (`['at+jwt']` for `rfc9068`)
+   */
+  tokenTypes?: readonly (string | null)[];
+  /**
+   * Claims a token must carry besides `iss`, `sub` and `exp`; replaces the profile's list. A
+   * claim of the wrong type counts as absent: `iat` and `nbf` are numbers, `aud` a string or
+   * strings, any other a non-empty string. The audience is checked whatever this says.
+   * @default the profile's (`['aud', 'iat', 'jti']` for `rfc9068`)
+   */
+  requiredClaims?: readonly string[];
 }
 
 /** Where the guard looks for the access token besides `Authorization: Bearer`. */
@@ -116,18 +154,16 @@ export interface RenewalOptions {
 export interface AuthModuleOptions {
   /** The issuers whose tokens are accepted; a key of one issuer never verifies another's token. */
   issuers: readonly TrustedIssuerOptions[];
-  /** The `aud` value(s) this service accepts; a token must name at least one. */
-  audience: string | readonly string[];
+  /**
+   * The `aud` value(s) this service accepts from issuers without an `audience` of their own; a
+   * token must name at least one. Required unless every issuer has its own.
+   */
+  audience?: string | readonly string[];
   /**
    * Accepted signature algorithms; each key is further pinned to its own algorithm.
-   * @default ['RS256', 'PS256', 'ES256', 'EdDSA']
+   * @default every supported one: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, EdDSA
    */
   algorithms?: readonly SigningAlgorithm[];
-  /**
-   * Accepted `typ` header values, compared without case and without an `application/` prefix.
-   * @default ['at+jwt'] (RFC 9068)
-   */
-  tokenTypes?: readonly string[];
   /**
    * Leeway for `exp`, `nbf` and `iat`, in seconds.
    * @default 5

@@ -3,7 +3,7 @@ import { importVerificationKey, JwkImportError, type Jwk } from '../keys/jwk.js'
 import { JwksClient } from '../keys/jwks-client.js';
 import { StaticKeySource, type KeySource } from '../keys/key-source.js';
 import { NO_TRACING, type TraceHooks } from '../trace-hooks.js';
-import { TokenVerifier } from '../verify/token-verifier.js';
+import { TokenVerifier, type TrustedIssuer } from '../verify/token-verifier.js';
 import type { ResolvedAuthOptions, ResolvedIssuer } from './resolve-auth-options.js';
 
 /** Builds the verifier of resolved options: one key source per trusted issuer. */
@@ -11,14 +11,15 @@ export function createTokenVerifier(
   options: ResolvedAuthOptions,
   trace: TraceHooks = NO_TRACING,
 ): TokenVerifier {
-  const issuers = new Map<string, KeySource>(
-    options.issuers.map((issuer) => [issuer.issuer, keySourceFor(issuer, options, trace)]),
+  const issuers = new Map<string, TrustedIssuer>(
+    options.issuers.map((issuer) => [
+      issuer.issuer,
+      { keys: keySourceFor(issuer, options, trace), policy: issuer.policy },
+    ]),
   );
   return new TokenVerifier({
     issuers,
-    audiences: options.audiences,
     algorithms: options.algorithms,
-    tokenTypes: options.tokenTypes,
     clockToleranceSeconds: options.clockToleranceSeconds,
     maxTokenBytes: options.maxTokenBytes,
     verifiedTokenCacheSize: options.verifiedTokenCacheSize,

@@ -19,7 +19,6 @@ const MODULE = {
   issuers: true,
   audience: true,
   algorithms: true,
-  tokenTypes: true,
   clockToleranceSeconds: true,
   maxTokenBytes: true,
   verifiedTokenCacheSize: true,
@@ -42,6 +41,12 @@ const ISSUER = {
   jwksUri: true,
   keys: true,
   keySource: true,
+  profile: true,
+  audience: true,
+  scopeClaims: true,
+  tenantClaim: true,
+  tokenTypes: true,
+  requiredClaims: true,
 } as const satisfies Keys<TrustedIssuerOptions>;
 const JWKS = {
   cacheTtlSeconds: true,
@@ -103,9 +108,13 @@ const HINTS: Readonly<Record<string, string>> = {
   issuer: 'list each trusted issuer in issuers: [{ issuer, jwksUri }]',
   jwksUri: 'give each issuer its own: issuers: [{ issuer, jwksUri }]',
   redis: "give the module's redis option: redis: redis(connection) from 'nest-tessera/redis'",
-  typ: 'accepted types are tokenTypes',
+  typ: "accepted types are each issuer's tokenTypes (or its profile)",
+  tokenTypes: 'accepted types are per issuer: issuers[].tokenTypes (or its profile)',
   algorithm: 'accepted algorithms are algorithms',
-  audiences: 'the accepted audiences are audience (a string or an array)',
+  audiences: 'the accepted audiences are audience (a string or an array), also per issuer',
+  scope_claims: 'issuers[].scopeClaims',
+  tenant_claim: 'issuers[].tenantClaim',
+  scopeClaim: 'issuers[].scopeClaims (a list)',
   throttle:
     'throttling runs on @nestjs/throttler: ThrottlerModule.forRoot(...) and ' +
     "ConsumerThrottlerGuard from 'nest-tessera/throttler' as an APP_GUARD (docs/throttling.md)",

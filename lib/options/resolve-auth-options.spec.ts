@@ -68,6 +68,43 @@ describe('resolveAuthOptions refuses values of the wrong type', () => {
       },
       message: /issuers\[0\]\.jwksUri must not carry credentials/,
     },
+    ...[
+      { issuer: { profile: 'okta2' }, message: /issuers\[0\]\.profile: "okta2" is not one of/ },
+      { issuer: { profile: 'toString' }, message: /issuers\[0\]\.profile: "toString"/ },
+      { issuer: { audience: 5 }, message: /issuers\[0\]\.audience: at least one value/ },
+      { issuer: { audience: [''] }, message: /issuers\[0\]\.audience: "" is not a value/ },
+      {
+        issuer: { scopeClaims: 'scope' },
+        message: /issuers\[0\]\.scopeClaims must be an array of strings, got "scope"/,
+      },
+      { issuer: { scopeClaims: ['a..b'] }, message: /issuers\[0\]\.scopeClaims: "a\.\.b" is not/ },
+      { issuer: { tenantClaim: 5 }, message: /issuers\[0\]\.tenantClaim must be a string, got 5/ },
+      { issuer: { tenantClaim: false }, message: /issuers\[0\]\.tenantClaim must be a string/ },
+      { issuer: { tokenTypes: 'JWT' }, message: /issuers\[0\]\.tokenTypes must be a non-empty/ },
+      { issuer: { tokenTypes: [] }, message: /issuers\[0\]\.tokenTypes must be a non-empty/ },
+      { issuer: { tokenTypes: [''] }, message: /issuers\[0\]\.tokenTypes must be a non-empty/ },
+      {
+        issuer: { requiredClaims: ['iat', 1] },
+        message: /issuers\[0\]\.requiredClaims must be an array of strings/,
+      },
+      { issuer: { requiredClaims: [''] }, message: /issuers\[0\]\.requiredClaims: "" is not/ },
+      {
+        issuer: { scope_claims: ['scp'] },
+        message: /unknown option: issuers\[0\]\.scope_claims \(issuers\[\]\.scopeClaims\)/,
+      },
+    ].map(({ issuer, message }) => ({
+      extra: { issuers: [{ ...base.issuers[0], ...issuer }] },
+      message,
+    })),
+    {
+      extra: { tokenTypes: ['JWT'] },
+      message:
+        /unknown option: tokenTypes \(accepted types are per issuer: issuers\[\]\.tokenTypes/,
+    },
+    {
+      extra: { audience: undefined },
+      message: /issuers\[0\]: give it an audience, or the module an audience/,
+    },
   ])('$message', ({ extra, message }) => {
     expect(() => resolve(extra)).toThrow(AuthConfigError);
     expect(() => resolve(extra)).toThrow(message);

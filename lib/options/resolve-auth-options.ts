@@ -8,11 +8,16 @@ import {
 } from '../keys/algorithms.js';
 import type { Jwk } from '../keys/jwk.js';
 import type { KeySource } from '../keys/key-source.js';
-import { normalizeTyp } from '../verify/token-verifier.js';
+import {
+  isIssuerProfileName,
+  ISSUER_PROFILES,
+  issuerPolicy,
+  type IssuerPolicy,
+} from '../verify/issuer-profile.js';
 import { checkKnownKeys } from './known-keys.js';
 import type { ServiceIdentityOptions } from '../authorization/service-identities.js';
 import type { OutagePolicy } from '../revocation/risk-tier.js';
-import type { AuthModuleOptions, RevocationOptions } from './auth-options.js';
+import type { AuthModuleOptions, RevocationOptions, TrustedIssuerOptions } from './auth-options.js';
 import type { RedisBackend } from './redis-backend.js';
 import type { TokenRenewer } from '../renewal/token-renewer.js';
 import { isSecureUrl } from '../util/secure-url.js';
@@ -20,9 +25,7 @@ import { isSecureUrl } from '../util/secure-url.js';
 /** Options with every default applied and every value checked. */
 export interface ResolvedAuthOptions {
   readonly issuers: readonly ResolvedIssuer[];
-  readonly audiences: readonly string[];
   readonly algorithms: readonly SigningAlgorithm[];
-  readonly tokenTypes: readonly string[];
   readonly clockToleranceSeconds: number;
   readonly maxTokenBytes: number;
   readonly verifiedTokenCacheSize: number;
@@ -60,10 +63,12 @@ export interface ResolvedRevocationOptions {
   readonly onOutage: OutagePolicy;
 }
 
-export type ResolvedIssuer =
+/** A trusted issuer: where its keys come from, and its policy (its profile with its overrides). */
+export type ResolvedIssuer = (
   | { readonly issuer: string; readonly jwksUri: string }
   | { readonly issuer: string; readonly keys: readonly Jwk[] }
-  | { readonly issuer: string; readonly keySource: KeySource };
+  | { readonly issuer: string; readonly keySource: KeySource }
+) & { readonly policy: IssuerPolicy };
 
 /**
  * Every default of `AuthModuleOptions`, applied here and nowhere else. A feature left out
@@ -71,7 +76,7 @@ export type ResolvedIssuer =
  */
 const DEFAULTS = Object.freeze({
   algorithms: SIGNING_ALGORITHMS,
-  tokenTypes: ['at+jwt'],
+  profile: 'rfc9068',
   clockToleranceSeconds: 5,
   maxTokenBytes: 8192,
   verifiedTokenCacheSize: 10_000,
@@ -98,12 +103,8 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
   const requireHttps =
     optional('requireHttps', options.requireHttps, 'boolean') ?? DEFAULTS.requireHttps;
   return Object.freeze({
-    issuers: resolveIssuers(options.issuers, requireHttps),
-    audiences: nonEmptyStrings('audience', toList(options.audience)),
+    issuers: resolveIssuers(options.issuers, options.audience, requireHttps),
     algorithms: resolveAlgorithms(options.algorithms),
-    tokenTypes: nonEmptyStrings('tokenTypes', options.tokenTypes ?? DEFAULTS.tokenTypes).map(
-      normalizeTyp,
-    ),
     clockToleranceSeconds: bounded(
       'clockToleranceSeconds',
       options.clockToleranceSeconds ?? DEFAULTS.clockToleranceSeconds,
@@ -167,9 +168,12 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
 
 function resolveIssuers(
   issuers: AuthModuleOptions['issuers'],
+  audience: AuthModuleOptions['audience'],
   requireHttps: boolean,
 ): ResolvedIssuer[] {
   if (!Array.isArray(issuers) || issuers.length === 0) fail('issuers: at least one is required');
+  const audiences =
+    audience === undefined ? undefined : nonEmptyStrings('audience', toList(audience));
   const seen = new Set<string>();
   return issuers.map((entry, i) => {
     const where = `issuers[${i}]`;
@@ -177,6 +181,86 @@ function resolveIssuers(
       fail(`${where}.issuer is required`);
     if (seen.has(entry.issuer)) fail(`${where}: issuer ${entry.issuer} is listed twice`);
     seen.add(entry.issuer);
+    return {
+      ...issuerKeys(entry, where, requireHttps),
+      policy: resolvePolicy(entry, where, audiences),
+    };
+  });
+}
+
+/** The issuer's profile with its overrides, each checked. */
+function resolvePolicy(
+  entry: TrustedIssuerOptions,
+  where: string,
+  moduleAudiences: readonly string[] | undefined,
+): IssuerPolicy {
+  const profile = entry.profile ?? DEFAULTS.profile;
+  if (!isIssuerProfileName(profile)) {
+    fail(
+      `${where}.profile: ${describe(profile)} is not one of ${Object.keys(ISSUER_PROFILES).join(', ')}`,
+    );
+  }
+  const audiences =
+    entry.audience === undefined
+      ? moduleAudiences
+      : nonEmptyStrings(`${where}.audience`, toList(entry.audience));
+  if (audiences === undefined) fail(`${where}: give it an audience, or the module an audience`);
+  const tenantClaim = entry.tenantClaim;
+  if (tenantClaim !== undefined && tenantClaim !== null)
+    claimPathOption(`${where}.tenantClaim`, tenantClaim);
+  return issuerPolicy(profile, {
+    audiences,
+    tokenTypes:
+      entry.tokenTypes === undefined
+        ? undefined
+        : tokenTypes(`${where}.tokenTypes`, entry.tokenTypes),
+    requiredClaims:
+      entry.requiredClaims === undefined
+        ? undefined
+        : strings(`${where}.requiredClaims`, entry.requiredClaims).map((claim) =>
+            claimPathOption(`${where}.requiredClaims`, claim, false),
+          ),
+    scopeClaims:
+      entry.scopeClaims === undefined
+        ? undefined
+        : strings(`${where}.scopeClaims`, entry.scopeClaims).map((path) =>
+            claimPathOption(`${where}.scopeClaims`, path),
+          ),
+    tenantClaim,
+  });
+}
+
+/** A claim path of non-empty names (`a.b`); a claim name alone where paths make no sense. */
+function claimPathOption(where: string, value: unknown, nested = true): string {
+  if (typeof value !== 'string') fail(`${where} must be a string, got ${describe(value)}`);
+  const names = nested ? value.split('.') : [value];
+  if (names.some((name) => name === '')) fail(`${where}: ${describe(value)} is not a claim path`);
+  return value;
+}
+
+/** `typ` values: non-empty strings, or `null` for a header without `typ`. */
+function tokenTypes(where: string, value: unknown): (string | null)[] {
+  if (
+    !Array.isArray(value) ||
+    value.length === 0 ||
+    value.some((t) => t !== null && (typeof t !== 'string' || t === ''))
+  ) {
+    fail(
+      `${where} must be a non-empty array of strings (or null for none), got ${describe(value)}`,
+    );
+  }
+  return [...(value as (string | null)[])];
+}
+
+function issuerKeys(
+  entry: TrustedIssuerOptions,
+  where: string,
+  requireHttps: boolean,
+):
+  | { readonly issuer: string; readonly jwksUri: string }
+  | { readonly issuer: string; readonly keys: readonly Jwk[] }
+  | { readonly issuer: string; readonly keySource: KeySource } {
+  {
     const given = [entry.jwksUri, entry.keys, entry.keySource].filter((v) => v !== undefined);
     if (given.length !== 1) fail(`${where}: give exactly one of jwksUri, keys and keySource`);
     if (entry.keySource !== undefined) {
@@ -205,7 +289,7 @@ function resolveIssuers(
     }
     if (!Array.isArray(entry.keys) || entry.keys.length === 0) fail(`${where}.keys is empty`);
     return { issuer: entry.issuer, keys: entry.keys };
-  });
+  }
 }
 
 function resolveRevocation(
@@ -377,8 +461,10 @@ function toList(value: string | readonly string[] | undefined): readonly string[
 
 function nonEmptyStrings(name: string, values: readonly string[]): string[] {
   if (!Array.isArray(values) || values.length === 0)
-    fail(`${name}: at least one value is required`);
-  for (const v of values) if (typeof v !== 'string' || v === '') fail(`${name}: empty value`);
+    fail(`${name}: at least one value is required, got ${describe(values)}`);
+  for (const v of values) {
+    if (typeof v !== 'string' || v === '') fail(`${name}: ${describe(v)} is not a value`);
+  }
   return [...values];
 }
 

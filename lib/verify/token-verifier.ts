@@ -6,19 +6,22 @@ import type { VerificationKey } from '../keys/jwk.js';
 import { keySourceHealth, type IssuerKeysHealth, type KeySource } from '../keys/key-source.js';
 import { NO_TRACING, type TokenDescription, type TraceHooks } from '../trace-hooks.js';
 import { checkJwsSignature, decodeCompactJws, type DecodedJws } from './compact-jws.js';
+import { normalizeTyp, type ClaimKind, type IssuerPolicy } from './issuer-profile.js';
 import { principalFromClaims, type AccessTokenClaims, type Principal } from './principal.js';
 import type { Awaitable } from '../util/awaitable.js';
 import { VerifiedTokenCache, verifiedByCurrentKey } from './verified-token-cache.js';
 
+/** A trusted issuer: the only source of its keys, and what its tokens must look like. */
+export interface TrustedIssuer {
+  readonly keys: KeySource;
+  readonly policy: IssuerPolicy;
+}
+
 /** What a `TokenVerifier` checks tokens against. */
 export interface TokenVerifierConfig {
-  /** Each trusted issuer (`iss`) and the only source of its keys. */
-  readonly issuers: ReadonlyMap<string, KeySource>;
-  /** The `aud` values accepted; a token must name one. */
-  readonly audiences: readonly string[];
+  /** Each trusted issuer, by its `iss`. */
+  readonly issuers: ReadonlyMap<string, TrustedIssuer>;
   readonly algorithms: readonly SigningAlgorithm[];
-  /** Accepted `typ` values, normalized (`normalizeTyp`). */
-  readonly tokenTypes: readonly string[];
   readonly clockToleranceSeconds: number;
   readonly maxTokenBytes: number;
   /** Entries of the verified-token cache; 0: none. */
@@ -29,32 +32,23 @@ export interface TokenVerifierConfig {
   readonly trace?: TraceHooks;
 }
 
-/** `typ` values compare without case and without the `application/` prefix (RFC 7515 §4.1.9). */
-export function normalizeTyp(typ: string): string {
-  const lower = typ.toLowerCase();
-  return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
-}
-
 // RFC 7515 §4.1.11: a token naming an extension we do not implement must be refused.
 const UNDERSTOOD_CRIT: ReadonlySet<string> = new Set();
-const REQUIRED_STRING_CLAIMS = ['iss', 'sub', 'jti'] as const;
-const REQUIRED_NUMERIC_CLAIMS = ['exp', 'iat'] as const;
 
 /**
- * Verifies RFC 9068 access tokens locally: structure, header, issuer-bound key, signature and
- * claims, with no network hop beyond the (cached) JWKS. Throws only `InvalidTokenError`.
+ * Verifies access tokens locally: structure, header, issuer-bound key, signature and claims
+ * (as the issuer's profile says), with no network hop beyond the (cached) JWKS. Throws only
+ * `InvalidTokenError`.
  */
 export class TokenVerifier {
   private readonly cache: VerifiedTokenCache;
   private readonly algorithms: ReadonlySet<string>;
-  private readonly tokenTypes: ReadonlySet<string>;
   private readonly trace: TraceHooks;
 
   constructor(private readonly config: TokenVerifierConfig) {
     this.trace = config.trace ?? NO_TRACING;
     this.cache = new VerifiedTokenCache(config.verifiedTokenCacheSize);
     this.algorithms = new Set(config.algorithms);
-    this.tokenTypes = new Set(config.tokenTypes);
   }
 
   /**
@@ -86,9 +80,9 @@ export class TokenVerifier {
    */
   keysHealth(): Promise<readonly IssuerKeysHealth[]> {
     return Promise.all(
-      [...this.config.issuers].map(async ([issuer, source]) => ({
+      [...this.config.issuers].map(async ([issuer, { keys }]) => ({
         issuer,
-        ...(await keySourceHealth(source)),
+        ...(await keySourceHealth(keys)),
       })),
     );
   }
@@ -150,37 +144,40 @@ export class TokenVerifier {
     const issuer = jws.payload.iss;
     if (typeof issuer !== 'string') throw new InvalidTokenError('missing_claim');
     // Only the keys of the issuer the token names; `jku`, `x5u`, `jwk`, `x5c` are never read.
-    const keys = this.config.issuers.get(issuer);
-    describe({ alg, trustedIssuer: keys === undefined ? undefined : issuer, kid: jws.header.kid });
-    if (keys === undefined) throw new InvalidTokenError('issuer_mismatch');
-    const key = keyFor(keys, jws.header.kid);
+    const trusted = this.config.issuers.get(issuer);
+    describe({
+      alg,
+      trustedIssuer: trusted === undefined ? undefined : issuer,
+      kid: jws.header.kid,
+    });
+    if (trusted === undefined) throw new InvalidTokenError('issuer_mismatch');
+    // The header's type, before any key is fetched for it (RFC 8725 §3.11).
+    if (!typAccepted(jws.header.typ, trusted.policy)) throw new InvalidTokenError('typ_mismatch');
+    const key = keyFor(trusted.keys, jws.header.kid);
     return key instanceof Promise
-      ? key.then((fetched) => this.verifyWithKey(jws, alg, fetched, keys))
-      : this.verifyWithKey(jws, alg, key, keys);
+      ? key.then((fetched) => this.verifyWithKey(jws, alg, fetched, trusted))
+      : this.verifyWithKey(jws, alg, key, trusted);
   }
 
   private verifyWithKey(
     jws: DecodedJws,
     alg: SigningAlgorithm,
     key: VerificationKey,
-    keys: KeySource,
+    trusted: TrustedIssuer,
   ): Principal {
     // The key decides its algorithm; a token cannot talk a key into another one.
     if (key.alg !== alg) throw new InvalidTokenError('alg_not_allowed');
     if (!verifySignature(alg, key, jws)) throw new InvalidTokenError('bad_signature');
-    const claims = this.checkClaims(jws.payload);
-    const principal = principalFromClaims(claims);
-    this.cache.set(jws.token, principal, keys, key);
+    const claims = this.checkClaims(jws.payload, trusted.policy);
+    const principal = principalFromClaims(claims, trusted.policy, jws);
+    this.cache.set(jws.token, principal, trusted.keys, key);
     return principal;
   }
 
   private checkHeader(header: Record<string, unknown>): SigningAlgorithm {
-    const { alg, typ, crit } = header;
+    const { alg, crit } = header;
     if (typeof alg !== 'string' || !this.algorithms.has(alg)) {
       throw new InvalidTokenError('alg_not_allowed');
-    }
-    if (typeof typ !== 'string' || !this.tokenTypes.has(normalizeTyp(typ))) {
-      throw new InvalidTokenError('typ_mismatch');
     }
     if (crit !== undefined) {
       const names = Array.isArray(crit) ? crit : [crit];
@@ -194,31 +191,63 @@ export class TokenVerifier {
     return alg as SigningAlgorithm;
   }
 
-  private checkClaims(payload: Record<string, unknown>): AccessTokenClaims {
-    for (const name of REQUIRED_STRING_CLAIMS) {
-      if (typeof payload[name] !== 'string' || payload[name] === '') reject('missing_claim');
+  private checkClaims(payload: Record<string, unknown>, policy: IssuerPolicy): AccessTokenClaims {
+    if (!hasClaim(payload, 'sub', 'string')) reject('missing_claim');
+    if (!Number.isFinite(own(payload, 'exp'))) reject('missing_claim');
+    for (const { name, kind } of policy.requiredClaims) {
+      if (!hasClaim(payload, name, kind)) reject('missing_claim');
     }
-    for (const name of REQUIRED_NUMERIC_CLAIMS) {
-      if (!Number.isFinite(payload[name])) reject('missing_claim');
+    // Another kind of token of the same issuer (an ID or refresh token), signed by the same keys.
+    for (const { name, value } of policy.tokenTypeClaims) {
+      if (own(payload, name) !== value) reject('typ_mismatch');
     }
-    if (payload.aud === undefined) reject('missing_claim');
     const now = this.config.now();
     const leeway = this.config.clockToleranceSeconds;
     if ((payload.exp as number) <= now - leeway) reject('expired');
-    if ((payload.iat as number) > now + leeway) reject('not_yet_valid');
-    if (payload.nbf !== undefined) {
-      if (!Number.isFinite(payload.nbf)) reject('malformed');
-      if ((payload.nbf as number) > now + leeway) reject('not_yet_valid');
+    const iat = own(payload, 'iat');
+    if (Number.isFinite(iat) && (iat as number) > now + leeway) reject('not_yet_valid');
+    const nbf = own(payload, 'nbf');
+    if (nbf !== undefined) {
+      if (!Number.isFinite(nbf)) reject('malformed');
+      if ((nbf as number) > now + leeway) reject('not_yet_valid');
     }
-    if (!this.audienceMatches(payload.aud)) reject('audience_mismatch');
-    return payload as AccessTokenClaims;
+    if (!audienceMatches(own(payload, policy.audienceClaim), policy)) reject('audience_mismatch');
+    return payload as unknown as AccessTokenClaims;
   }
+}
 
-  private audienceMatches(aud: unknown): boolean {
-    if (typeof aud === 'string') return this.config.audiences.includes(aud);
-    if (!Array.isArray(aud)) return false;
-    return aud.some((a) => typeof a === 'string' && this.config.audiences.includes(a));
+/** Whether a header `typ` (or its absence) is one the issuer's tokens carry. */
+function typAccepted(typ: unknown, policy: IssuerPolicy): boolean {
+  if (typ === undefined) return policy.untyped;
+  return typeof typ === 'string' && policy.tokenTypes.has(normalizeTyp(typ));
+}
+
+/** A token's own member: never what every object inherits (`constructor`, `toString`). */
+function own(payload: Record<string, unknown>, name: string): unknown {
+  return Object.hasOwn(payload, name) ? payload[name] : undefined;
+}
+
+/** A claim of the wrong type counts as absent. */
+function hasClaim(payload: Record<string, unknown>, name: string, kind: ClaimKind): boolean {
+  const value = own(payload, name);
+  switch (kind) {
+    case 'number':
+      return Number.isFinite(value);
+    case 'audience':
+      return (
+        (typeof value === 'string' && value !== '') ||
+        (Array.isArray(value) && value.length > 0 && value.every((a) => typeof a === 'string'))
+      );
+    default:
+      return typeof value === 'string' && value !== '';
   }
+}
+
+/** `aud` as a string or an array naming an accepted audience; Cognito's `client_id` as a string. */
+function audienceMatches(value: unknown, policy: IssuerPolicy): boolean {
+  if (typeof value === 'string') return policy.audiences.has(value);
+  if (policy.audienceClaim !== 'aud' || !Array.isArray(value)) return false;
+  return value.some((a) => typeof a === 'string' && policy.audiences.has(a));
 }
 
 function keyFor(keys: KeySource, kid: unknown): VerificationKey | Promise<VerificationKey> {
