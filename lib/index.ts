@@ -17,6 +17,7 @@ export type {
   TokenSourceOptions,
   TrustedIssuerOptions,
 } from './options/auth-options.js';
+export type { IssuerProfileName } from './verify/issuer-profile.js';
 export type { RedisBackend } from './options/redis-backend.js';
 export type { SigningAlgorithm } from './keys/algorithms.js';
 export type { Jwk, JwkSet } from './keys/jwk.js';
@@ -31,7 +32,7 @@ export { combineAuthEvents } from './observability/combine-events.js';
 // Guarding routes and methods
 export { BearerGuard } from './nest/bearer.guard.js';
 export { Public } from './nest/public.decorator.js';
-export { Scopes } from './nest/scopes.decorator.js';
+export { AnyScope, Scopes } from './nest/scopes.decorator.js';
 export type { SecuringDecorator } from './nest/secure.decorator.js';
 export { Tenant } from './nest/tenant.decorator.js';
 export type { TenantLocation } from './authorization/method-rule.js';

@@ -7,6 +7,9 @@ export type TenantLocation =
 
 /** What a protected method requires of the caller. */
 export interface MethodRule {
+  /** Every one of these (`@Scopes`). */
   readonly scopes: readonly string[];
+  /** At least one of these (`@AnyScope`); empty: no such requirement. */
+  readonly anyScopes: readonly string[];
   readonly tenant: TenantLocation | undefined;
 }

@@ -7,7 +7,7 @@ import {
   type CallIdentity,
   type DeniedListener,
 } from './principal-context.js';
-import { assertScopes } from './scopes.js';
+import { assertAnyScope, assertScopes } from './scopes.js';
 import { assertSameTenant, tenantAt } from './tenant.js';
 
 // `never[]` parameters: any method fits, whatever its own parameter types.
@@ -17,6 +17,7 @@ type Method = (this: unknown, ...args: unknown[]) => unknown;
 /** What one decorator asks of a member (or a class of its members). */
 export interface RuleChange {
   readonly scopes?: readonly string[];
+  readonly anyScopes?: readonly string[];
   readonly tenant?: TenantLocation;
   /** The service identity a call with no context at all runs as (`@RunAs`). */
   readonly runAs?: string;
@@ -45,7 +46,7 @@ export interface SecuredMember {
   readonly fn: AnyMethod;
   /** The function the decorators were applied to. */
   readonly original: AnyMethod;
-  /** The member's rule: its own `@Scopes`/`@Tenant`, else its class's. */
+  /** The member's rule: its own `@Scopes`/`@AnyScope`/`@Tenant`, each else its class's. */
   readonly rule: MethodRule | undefined;
   readonly runAs: string | undefined;
 }
@@ -72,9 +73,12 @@ class MemberRecord implements SecuredMember {
     if (level === 'member') this.own = { ...this.own, ...definedOf(change) };
     else this.fromClass = { ...this.fromClass, ...definedOf(change) };
     const scopes = this.own.scopes ?? this.fromClass.scopes;
+    const anyScopes = this.own.anyScopes ?? this.fromClass.anyScopes;
     const tenant = this.own.tenant ?? this.fromClass.tenant;
     this.rule =
-      scopes === undefined && tenant === undefined ? undefined : { scopes: scopes ?? [], tenant };
+      scopes === undefined && anyScopes === undefined && tenant === undefined
+        ? undefined
+        : { scopes: scopes ?? [], anyScopes: anyScopes ?? [], tenant };
   }
 }
 
@@ -201,6 +205,7 @@ function invoke(
       );
     }
     if (rule.scopes.length > 0) assertScopes(identity.principal, rule.scopes);
+    if (rule.anyScopes.length > 0) assertAnyScope(identity.principal, rule.anyScopes);
     const tenant = rule.tenant;
     if (tenant !== undefined && 'arg' in tenant) {
       assertSameTenant(identity, tenantAt(args[tenant.arg], tenant.field));

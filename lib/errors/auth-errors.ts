@@ -88,11 +88,20 @@ export class InsufficientScopeError extends AuthError {
   readonly code = 'insufficient_scope';
 
   constructor(
-    /** The scopes the resource requires (all of them), sent back in the challenge. */
+    /**
+     * The scopes the resource requires, sent back in the challenge: all of them, or with `anyOf`
+     * the alternatives, one of which would do (`@AnyScope`).
+     */
     readonly required: readonly string[],
     readonly reason: 'missing_scope' | 'missing_tenant' | 'tenant_mismatch' = 'missing_scope',
+    /** Whether one of `required` is enough. */
+    readonly anyOf = false,
   ) {
-    super(`access denied: ${reason}${required.length ? ` (requires ${required.join(' ')})` : ''}`);
+    super(
+      `access denied: ${reason}${
+        required.length ? ` (requires ${anyOf ? 'one of ' : ''}${required.join(' ')})` : ''
+      }`,
+    );
   }
 }
 

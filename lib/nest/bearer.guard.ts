@@ -1,7 +1,7 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { RequestAuthenticator } from '../authentication/request-authenticator.js';
-import { assertScopes } from '../authorization/scopes.js';
+import { assertScopeRule } from '../authorization/scopes.js';
 import { MissingTokenError } from '../errors/auth-errors.js';
 import type { ResolvedAuthOptions } from '../options/resolve-auth-options.js';
 import type { RiskTier } from '../revocation/risk-tier.js';
@@ -13,12 +13,14 @@ import { perRoute, type RouteTargets } from './per-route.js';
 import { setMessagePrincipal, tokenFromMessage } from './message-token.js';
 import { PublicRoute } from './public.decorator.js';
 import { setPrincipal, verifiedFor } from './request-state.js';
-import { RequiredScopes } from './scopes.decorator.js';
+import { AnyOfScopes, RequiredScopes } from './scopes.decorator.js';
 import { SensitiveRoute } from './sensitive.decorator.js';
 
 interface RouteRules {
   readonly isPublic: boolean;
   readonly required: readonly string[] | undefined;
+  /** `@AnyScope`: one of these, besides every one of `required`. */
+  readonly anyOf: readonly string[] | undefined;
   readonly tier: RiskTier;
 }
 
@@ -26,7 +28,7 @@ interface RouteRules {
 const CHECK = Symbol('BearerGuard.check');
 
 /**
- * Authenticates HTTP requests by their bearer token and enforces `@Scopes()`. Registered for
+ * Authenticates HTTP requests by their bearer token and enforces `@Scopes()` and `@AnyScope()`. Registered for
  * every route when `globalGuard` is on; otherwise use `@UseGuards(BearerGuard)`.
  */
 @Injectable()
@@ -34,10 +36,12 @@ export class BearerGuard implements CanActivate {
   /** A route's rules, read once per route. */
   private readonly routeOf = perRoute((targets): RouteRules => {
     const required = this.reflector.getAllAndOverride(RequiredScopes, targets);
+    const anyOf = this.reflector.getAllAndOverride(AnyOfScopes, targets);
     return {
       isPublic: this.reflector.getAllAndOverride(PublicRoute, targets) === true,
       required,
-      tier: this.riskTier(targets, required),
+      anyOf,
+      tier: this.riskTier(targets, [...(required ?? []), ...(anyOf ?? [])]),
     };
   });
 
@@ -67,7 +71,7 @@ export class BearerGuard implements CanActivate {
     const route = this.routeOf([context.getHandler(), context.getClass()]);
     if (route.isPublic) return true;
     const type = context.getType();
-    if (type === 'rpc') return this.authenticateMessage(context, route.required, route.tier);
+    if (type === 'rpc') return this.authenticateMessage(context, route);
     // WebSocket gateways, GraphQL resolvers: this guard reads no token there, so it refuses
     // rather than let a call through unauthenticated; mark such handlers `@Public()`.
     if (type !== 'http') throw new MissingTokenError();
@@ -79,21 +83,22 @@ export class BearerGuard implements CanActivate {
   }
 
   private admitted(principal: Principal, route: RouteRules): true {
-    if (route.required !== undefined) this.authorize(principal, route.required);
+    if (route.required !== undefined || route.anyOf !== undefined) {
+      this.authorize(principal, route.required ?? NO_SCOPES, route.anyOf);
+    }
     return true;
   }
 
   /** @internal A message handler: the token travels in the message (`tokenFromMessage`). */
   protected async authenticateMessage(
     context: ExecutionContext,
-    required: readonly string[] | undefined,
-    tier: RiskTier,
+    route: RouteRules,
   ): Promise<boolean> {
     const rpc = context.switchToRpc();
     const token = tokenFromMessage(rpc.getData<unknown>(), rpc.getContext<unknown>());
     if (token === undefined) throw new MissingTokenError();
-    const principal = await this.authenticator.authenticateToken(token, tier);
-    if (required !== undefined) this.authorize(principal, required);
+    const principal = await this.authenticator.authenticateToken(token, route.tier);
+    this.admitted(principal, route);
     setMessagePrincipal(rpc.getContext<object>(), principal);
     return true;
   }
@@ -109,18 +114,27 @@ export class BearerGuard implements CanActivate {
     return recorded(request, principal);
   }
 
-  /** @internal Sensitive when `@Sensitive()` or it requires a scope listed as sensitive. */
+  /**
+   * @internal Sensitive when `@Sensitive()` or it names a scope listed as sensitive (in
+   * `@Scopes` or `@AnyScope`: a caller may reach it by that scope).
+   */
   protected riskTier(targets: RouteTargets, required: readonly string[] | undefined): RiskTier {
     if (this.reflector.getAllAndOverride(SensitiveRoute, targets)) return 'sensitive';
     const sensitive = this.options.revocation ? this.options.revocation.sensitiveScopes : undefined;
     return sensitive && required?.some((scope) => sensitive.has(scope)) ? 'sensitive' : 'standard';
   }
 
-  /** @internal Enforces the route's required scopes. */
-  protected authorize(principal: Principal, required: readonly string[]): void {
-    assertScopes(principal, required);
+  /** @internal Enforces the route's required scopes: all of `required`, one of `anyOf`. */
+  protected authorize(
+    principal: Principal,
+    required: readonly string[],
+    anyOf?: readonly string[],
+  ): void {
+    assertScopeRule(principal, required, anyOf);
   }
 }
+
+const NO_SCOPES: readonly string[] = Object.freeze([]);
 
 function recorded(request: object, principal: Principal): Principal {
   setPrincipal(request, principal);

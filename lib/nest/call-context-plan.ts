@@ -8,7 +8,7 @@ import {
 import type { ResolvedAuthOptions } from '../options/resolve-auth-options.js';
 import { BearerGuard } from './bearer.guard.js';
 import { PublicRoute } from './public.decorator.js';
-import { RequiredScopes } from './scopes.decorator.js';
+import { AnyOfScopes, RequiredScopes } from './scopes.decorator.js';
 import { copyMetadata } from './secure.decorator.js';
 import { MESSAGE_PATTERN } from './secured-class-check.js';
 
@@ -106,7 +106,16 @@ function guardChecks(
     (Reflect.getMetadata(key, member.fn) ?? Reflect.getMetadata(key, type)) as T | undefined;
   if (!wrapper.isDependencyTreeStatic() || read<boolean>(PublicRoute.KEY) === true) return false;
   const scopes = read<readonly string[]>(RequiredScopes.KEY) ?? [];
-  if (!member.rule!.scopes.every((scope) => scopes.includes(scope))) return false;
+  const rule = member.rule!;
+  if (!rule.scopes.every((scope) => scopes.includes(scope))) return false;
+  // The guard's one-of implies the rule's when each of its alternatives is one of the rule's.
+  const anyOf = read<readonly string[]>(AnyOfScopes.KEY) ?? [];
+  if (
+    rule.anyScopes.length > 0 &&
+    (anyOf.length === 0 || !anyOf.every((scope) => rule.anyScopes.includes(scope)))
+  ) {
+    return false;
+  }
   return options.globalGuard || [member.fn, type].some(hasBearerGuard);
 }
 

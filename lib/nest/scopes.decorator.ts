@@ -1,4 +1,5 @@
 import { Reflector } from '@nestjs/core';
+import { AuthConfigError } from '../errors/auth-errors.js';
 import { securingDecorator, type SecuringDecorator } from './secure.decorator.js';
 
 /** Metadata set by `@Scopes()`: every listed scope is required. */
@@ -11,3 +12,21 @@ export const RequiredScopes = Reflector.createDecorator<readonly string[]>();
  */
 export const Scopes = (...scopes: string[]): SecuringDecorator =>
   securingDecorator('@Scopes', { scopes }, { key: RequiredScopes.KEY, value: scopes });
+
+/** Metadata set by `@AnyScope()`: one of the listed scopes is required. */
+export const AnyOfScopes = Reflector.createDecorator<readonly string[]>();
+
+/**
+ * Requires at least one of the listed scopes; beside `@Scopes` both hold. Placed like `@Scopes`
+ * (a route overrides its controller's, a service method or class is checked on every call); a
+ * refusal is a 403 `insufficient_scope` whose `scope="…"` lists the alternatives.
+ * @example @AnyScope('orders:read', 'orders:admin') @Get() list() {}
+ */
+export const AnyScope = (...scopes: string[]): SecuringDecorator => {
+  if (scopes.length === 0 || scopes.some((scope) => typeof scope !== 'string' || scope === '')) {
+    // One of none can never hold: a route that answers no one is a mistake, not a rule.
+    throw new AuthConfigError('@AnyScope() needs at least one scope, each a non-empty string');
+  }
+  const anyScopes = Object.freeze([...scopes]);
+  return securingDecorator('@AnyScope', { anyScopes }, { key: AnyOfScopes.KEY, value: anyScopes });
+};

@@ -8,7 +8,7 @@ import {
 } from '../authorization/secured-member.js';
 import { PublicRoute } from './public.decorator.js';
 import { isPublic } from './secure.decorator.js';
-import { RequiredScopes } from './scopes.decorator.js';
+import { AnyOfScopes, RequiredScopes } from './scopes.decorator.js';
 import { TenantRule } from './tenant.decorator.js';
 
 // @nestjs/schedule's and @nestjs/microservices' metadata keys (both optional peers).
@@ -77,9 +77,11 @@ function staticMembersOf(type: AnyClass): SecuredMember[] {
     .filter((member): member is SecuredMember => member !== undefined);
 }
 
-/** Whether a class-level `@Scopes`/`@Tenant` applies to `type`, its own or inherited. */
+/** Whether a class-level `@Scopes`/`@AnyScope`/`@Tenant` applies to `type`, own or inherited. */
 function classRuleOf(type: AnyClass): { scopes: boolean; tenant: boolean } | undefined {
-  const scopes = Reflect.getMetadata(RequiredScopes.KEY, type) !== undefined;
+  const scopes =
+    Reflect.getMetadata(RequiredScopes.KEY, type) !== undefined ||
+    Reflect.getMetadata(AnyOfScopes.KEY, type) !== undefined;
   const tenant = Reflect.getMetadata(TenantRule.KEY, type) !== undefined;
   return scopes || tenant ? { scopes, tenant } : undefined;
 }
@@ -155,6 +157,7 @@ export function unenforceableRules(type: AnyClass, isController: boolean): strin
 function publicContradictions(type: AnyClass): string[] {
   const ruled = (target: object) =>
     Reflect.getOwnMetadata(RequiredScopes.KEY, target) !== undefined ||
+    Reflect.getOwnMetadata(AnyOfScopes.KEY, target) !== undefined ||
     Reflect.getOwnMetadata(TenantRule.KEY, target) !== undefined;
   const classPublic = Reflect.getMetadata(PublicRoute.KEY, type) === true;
   const problems: string[] = [];
@@ -204,12 +207,20 @@ export function unprotectedFields(
 function covers(rule: MethodRule, base: MethodRule): boolean {
   return (
     base.scopes.every((scope) => rule.scopes.includes(scope)) &&
+    (base.anyScopes.length === 0 || coversAnyOf(rule, base.anyScopes)) &&
     (base.tenant === undefined || rule.tenant !== undefined)
   );
 }
 
+/** Whether whoever passes `rule` holds one of `alternatives`. */
+function coversAnyOf(rule: MethodRule, alternatives: readonly string[]): boolean {
+  if (rule.scopes.some((scope) => alternatives.includes(scope))) return true;
+  return rule.anyScopes.length > 0 && rule.anyScopes.every((s) => alternatives.includes(s));
+}
+
 function describe(rule: MethodRule): string {
   const parts = rule.scopes.length > 0 ? [`@Scopes('${rule.scopes.join("', '")}')`] : [];
+  if (rule.anyScopes.length > 0) parts.push(`@AnyScope('${rule.anyScopes.join("', '")}')`);
   if (rule.tenant !== undefined) parts.push('a @Tenant rule');
   return parts.join(' and ');
 }
