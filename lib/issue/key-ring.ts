@@ -1,9 +1,4 @@
-import {
-  createPublicKey,
-  randomBytes,
-  sign as cryptoSign,
-  type KeyObject,
-} from 'node:crypto';
+import { createPublicKey, randomBytes, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { AuthConfigError } from '../errors/auth-errors.js';
 import {
   cryptoParams,

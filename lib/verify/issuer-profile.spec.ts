@@ -46,7 +46,10 @@ async function outcome(v: TokenVerifier, t: string): Promise<Principal | string>
 }
 
 /** Each provider's access token as it looks on the wire (trimmed to what is read). */
-const SHAPES: Record<Exclude<IssuerProfileName, 'rfc9068'>, { typ?: string; claims: Record<string, unknown> }> = {
+const SHAPES: Record<
+  Exclude<IssuerProfileName, 'rfc9068'>,
+  { typ?: string; claims: Record<string, unknown> }
+> = {
   keycloak: {
     typ: 'JWT',
     claims: {
