@@ -182,3 +182,20 @@ describe('requireHttps', () => {
     );
   });
 });
+
+describe('resolveAuthOptions, per issuer', () => {
+  it("needs no module audience when every issuer has its own, and gives the others the module's", () => {
+    const own = resolveAuthOptions({ issuers: [{ ...base.issuers[0], audience: ['own'] }] });
+    expect([...own.issuers[0].policy.audiences]).toEqual(['own']);
+    const both = resolve({
+      issuers: [
+        { ...base.issuers[0], profile: 'cognito', audience: 'client-1' },
+        { issuer: 'https://other.test', keys: [key] },
+      ],
+    });
+    expect([...both.issuers[0].policy.audiences]).toEqual(['client-1']);
+    expect(both.issuers[0].policy.audienceClaim).toBe('client_id');
+    expect([...both.issuers[1].policy.audiences]).toEqual(['api']);
+    expect(both.issuers[1].policy.profile).toBe('rfc9068');
+  });
+});

@@ -63,12 +63,14 @@ export interface ResolvedRevocationOptions {
   readonly onOutage: OutagePolicy;
 }
 
-/** A trusted issuer: where its keys come from, and its policy (its profile with its overrides). */
-export type ResolvedIssuer = (
+/** Where a trusted issuer's keys come from. */
+type IssuerKeys =
   | { readonly issuer: string; readonly jwksUri: string }
   | { readonly issuer: string; readonly keys: readonly Jwk[] }
-  | { readonly issuer: string; readonly keySource: KeySource }
-) & { readonly policy: IssuerPolicy };
+  | { readonly issuer: string; readonly keySource: KeySource };
+
+/** A trusted issuer: where its keys come from, and its policy (its profile with its overrides). */
+export type ResolvedIssuer = IssuerKeys & { readonly policy: IssuerPolicy };
 
 /**
  * Every default of `AuthModuleOptions`, applied here and nowhere else. A feature left out
@@ -252,44 +254,35 @@ function tokenTypes(where: string, value: unknown): (string | null)[] {
   return [...(value as (string | null)[])];
 }
 
-function issuerKeys(
-  entry: TrustedIssuerOptions,
-  where: string,
-  requireHttps: boolean,
-):
-  | { readonly issuer: string; readonly jwksUri: string }
-  | { readonly issuer: string; readonly keys: readonly Jwk[] }
-  | { readonly issuer: string; readonly keySource: KeySource } {
-  {
-    const given = [entry.jwksUri, entry.keys, entry.keySource].filter((v) => v !== undefined);
-    if (given.length !== 1) fail(`${where}: give exactly one of jwksUri, keys and keySource`);
-    if (entry.keySource !== undefined) {
-      if (typeof entry.keySource.cachedKey !== 'function')
-        fail(`${where}.keySource is not a KeySource`);
-      return { issuer: entry.issuer, keySource: entry.keySource };
-    }
-    if (entry.jwksUri !== undefined) {
-      let url: URL;
-      try {
-        url = new URL(entry.jwksUri);
-      } catch {
-        fail(`${where}.jwksUri is not a URL: ${entry.jwksUri}`);
-      }
-      if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-        fail(`${where}.jwksUri must be http(s): ${entry.jwksUri}`);
-      }
-      // fetch() refuses such a URL anyway, quoting it whole: the secret would reach logs.
-      if (url.username !== '' || url.password !== '') {
-        fail(`${where}.jwksUri must not carry credentials`);
-      }
-      if (requireHttps && !isSecureUrl(entry.jwksUri)) {
-        fail(`${where}.jwksUri must be https (or http to a loopback host) under requireHttps`);
-      }
-      return { issuer: entry.issuer, jwksUri: entry.jwksUri };
-    }
-    if (!Array.isArray(entry.keys) || entry.keys.length === 0) fail(`${where}.keys is empty`);
-    return { issuer: entry.issuer, keys: entry.keys };
+function issuerKeys(entry: TrustedIssuerOptions, where: string, requireHttps: boolean): IssuerKeys {
+  const given = [entry.jwksUri, entry.keys, entry.keySource].filter((v) => v !== undefined);
+  if (given.length !== 1) fail(`${where}: give exactly one of jwksUri, keys and keySource`);
+  if (entry.keySource !== undefined) {
+    if (typeof entry.keySource.cachedKey !== 'function')
+      fail(`${where}.keySource is not a KeySource`);
+    return { issuer: entry.issuer, keySource: entry.keySource };
   }
+  if (entry.jwksUri !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(entry.jwksUri);
+    } catch {
+      fail(`${where}.jwksUri is not a URL: ${entry.jwksUri}`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      fail(`${where}.jwksUri must be http(s): ${entry.jwksUri}`);
+    }
+    // fetch() refuses such a URL anyway, quoting it whole: the secret would reach logs.
+    if (url.username !== '' || url.password !== '') {
+      fail(`${where}.jwksUri must not carry credentials`);
+    }
+    if (requireHttps && !isSecureUrl(entry.jwksUri)) {
+      fail(`${where}.jwksUri must be https (or http to a loopback host) under requireHttps`);
+    }
+    return { issuer: entry.issuer, jwksUri: entry.jwksUri };
+  }
+  if (!Array.isArray(entry.keys) || entry.keys.length === 0) fail(`${where}.keys is empty`);
+  return { issuer: entry.issuer, keys: entry.keys };
 }
 
 function resolveRevocation(
