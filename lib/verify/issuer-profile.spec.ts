@@ -148,6 +148,15 @@ describe('issuer profiles', () => {
     expect(other.scopes).not.toContain('orders:create');
   });
 
+  it('shares one frozen list of scopes among tokens whose scope claims say the same', async () => {
+    const v = verifierFor({ profile: 'keycloak' });
+    const scopesOf = async (jti: string) =>
+      (await v.verify(token('JWT', { ...SHAPES.keycloak.claims, jti }))).scopes;
+    const first = await scopesOf('kc-a');
+    expect(await scopesOf('kc-b')).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+  });
+
   it('generic: no iat and no jti — issued at 0, named by its signed part', async () => {
     const v = verifierFor({ profile: 'generic' });
     const first = await v.verify(token(undefined, SHAPES.generic.claims));
