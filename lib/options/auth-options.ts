@@ -37,7 +37,8 @@ export interface TrustedIssuerOptions {
   audience?: string | readonly string[];
   /**
    * Claim paths (dots for nesting: `realm_access.roles`) whose values, space-separated strings
-   * or arrays of strings, together make the caller's scopes; replaces the profile's list.
+   * or arrays of strings, together make the caller's scopes; replaces the profile's list. A
+   * claim whose own name has dots (`https://example.com/roles`) is read by that name first.
    * @default the profile's
    */
   scopeClaims?: readonly string[];

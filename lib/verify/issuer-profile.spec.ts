@@ -368,6 +368,24 @@ describe('claim paths read only the token’s own members', () => {
     },
   );
 
+  it('a path with dots reads a member of that very name first (namespaced claims)', async () => {
+    const v = verifierFor({
+      profile: 'auth0',
+      scopeClaims: ['https://shop.example.com/roles', 'ext.perms'],
+      tenantClaim: 'https://shop.example.com/tenant',
+    });
+    const principal = await v.verify(
+      token('JWT', {
+        ...SHAPES.auth0.claims,
+        'https://shop.example.com/roles': ['orders:admin'],
+        'https://shop.example.com/tenant': 'shop-1',
+        ext: { perms: 'orders:read' },
+      }),
+    );
+    expect(principal.scopes).toEqual(['orders:admin', 'orders:read']);
+    expect(principal.tenant).toBe('shop-1');
+  });
+
   it('nested paths read own members at every level', async () => {
     const v = verifierFor({ profile: 'generic', scopeClaims: ['a.constructor.name', 'b.c'] });
     const principal = await v.verify(token(undefined, { ...base, a: {}, b: { c: ['ok'] } }));

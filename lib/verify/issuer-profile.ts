@@ -2,8 +2,15 @@
 export type IssuerProfileName =
   'rfc9068' | 'keycloak' | 'auth0' | 'entra' | 'cognito' | 'okta' | 'generic';
 
-/** A claim path: the member names from the payload down, e.g. `['realm_access', 'roles']`. */
-export type ClaimPath = readonly string[];
+/** Where a claim is: the member names from the payload down, e.g. `['realm_access', 'roles']`. */
+export interface ClaimPath {
+  readonly names: readonly string[];
+  /**
+   * The path as written with dots, when it has any: a top-level member of that very name is read
+   * first (Auth0's namespaced claims, `https://example.com/roles`, are named so).
+   */
+  readonly written?: string;
+}
 
 /** A claim whose value tells an access token from the issuer's other tokens. */
 export interface TokenTypeClaim {
@@ -51,9 +58,9 @@ export const ISSUER_PROFILES: Readonly<Record<IssuerProfileName, IssuerProfile>>
     audienceClaim: 'aud',
     // Client roles of each accepted audience: a client id may hold dots, so segments, not a path.
     scopeClaims: (audiences) => [
-      ['scope'],
-      ['realm_access', 'roles'],
-      ...audiences.map((audience) => ['resource_access', audience, 'roles']),
+      claimPath('scope'),
+      claimPath('realm_access.roles'),
+      ...audiences.map((audience) => ({ names: ['resource_access', audience, 'roles'] })),
     ],
     tenantClaim: null,
   },
@@ -107,7 +114,8 @@ export function isIssuerProfileName(value: unknown): value is IssuerProfileName 
 
 /** A dotted claim path (`realm_access.roles`) as its member names. */
 export function claimPath(path: string): ClaimPath {
-  return Object.freeze(path.split('.'));
+  const names = path.split('.');
+  return Object.freeze(names.length > 1 ? { names, written: path } : { names });
 }
 
 /** `typ` values compare without case and without the `application/` prefix (RFC 7515 §4.1.9). */
@@ -182,8 +190,11 @@ export function issuerPolicy(
  * `toString` are claims like any other, never what every object inherits.
  */
 export function claimAt(claims: object, path: ClaimPath): unknown {
+  if (path.written !== undefined && Object.hasOwn(claims, path.written)) {
+    return (claims as Record<string, unknown>)[path.written];
+  }
   let value: unknown = claims;
-  for (const name of path) {
+  for (const name of path.names) {
     if (value === null || typeof value !== 'object' || !Object.hasOwn(value, name)) {
       return undefined;
     }

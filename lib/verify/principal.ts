@@ -63,7 +63,10 @@ export interface ClaimReading {
   readonly tenantClaim: ClaimPath | undefined;
 }
 
-const RFC9068_READING: ClaimReading = { scopeClaims: [claimPath('scope')], tenantClaim: ['tid'] };
+const RFC9068_READING: ClaimReading = {
+  scopeClaims: [claimPath('scope')],
+  tenantClaim: claimPath('tid'),
+};
 
 /** A compact token and the length of its signed part (header and payload). */
 export interface SignedToken {
