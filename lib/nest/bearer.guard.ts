@@ -11,7 +11,7 @@ import type { Principal } from '../verify/principal.js';
 import { AUTH_OPTIONS } from './auth.module-definition.js';
 import { perRoute, type RouteTargets } from './per-route.js';
 import { setMessagePrincipal, tokenFromMessage } from './message-token.js';
-import { PublicRoute } from './public.decorator.js';
+import { isPublicRoute } from './public.decorator.js';
 import { setPrincipal, verifiedFor } from './request-state.js';
 import { AnyOfScopes, RequiredScopes } from './scopes.decorator.js';
 import { SensitiveRoute } from './sensitive.decorator.js';
@@ -38,7 +38,7 @@ export class BearerGuard implements CanActivate {
     const required = this.reflector.getAllAndOverride(RequiredScopes, targets);
     const anyOf = this.reflector.getAllAndOverride(AnyOfScopes, targets);
     return {
-      isPublic: this.reflector.getAllAndOverride(PublicRoute, targets) === true,
+      isPublic: isPublicRoute(this.reflector, targets, this.options.publicMetadataKey),
       required,
       anyOf,
       tier: this.riskTier(targets, [...(required ?? []), ...(anyOf ?? [])]),

@@ -104,7 +104,9 @@ function guardChecks(
   // The guard's own reading: the handler's metadata, else its controller's (inherited too).
   const read = <T>(key: string): T | undefined =>
     (Reflect.getMetadata(key, member.fn) ?? Reflect.getMetadata(key, type)) as T | undefined;
-  if (!wrapper.isDependencyTreeStatic() || read<boolean>(PublicRoute.KEY) === true) return false;
+  const publicKeys = [PublicRoute.KEY, options.publicMetadataKey];
+  if (!wrapper.isDependencyTreeStatic()) return false;
+  if (publicKeys.some((key) => key !== undefined && read<unknown>(key) === true)) return false;
   const scopes = read<readonly string[]>(RequiredScopes.KEY) ?? [];
   const rule = member.rule!;
   if (!rule.scopes.every((scope) => scopes.includes(scope))) return false;

@@ -1,4 +1,5 @@
 import { Reflector } from '@nestjs/core';
+import type { RouteTargets } from './per-route.js';
 
 /** Metadata set by `@Public()`. */
 export const PublicRoute = Reflector.createDecorator<true>();
@@ -8,3 +9,19 @@ export const PublicRoute = Reflector.createDecorator<true>();
  * @example @Public() @Get('health') health() {}
  */
 export const Public = () => PublicRoute(true);
+
+/**
+ * Whether a route is public: `@Public()` on it or its controller, or `true` there under the app's
+ * `publicMetadataKey` (e.g. the Nest docs' `SetMetadata('isPublic', true)`).
+ */
+export function isPublicRoute(
+  reflector: Reflector,
+  targets: RouteTargets,
+  publicMetadataKey: string | undefined,
+): boolean {
+  if (reflector.getAllAndOverride(PublicRoute, targets) === true) return true;
+  return (
+    publicMetadataKey !== undefined &&
+    reflector.getAllAndOverride<unknown>(publicMetadataKey, targets) === true
+  );
+}

@@ -225,6 +225,14 @@ export interface AuthModuleOptions {
    * @default true
    */
   globalGuard?: boolean;
+  /**
+   * A metadata key that marks routes public besides `@Public()`, for apps written after the Nest
+   * docs' `SetMetadata(IS_PUBLIC_KEY, true)` (`'isPublic'`): a route or controller whose metadata
+   * under this key is `true` is opted out of the bearer guard, like `@Public()`.
+   * @default none: only `@Public()`
+   * @example publicMetadataKey: 'isPublic'
+   */
+  publicMetadataKey?: string;
   /** Hooks for metrics, logs and traces. */
   events?: AuthEvents;
   /**

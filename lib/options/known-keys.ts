@@ -30,6 +30,7 @@ const MODULE = {
   serviceIdentities: true,
   principalContext: true,
   globalGuard: true,
+  publicMetadataKey: true,
   events: true,
   now: true,
   fetch: true,

@@ -16,6 +16,8 @@ describe('resolveAuthOptions refuses values of the wrong type', () => {
   it.each([
     { extra: { globalGuard: 0 }, message: /globalGuard must be a boolean, got 0/ },
     { extra: { globalGuard: 'false' }, message: /globalGuard must be a boolean, got "false"/ },
+    { extra: { publicMetadataKey: 42 }, message: /publicMetadataKey must be a string, got 42/ },
+    { extra: { publicMetadataKey: '' }, message: /publicMetadataKey must not be empty/ },
     { extra: { principalContext: 'true' }, message: /principalContext must be a boolean/ },
     {
       extra: { revocation: { sensitiveScopes: 'orders:delete' } },

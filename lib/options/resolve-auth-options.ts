@@ -42,6 +42,7 @@ export interface ResolvedAuthOptions {
   readonly renewal: ResolvedRenewalOptions | false;
   readonly principalContext: boolean | undefined;
   readonly globalGuard: boolean;
+  readonly publicMetadataKey: string | undefined;
   readonly events: AuthEvents;
   readonly now: () => number;
   readonly fetch: typeof fetch | undefined;
@@ -160,6 +161,7 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     renewal: resolveRenewal(options),
     principalContext: optional('principalContext', options.principalContext, 'boolean'),
     globalGuard: optional('globalGuard', options.globalGuard, 'boolean') ?? DEFAULTS.globalGuard,
+    publicMetadataKey: publicMetadataKey(options.publicMetadataKey),
     // Isolated: a listener that throws never turns a valid token into a refusal.
     events: combineAuthEvents(optional('events', options.events, 'object') ?? DEFAULTS.events),
     now: optional('now', options.now, 'function') ?? DEFAULTS.now,
@@ -480,4 +482,10 @@ function headerName(name: string, where = 'tokenSources.headers'): string {
 
 function fail(message: string): never {
   throw new AuthConfigError(message);
+}
+
+function publicMetadataKey(key: string | undefined): string | undefined {
+  const value = optional('publicMetadataKey', key, 'string');
+  if (value === '') fail('publicMetadataKey must not be empty');
+  return value;
 }
