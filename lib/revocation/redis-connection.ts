@@ -14,7 +14,7 @@ export type RedisConnection =
   | Cluster;
 
 /** Settings for connections this library opens: fail fast, reconnect with capped backoff + jitter. */
-const OWN_CONNECTION: RedisOptions = {
+export const OWN_CONNECTION: RedisOptions = {
   enableOfflineQueue: false,
   maxRetriesPerRequest: 1,
   commandTimeout: 1000,
@@ -60,13 +60,12 @@ export function openRedis(
 }
 
 /**
- * A second connection for pub/sub, with the same settings and no automatic resubscribe. It
- * connects on `connectOnce()`: its owner decides when.
+ * A second connection for pub/sub, with the same settings (a Sentinel-managed one follows the
+ * master as the first does) and no automatic resubscribe. It connects on `connectOnce()`: its
+ * owner decides when.
  */
-export function duplicateForSubscriber(client: Redis | Cluster): Redis | Cluster {
-  return client instanceof Cluster
-    ? client.duplicate(undefined, { enableOfflineQueue: false, lazyConnect: true })
-    : client.duplicate({ ...OWN_CONNECTION, lazyConnect: true });
+export function duplicateForSubscriber(client: Redis): Redis {
+  return client.duplicate({ ...OWN_CONNECTION, lazyConnect: true });
 }
 
 /**

@@ -1,13 +1,9 @@
-import type { Cluster, Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
+import { AuthConfigError } from '../errors/auth-errors.js';
 import { BreakerOpenError, CircuitBreaker } from '../resilience/circuit-breaker.js';
 import { answerWithin } from '../util/answer-within.js';
-import {
-  connectOnce,
-  duplicateForSubscriber,
-  firstConnection,
-  openRedis,
-  type RedisConnection,
-} from './redis-connection.js';
+import { firstConnection, openRedis, type RedisConnection } from './redis-connection.js';
+import { revocationChannel, type RevocationChannel } from './revocation-channel.js';
 import {
   decodeEntry,
   DEFAULT_REVOCATION_CLOCK_TOLERANCE_SECONDS,
@@ -49,6 +45,8 @@ export interface RedisRevocationStoreOptions {
 
 // One round trip, atomic: store the entry with its own expiry, index it for snapshots, prune the
 // index, and tell every instance. A subject keeps the latest issuedBefore and the longest expiry.
+// KEYS: the entry, the index, the channel (a shard channel is a key of its slot on a Cluster).
+// ARGV: kind, id, expiry, issuedBefore, now, publish command, encoded entry.
 const REVOKE = `
 local exp = tonumber(ARGV[3])
 if ARGV[1] == 'subject' then
@@ -61,12 +59,18 @@ else
 end
 redis.call('ZADD', KEYS[2], exp, ARGV[7])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[5])
-redis.call('PUBLISH', ARGV[6], ARGV[7])
+redis.call(ARGV[6], KEYS[3], ARGV[7])
 return 1
 `;
 
 const KEY_LETTER = { token: 't', session: 's', subject: 'u' } as const;
 const RETRY_MS = 1000;
+/**
+ * Longest wait for a replica to confirm a revocation before it is acknowledged, on a topology
+ * with replicas (Sentinel, Cluster): a failover to that replica then keeps it. Past it, the
+ * revocation is acknowledged anyway; every instance that knows it writes it back after a failover.
+ */
+const REPLICA_ACK_MS = 250;
 /** How long one health check's PING answers the checks that follow it. */
 const HEALTH_REUSE_MS = 1000;
 /** Longest wait for Redis's answer to a health check's PING. */
@@ -100,10 +104,12 @@ export function startLater(options: RedisRevocationStoreOptions): {
 export class RedisRevocationStore implements RevocationStore {
   private readonly view: RevocationSet;
   private readonly client: Redis | Cluster;
-  private readonly subscriber: Redis | Cluster;
+  private readonly channel: RevocationChannel;
   private readonly ownsClient: boolean;
+  /** Whether writes wait for a replica's confirmation (Sentinel, Cluster). */
+  private readonly replicated: boolean;
   private readonly prefix: string;
-  private readonly channel: string;
+  private readonly channelName: string;
   private readonly indexKey: string;
   private readonly breaker: CircuitBreaker;
   private readonly now: () => number;
@@ -128,8 +134,8 @@ export class RedisRevocationStore implements RevocationStore {
     this.connectedOnce = true;
     this.breaker.reset();
     if (!this.started) return;
-    if (this.subscriber.status === 'wait')
-      connectOnce(this.subscriber); // its 'ready' reconciles
+    if (!this.channel.started)
+      this.channel.start(); // its subscription reconciles
     else if (this.current) void this.flushPending();
     else void this.reconcile();
   };
@@ -138,28 +144,28 @@ export class RedisRevocationStore implements RevocationStore {
     this.now = options.now ?? (() => Date.now() / 1000);
     this.view = new RevocationSet(this.now);
     this.prefix = options.keyPrefix ?? '{tessera}:revocation:';
-    this.channel = `${this.prefix}events`;
+    this.channelName = `${this.prefix}events`;
     this.indexKey = `${this.prefix}index`;
     this.breaker = new CircuitBreaker({
       onStateChange: (state) => options.events?.breakerStateChanged?.({ state }),
     });
     this.firstReconcile = new Promise((resolve) => (this.resolveFirst = resolve));
     const { client, owned } = openRedis(options.connection);
+    if (client instanceof Cluster) requireHashTag(this.prefix);
     this.client = client;
     this.ownsClient = owned;
-    this.client.defineCommand('tesseraRevoke', { numberOfKeys: 2, lua: REVOKE });
+    this.replicated = client instanceof Cluster || (client.options.sentinels?.length ?? 0) > 0;
+    this.client.defineCommand('tesseraRevoke', { numberOfKeys: 3, lua: REVOKE });
     this.client.on('error', this.onClientError);
     this.client.on('close', this.onClientClose);
     this.client.on('ready', this.onClientReady);
     this.connectedOnce = this.client.status === 'ready';
-    // Connected once the main client is ready (and the store started); its 'ready' reconciles.
-    this.subscriber = duplicateForSubscriber(this.client);
-    this.subscriber.on('error', () => undefined);
-    this.subscriber.on('message', (channel: string, message: string) =>
-      this.onMessage(channel, message),
-    );
-    this.subscriber.on('close', () => this.setCurrent(false));
-    this.subscriber.on('ready', () => void this.reconcile());
+    // Started once the main client is ready (and the store started); each subscription reconciles.
+    this.channel = revocationChannel(this.client, this.channelName, {
+      message: (message) => this.onMessage(message),
+      subscribed: () => void this.reconcile(),
+      lost: () => this.setCurrent(false),
+    });
     if (startsLater.has(options)) starts.set(this, () => this.start());
     else this.start();
   }
@@ -167,7 +173,7 @@ export class RedisRevocationStore implements RevocationStore {
   private start(): void {
     if (this.started || this.closed) return;
     this.started = true;
-    if (this.client.status === 'ready') connectOnce(this.subscriber);
+    if (this.client.status === 'ready') this.channel.start();
   }
 
   /** Resolves once the local view has been loaded from Redis for the first time. */
@@ -269,7 +275,7 @@ export class RedisRevocationStore implements RevocationStore {
     this.client.off('error', this.onClientError);
     this.client.off('close', this.onClientClose);
     this.client.off('ready', this.onClientReady);
-    this.subscriber.disconnect();
+    this.channel.close();
     if (this.ownsClient) this.client.disconnect();
   }
 
@@ -291,19 +297,27 @@ export class RedisRevocationStore implements RevocationStore {
     const args = [
       this.key(entry),
       this.indexKey,
+      this.channelName,
       entry.kind,
       entry.id,
       entry.expiresAt,
       issuedBefore,
       Math.floor(this.now()),
-      this.channel,
+      this.channel.publishCommand,
       encodeEntry(entry),
     ];
-    return this.call(() =>
-      (
-        this.client as unknown as { tesseraRevoke(...a: unknown[]): Promise<unknown> }
-      ).tesseraRevoke(...args),
-    );
+    if (!this.replicated)
+      return this.call(() => (this.client as unknown as Scripted).tesseraRevoke(...args));
+    // WAIT on the connection (the node) that wrote: one pipeline, routed by the script's keys.
+    return this.call(async () => {
+      const pipeline = this.client.pipeline() as unknown as ChainedWait;
+      const replies = await pipeline
+        .tesseraRevoke(...args)
+        .wait(1, REPLICA_ACK_MS)
+        .exec();
+      const failed = replies?.find(([error]) => error !== null)?.[0];
+      if (replies === null || failed) throw failed ?? new Error('revocation write not run');
+    });
   }
 
   /** Runs a Redis command through the breaker; any failure is a `RevocationUnavailableError`. */
@@ -323,7 +337,6 @@ export class RedisRevocationStore implements RevocationStore {
   private async reconcile(): Promise<void> {
     if (this.closed) return;
     try {
-      await this.subscriber.subscribe(this.channel);
       const members = await this.client.zrangebyscore(
         this.indexKey,
         Math.floor(this.now()),
@@ -340,9 +353,8 @@ export class RedisRevocationStore implements RevocationStore {
         if (!inRedis.has(entry)) this.pending.set(encodeEntry(entry), entry);
       }
       if (!(await this.flushPending())) throw new Error('write-back failed');
-      // The subscriber dropped meanwhile: messages may be missed until its next 'ready'
-      // reconciles again.
-      if (this.subscriber.status !== 'ready') throw new Error('subscriber not ready');
+      // The subscription dropped meanwhile: messages may be missed until the next one reconciles.
+      if (!this.channel.subscribed) throw new Error('not subscribed');
       this.setCurrent(true);
       this.resolveFirst();
     } catch {
@@ -386,8 +398,7 @@ export class RedisRevocationStore implements RevocationStore {
     return true;
   }
 
-  private onMessage(channel: string, message: string): void {
-    if (channel !== this.channel) return;
+  private onMessage(message: string): void {
     const entry = decodeEntry(message);
     if (entry !== undefined) this.view.add(entry);
   }
@@ -410,5 +421,24 @@ export class RedisRevocationStore implements RevocationStore {
     const letter = KEY_LETTER[entry.kind];
     if (entry.issuer === undefined) return `${this.prefix}${letter}:${entry.id}`;
     return `${this.prefix}${letter.toUpperCase()}:${subjectId(entry.issuer, entry.id)}`;
+  }
+}
+
+type Scripted = { tesseraRevoke(...args: unknown[]): Promise<unknown> };
+type ChainedWait = {
+  tesseraRevoke(...args: unknown[]): ChainedWait;
+  wait(replicas: number, timeoutMs: number): ChainedWait;
+  exec(): Promise<[Error | null, unknown][] | null>;
+};
+
+/**
+ * On a Cluster every key of the list, its index and its channel must share a slot (one script
+ * writes them together): the prefix must hold a hash tag, a `{…}` with something inside.
+ */
+function requireHashTag(prefix: string): void {
+  if (!/^[^{]*\{[^}]+\}/.test(prefix)) {
+    throw new AuthConfigError(
+      `revocation keyPrefix "${prefix}" needs a hash tag such as "{tessera}" on a Redis Cluster`,
+    );
   }
 }

@@ -64,7 +64,7 @@ export async function startRedisProcess(port) {
  * @param {import('node:child_process').ChildProcess | undefined} child
  */
 export async function killRedisProcess(child) {
-  if (!child || child.exitCode !== null) return;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGKILL');
   await exited;

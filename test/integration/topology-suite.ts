@@ -1,0 +1,162 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import type { ThrottlerStorage } from '@nestjs/throttler';
+import { AuthConfigError } from 'nest-tessera';
+import { redis, type RedisConnection } from 'nest-tessera/redis';
+import { RedisRevocationStore } from '../../lib/revocation/redis-revocation-store.js';
+import { RedisSessionStore } from '../../lib/session/redis-session-store.js';
+import { describeRevocationStore } from '../contracts/revocation-store.contract.js';
+import { describeSessionStore } from '../contracts/session-store.contract.js';
+import { describeThrottlerStorage } from '../contracts/throttler-storage.contract.js';
+import { topologiesUnavailable } from '../support/redis-topologies.js';
+
+// Every Redis feature on a replicated topology, through the one connection option a user gives:
+// the stores' contracts, the revocation list's fan-out, and a failover that loses nothing.
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const now = () => Date.now() / 1000;
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms`);
+    await sleep(10);
+  }
+}
+
+/** A running topology, as the suite uses it. */
+export interface TopologyUnderTest {
+  /** The connection option a user gives for it. */
+  readonly connection: RedisConnection;
+  /** The data node (master) that holds `key` now. */
+  master(key: string): Promise<number>;
+  /** Its replica. */
+  replicaOf(master: number): Promise<number>;
+  /** SIGSTOP / SIGCONT / SIGKILL of a data node. */
+  pause(port: number): void;
+  resume(port: number): void;
+  kill(port: number): Promise<void>;
+  /** Resolves once a replica has taken over `key`'s slot from `from`. */
+  failedOver(key: string, from: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The suite for one topology, started once for the spec file. */
+export function describeTopology(name: string, start: () => Promise<TopologyUnderTest>): void {
+  if (topologiesUnavailable !== undefined) {
+    describe.skip(`Redis ${name}: ${topologiesUnavailable}`, () => it('runs', () => undefined));
+    return;
+  }
+  let topology: TopologyUnderTest;
+  beforeAll(async () => (topology = await start()), 60_000);
+  afterAll(() => topology?.stop());
+
+  const suite = randomBytes(4).toString('hex');
+  const tagged = (part: string) => `{tessera-${suite}-${part}}:`;
+  let fixtures = 0;
+
+  describeRevocationStore(`Redis ${name}`, async () => {
+    const store = new RedisRevocationStore({
+      connection: topology.connection,
+      keyPrefix: tagged(`contract-${++fixtures}`),
+      clockToleranceSeconds: 0,
+    });
+    await store.ready();
+    return {
+      store,
+      now,
+      advance: async (seconds) => void (await sleep(seconds * 1000)),
+      close: () => store.close(),
+    };
+  });
+
+  describeSessionStore(`Redis ${name}`, async () => {
+    const keyPrefix = tagged(`sessions-${++fixtures}`);
+    return {
+      open: () => new RedisSessionStore({ connection: topology.connection, keyPrefix }),
+      now,
+      advance: async (seconds) => void (await sleep(seconds * 1000)),
+      close: async () => undefined,
+    };
+  });
+
+  describeThrottlerStorage(`Redis ${name}`, async () => {
+    // The counters RedisThrottlerStorage builds on `redis()`, without @nestjs/throttler itself.
+    const connection = redis(topology.connection).open();
+    const counters = connection.throttlerCounters({
+      keyPrefix: `tessera-${suite}-throttle-${++fixtures}:`,
+    });
+    connection.connect();
+    return {
+      storage: counters as unknown as ThrottlerStorage,
+      advance: async (ms) => void (await sleep(ms)),
+      close: () => connection.close(),
+    };
+  });
+
+  describe(`Redis ${name}: the revocation list across instances`, () => {
+    const open: RedisRevocationStore[] = [];
+    const store = (keyPrefix: string) => {
+      const s = new RedisRevocationStore({ connection: topology.connection, keyPrefix });
+      open.push(s);
+      return s;
+    };
+    afterEach(async () => void (await Promise.all(open.splice(0).map((s) => s.close()))));
+
+    it('tells every instance of a revocation within a second', async () => {
+      const p = tagged('fan-out');
+      const [a, b] = [store(p), store(p)];
+      await Promise.all([a.ready(), b.ready()]);
+      await a.revokeSession('s-1', now() + 60);
+      await until(() => b.isRevoked({ sid: 's-1' }), 1000);
+      expect(b.isRevoked({ sid: 's-2' })).toBe(false);
+    });
+
+    it('refuses a key prefix whose keys would not share a slot', () => {
+      if (!('cluster' in (topology.connection as object))) return;
+      expect(() => store('tessera:revocation:')).toThrow(AuthConfigError);
+      expect(() => store('{}tessera:revocation:')).toThrow(AuthConfigError);
+    });
+  });
+
+  // Last: it leaves the topology with a master fewer.
+  describe(`Redis ${name}: a failover`, () => {
+    it('loses no acknowledged revocation, the one its replica missed included, and needs no restart', async () => {
+      const p = tagged('failover');
+      const [a, b] = [store(p), store(p)];
+      await Promise.all([a.ready(), b.ready()]);
+      await a.revokeToken('replicated', now() + 600);
+      const master = await topology.master(`${p}index`);
+      const replica = await topology.replicaOf(master);
+      // The replica frozen: this one is acknowledged (after the bounded wait for the replica)
+      // while only the master has it.
+      topology.pause(replica);
+      await a.revokeToken('missed', now() + 600);
+      await until(() => b.isRevoked({ jti: 'missed' }), 1000);
+      await topology.kill(master);
+      topology.resume(replica);
+      // Made while the master is gone: refused by Redis, honoured where it was made, kept.
+      await a.revokeToken('during', now() + 600).catch(() => undefined);
+      await topology.failedOver(`${p}index`, master);
+      await until(() => a.isCurrent && b.isCurrent, 20_000);
+      await a.revokeToken('after', now() + 600);
+      await until(() => b.isRevoked({ jti: 'after' }), 2000);
+      await until(() => b.isRevoked({ jti: 'during' }), 5000);
+      // What the promoted replica missed was written back: a new instance sees all of it.
+      const fresh = store(p);
+      await fresh.ready();
+      for (const jti of ['replicated', 'missed', 'during', 'after']) {
+        expect(fresh.isRevoked({ jti })).toBe(true);
+        expect(await fresh.isRevokedStrong({ jti })).toBe(true);
+      }
+    }, 60_000);
+
+    const open: RedisRevocationStore[] = [];
+    const store = (keyPrefix: string) => {
+      const s = new RedisRevocationStore({ connection: topology.connection, keyPrefix });
+      open.push(s);
+      return s;
+    };
+    afterEach(async () => void (await Promise.all(open.splice(0).map((s) => s.close()))));
+  });
+}
