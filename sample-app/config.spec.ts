@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError, loadConfig, readConfig } from './config.js';
+import { ConfigError, loadConfig, readConfig, redisKeyPrefixes } from './config.js';
 
 describe('sample app configuration', () => {
   it('has the documented defaults', () => {
@@ -10,7 +10,7 @@ describe('sample app configuration', () => {
     expect(config.host).toBe('127.0.0.1');
     expect(config.httpAdapter).toBe('express');
     expect(config.production).toBe(false);
-    expect(config.redisUrl).toBeUndefined();
+    expect(config.redis).toBeUndefined();
     expect(config.redisKeyPrefix).toBe('{tessera}:');
     expect(config.auth).toEqual({
       port: 3000,
@@ -136,7 +136,79 @@ describe('sample app configuration', () => {
       'REDIS_URL must be a redis: or rediss: URL',
     );
     expect(() => loadConfig({ REDIS_URL: 'http://:hunter2@cache:6379' })).not.toThrow(/hunter2/);
-    expect(loadConfig({ REDIS_URL: 'redis://cache:6379' }).redisUrl).toBe('redis://cache:6379');
+    expect(loadConfig({ REDIS_URL: 'redis://cache:6379' }).redis).toBe('redis://cache:6379');
+  });
+
+  it('takes a Redis Cluster by its seed nodes, or Sentinels and the master they watch', () => {
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'a:7000, 10.0.0.2:7001,[::1]:7002' }).redis).toEqual({
+      cluster: {
+        nodes: [
+          { host: 'a', port: 7000 },
+          { host: '10.0.0.2', port: 7001 },
+          { host: '::1', port: 7002 },
+        ],
+      },
+    });
+    expect(loadConfig({ REDIS_SENTINELS: 's1:26379,s2:26379' }).redis).toEqual({
+      sentinels: [
+        { host: 's1', port: 26379 },
+        { host: 's2', port: 26379 },
+      ],
+      name: 'mymaster',
+    });
+    expect(
+      loadConfig({ REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_NAME: 'orders-cache' }).redis,
+    ).toMatchObject({ name: 'orders-cache' });
+  });
+
+  it.each([
+    {
+      env: { REDIS_CLUSTER_NODES: 'a:7000,b' },
+      error: 'REDIS_CLUSTER_NODES must be comma-separated host:port, got "b"',
+    },
+    {
+      env: { REDIS_CLUSTER_NODES: 'a:70000' },
+      error: 'REDIS_CLUSTER_NODES must be comma-separated host:port',
+    },
+    {
+      env: { REDIS_CLUSTER_NODES: 'a:7000,,b:7001' },
+      error: 'REDIS_CLUSTER_NODES has an empty entry',
+    },
+    {
+      env: { REDIS_SENTINELS: 'redis://s1:26379' },
+      error: 'REDIS_SENTINELS must be comma-separated host:port',
+    },
+    {
+      env: { REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_NAME: 'a b' },
+      error: 'REDIS_SENTINEL_NAME must be',
+    },
+    {
+      env: { REDIS_SENTINEL_NAME: 'mymaster' },
+      error: 'REDIS_SENTINEL_NAME is set without REDIS_SENTINELS',
+    },
+    {
+      env: { REDIS_URL: 'redis://a:6379', REDIS_SENTINELS: 's1:26379' },
+      error: 'REDIS_URL and REDIS_SENTINELS are set',
+    },
+    {
+      env: { REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_NODES: 'a:7000' },
+      error: 'REDIS_URL and REDIS_CLUSTER_NODES are set',
+    },
+    {
+      env: { REDIS_CLUSTER_NODES: 'a:7000', REDIS_KEY_PREFIX: 'shop:' },
+      error: 'REDIS_KEY_PREFIX must be',
+    },
+  ])('refuses $env, naming the variable', ({ env, error }) => {
+    expect(() => loadConfig(env)).toThrow(error);
+  });
+
+  it('keeps the key prefix hash tag for the revocation list and sessions, not for throttle counters', () => {
+    const config = loadConfig({ REDIS_CLUSTER_NODES: 'a:7000', REDIS_KEY_PREFIX: '{shop}:' });
+    expect(redisKeyPrefixes(config)).toEqual({
+      revocation: '{shop}:revocation:',
+      session: '{shop}:session:',
+      throttle: 'shop:throttle:',
+    });
   });
 
   it('takes a Redis key prefix, for several deployments on one Redis', () => {

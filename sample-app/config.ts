@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
+import type { RedisConnection } from 'nest-tessera/redis';
 
 /** Which Nest HTTP adapter serves the sample app. */
 export type HttpAdapterName = 'express' | 'fastify';
@@ -76,8 +77,11 @@ export interface SampleConfig {
   readonly httpAdapter: HttpAdapterName;
   /** `NODE_ENV=production`: no ephemeral signing key. */
   readonly production: boolean;
-  /** Unset: in-memory stores, one instance. */
-  readonly redisUrl: string | undefined;
+  /**
+   * The Redis every instance shares (`REDIS_URL`, `REDIS_CLUSTER_NODES`, or `REDIS_SENTINELS` with
+   * `REDIS_SENTINEL_NAME`); unset: in-memory stores, one instance.
+   */
+  readonly redis: RedisConnection | undefined;
   /**
    * Prefix of every Redis key (`REDIS_KEY_PREFIX`); revocations live under `…revocation:`,
    * sessions under `…session:`, throttle counters under `…throttle:`, the counters of the guessing
@@ -130,17 +134,28 @@ export function loadConfig(env: Environment, dotenv?: string): SampleConfig {
   const audience = vars.string('AUTH_AUDIENCE', 'orders-api');
   const accessTokenTtlSeconds = vars.integer('ACCESS_TOKEN_TTL', 900, 1, 86_400);
   const production = vars.optional('NODE_ENV') === 'production';
+  const redis = redisConnection(vars);
+  // On a Cluster the list's keys (and the sessions') must share a slot: a hash tag first.
+  const onCluster = typeof redis === 'object' && 'cluster' in redis;
+  const redisKeyPrefix = onCluster
+    ? vars.pattern(
+        'REDIS_KEY_PREFIX',
+        /^(?=\S{1,100}$)[^{]*\{[^}]+\}/,
+        'up to 100 characters, no spaces, with a hash tag such as {tessera} on a Cluster',
+        '{tessera}:',
+      )
+    : vars.pattern(
+        'REDIS_KEY_PREFIX',
+        /^\S{1,100}$/,
+        'up to 100 characters, no spaces',
+        '{tessera}:',
+      );
   return Object.freeze({
     host: vars.string('HOST', '127.0.0.1'),
     httpAdapter: vars.oneOf('HTTP_ADAPTER', ['express', 'fastify'] as const, 'express'),
     production,
-    redisUrl: vars.optionalUrl('REDIS_URL', ['redis:', 'rediss:']),
-    redisKeyPrefix: vars.pattern(
-      'REDIS_KEY_PREFIX',
-      /^\S{1,100}$/,
-      'up to 100 characters, no spaces',
-      '{tessera}:',
-    ),
+    redis,
+    redisKeyPrefix,
     auth: Object.freeze({
       port: vars.integer('AUTH_PORT', 3000, 0, 65_535),
       issuer,
@@ -192,7 +207,9 @@ export function loadConfig(env: Environment, dotenv?: string): SampleConfig {
 
 /**
  * The Redis key prefixes of the revocation list, the sessions, the orders service's throttle
- * counters and the auth service's guessing limits.
+ * counters and the auth service's guessing limits. The counters' prefixes drop the hash tag's
+ * braces: each counter's own tag then picks its Cluster slot, spreading them over the masters,
+ * while the list's and the sessions' keys share theirs.
  */
 export function redisKeyPrefixes(config: SampleConfig): {
   revocation: string;
@@ -200,11 +217,12 @@ export function redisKeyPrefixes(config: SampleConfig): {
   throttle: string;
   login: string;
 } {
+  const counters = config.redisKeyPrefix.replace(/[{}]/g, '');
   return {
     revocation: `${config.redisKeyPrefix}revocation:`,
     session: `${config.redisKeyPrefix}session:`,
-    throttle: `${config.redisKeyPrefix}throttle:`,
-    login: `${config.redisKeyPrefix}login:`,
+    throttle: `${counters}throttle:`,
+    login: `${counters}login:`,
   };
 }
 
@@ -227,6 +245,32 @@ function trustedIssuers(vars: Variables, authIssuer: string): TrustedIssuer[] {
   }
   jwksUris.forEach((uri) => vars.checkUrl('ORDERS_JWKS_URLS', uri));
   return issuers.map((issuer, i) => Object.freeze({ issuer, jwksUri: jwksUris[i] }));
+}
+
+/** The one Redis variable set, as a connection; none: undefined. */
+function redisConnection(vars: Variables): RedisConnection | undefined {
+  const set = ['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'].filter(
+    (name) => vars.optional(name) !== undefined,
+  );
+  if (set.length > 1) {
+    throw new ConfigError(`${set.join(' and ')} are set: set one of them, for one Redis`);
+  }
+  if (vars.optional('REDIS_SENTINEL_NAME') !== undefined && set[0] !== 'REDIS_SENTINELS') {
+    throw new ConfigError('REDIS_SENTINEL_NAME is set without REDIS_SENTINELS');
+  }
+  switch (set[0]) {
+    case 'REDIS_URL':
+      return vars.optionalUrl('REDIS_URL', ['redis:', 'rediss:']);
+    case 'REDIS_CLUSTER_NODES':
+      return { cluster: { nodes: vars.addresses('REDIS_CLUSTER_NODES') } };
+    case 'REDIS_SENTINELS':
+      return {
+        sentinels: vars.addresses('REDIS_SENTINELS'),
+        name: vars.pattern('REDIS_SENTINEL_NAME', /^[\w.-]{1,100}$/, 'a master name', 'mymaster'),
+      };
+    default:
+      return undefined;
+  }
 }
 
 function withoutTrailingSlash(url: string): string {
@@ -252,6 +296,18 @@ class Variables {
     const items = value.split(',').map((item) => item.trim());
     if (items.some((item) => item === '')) throw new ConfigError(`${name} has an empty entry`);
     return items;
+  }
+
+  /** A comma-separated list of `host:port` (an IPv6 host in brackets). */
+  addresses(name: string): { host: string; port: number }[] {
+    return (this.list(name) ?? []).map((item) => {
+      const match = /^(?:\[([^\]\s]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(item);
+      const port = Number(match?.[3]);
+      if (match === null || !(port >= 1 && port <= 65_535)) {
+        throw new ConfigError(`${name} must be comma-separated host:port, got "${item}"`);
+      }
+      return { host: match[1] ?? match[2]!, port };
+    });
   }
 
   integer(name: string, fallback: number, min: number, max: number): number {

@@ -55,7 +55,7 @@ export async function launch(services: readonly ServiceName[]): Promise<void> {
   }
   try {
     const config = await readConfig();
-    if (config.redisUrl === undefined) revocations = new MemoryRevocationStore();
+    if (config.redis === undefined) revocations = new MemoryRevocationStore();
     for (const name of services) {
       const service = SERVICES[name];
       const app = await service.create(config, {

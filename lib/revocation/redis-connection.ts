@@ -1,4 +1,5 @@
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { AuthConfigError } from '../errors/auth-errors.js';
 
 /** How to reach Redis: a URL, connection options (standalone or Sentinel), a Cluster, or a client. */
 export type RedisConnection =
@@ -95,4 +96,22 @@ export function firstConnection(client: Redis | Cluster, timeoutMs = 2000): Prom
     const timer = setTimeout(done, timeoutMs);
     client.once('ready', done);
   });
+}
+
+/**
+ * On a Cluster, keys a script writes together must share a slot: `prefix` must start its keys'
+ * names with a hash tag, a `{…}` with something inside (Redis reads the first one only).
+ */
+export function requireHashTag(connection: RedisConnection, prefix: string, what: string): void {
+  const cluster =
+    connection instanceof Cluster || (isObject(connection) && 'cluster' in connection);
+  if (cluster && !/^[^{]*\{[^}]+\}/.test(prefix)) {
+    throw new AuthConfigError(
+      `${what} keyPrefix "${prefix}" needs a hash tag such as "{tessera}" on a Redis Cluster`,
+    );
+  }
+}
+
+function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null;
 }

@@ -1,8 +1,12 @@
 import { Cluster, type Redis } from 'ioredis';
-import { AuthConfigError } from '../errors/auth-errors.js';
 import { BreakerOpenError, CircuitBreaker } from '../resilience/circuit-breaker.js';
 import { answerWithin } from '../util/answer-within.js';
-import { firstConnection, openRedis, type RedisConnection } from './redis-connection.js';
+import {
+  firstConnection,
+  openRedis,
+  requireHashTag,
+  type RedisConnection,
+} from './redis-connection.js';
 import { revocationChannel, type RevocationChannel } from './revocation-channel.js';
 import {
   decodeEntry,
@@ -150,8 +154,8 @@ export class RedisRevocationStore implements RevocationStore {
       onStateChange: (state) => options.events?.breakerStateChanged?.({ state }),
     });
     this.firstReconcile = new Promise((resolve) => (this.resolveFirst = resolve));
+    requireHashTag(options.connection, this.prefix, 'revocation');
     const { client, owned } = openRedis(options.connection);
-    if (client instanceof Cluster) requireHashTag(this.prefix);
     this.client = client;
     this.ownsClient = owned;
     this.replicated = client instanceof Cluster || (client.options.sentinels?.length ?? 0) > 0;
@@ -430,15 +434,3 @@ type ChainedWait = {
   wait(replicas: number, timeoutMs: number): ChainedWait;
   exec(): Promise<[Error | null, unknown][] | null>;
 };
-
-/**
- * On a Cluster every key of the list, its index and its channel must share a slot (one script
- * writes them together): the prefix must hold a hash tag, a `{…}` with something inside.
- */
-function requireHashTag(prefix: string): void {
-  if (!/^[^{]*\{[^}]+\}/.test(prefix)) {
-    throw new AuthConfigError(
-      `revocation keyPrefix "${prefix}" needs a hash tag such as "{tessera}" on a Redis Cluster`,
-    );
-  }
-}

@@ -2,6 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import {
   firstConnection,
   openRedis,
+  requireHashTag,
   type RedisConnection,
 } from '../revocation/redis-connection.js';
 import type {
@@ -83,6 +84,8 @@ export class RedisSessionStore implements SessionStore {
   private readonly prefix: string;
 
   constructor(options: RedisSessionStoreOptions) {
+    const prefix = options.keyPrefix ?? '{tessera}:session:';
+    requireHashTag(options.connection, prefix, 'session');
     const { client, owned } = openRedis(options.connection);
     client.defineCommand('tesseraSessionOpen', { numberOfKeys: 1, lua: OPEN });
     client.defineCommand('tesseraSessionRotate', { numberOfKeys: 1, lua: ROTATE });
@@ -90,7 +93,7 @@ export class RedisSessionStore implements SessionStore {
     client.on('error', () => undefined); // commands fail fast and report their own errors
     this.client = client as (Redis | Cluster) & Scripts;
     this.owned = owned;
-    this.prefix = options.keyPrefix ?? '{tessera}:session:';
+    this.prefix = prefix;
   }
 
   async open(session: SessionRecord, first: FirstRefreshToken): Promise<void> {

@@ -117,6 +117,19 @@ export class SessionManager {
       now,
     });
     const events = this.options.events;
+    if (
+      result.status === 'rotated' &&
+      this.options.revocations.isRevoked({
+        sid: result.session.id,
+        iss: this.options.issuer.issuer,
+      })
+    ) {
+      // The revocation list outlives what the session store may lose (a failover to a replica
+      // that missed the session's end): a session it names stays ended, and is ended again here.
+      await this.options.sessions.revoke(result.session.id);
+      events?.refreshed?.({ result: 'invalid', sessionId: result.session.id });
+      throw new RefreshRefusedError('invalid');
+    }
     if (result.status === 'rotated') {
       events?.refreshed?.({ result: 'rotated', sessionId: result.session.id });
       return {

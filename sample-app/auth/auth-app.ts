@@ -15,7 +15,7 @@ export interface AuthAppOptions extends HttpAppOptions {
   readonly keyRing?: KeyRing;
   /**
    * The revocation list shared with the orders service of the same process (`npm start`); unset:
-   * one of the service's own, in Redis when `REDIS_URL` is set. The caller closes it.
+   * one of the service's own, in Redis when a Redis is configured. The caller closes it.
    */
   readonly revocations?: RevocationStore;
 }
@@ -42,7 +42,7 @@ export async function createAuthApp(
         stores,
         events,
         registry,
-        redis: config.redisUrl !== undefined,
+        redis: config.redis !== undefined,
         logger: options.logger,
       }),
       options,

@@ -38,7 +38,7 @@ export interface AuthServiceDependencies {
   readonly events: AuthEvents & SessionEvents;
   /** The service's own metrics registry, served at `/metrics`. */
   readonly registry: Registry;
-  /** Whether `REDIS_URL` is set (then `/health` reports Redis). */
+  /** Whether a Redis is configured (then `/health` reports Redis). */
   readonly redis: boolean;
   readonly logger: LoggerService;
 }

@@ -36,7 +36,7 @@ export class SessionStoreUnavailableError extends Error {
 }
 
 /**
- * The stores `config` asks for: in memory without `REDIS_URL` (the revocation store shared with the
+ * The stores `config` asks for: in memory without a Redis (the revocation store shared with the
  * orders service of the same process when one is passed), else Redis for all, under the key
  * prefixes the orders service reads revocations from and counts requests under.
  */
@@ -44,7 +44,7 @@ export function openAuthStores(
   config: SampleConfig,
   options: { shared?: RevocationStore; events?: RedisRevocationEvents } = {},
 ): AuthStores {
-  if (config.redisUrl === undefined) {
+  if (config.redis === undefined) {
     const revocations = options.shared ?? new MemoryRevocationStore();
     return stores(
       new MemorySessionStore(),
@@ -55,17 +55,17 @@ export function openAuthStores(
   }
   const prefixes = redisKeyPrefixes(config);
   const sessions = new RedisSessionStore({
-    connection: config.redisUrl,
+    connection: config.redis,
     keyPrefix: prefixes.session,
   });
   const revocations =
     options.shared ??
     new RedisRevocationStore({
-      connection: config.redisUrl,
+      connection: config.redis,
       keyPrefix: prefixes.revocation,
       events: options.events,
     });
-  const attempts = new RedisThrottlerStorage(redis(config.redisUrl), {
+  const attempts = new RedisThrottlerStorage(redis(config.redis), {
     keyPrefix: prefixes.login,
   });
   return stores(

@@ -10,7 +10,7 @@ import { OrdersServiceModule } from './orders-service.module.js';
 export interface OrdersAppOptions extends HttpAppOptions {
   /**
    * The revocation list shared with the auth service of the same process (`npm start`); unset:
-   * one of the service's own, in Redis when `REDIS_URL` is set. The caller closes it.
+   * one of the service's own, in Redis when a Redis is configured. The caller closes it.
    */
   readonly revocations?: RevocationStore;
 }
@@ -30,7 +30,7 @@ export function createOrdersApp(
       revocation: revocationOptions(config, options.revocations),
       events: telemetry.events,
       authIssuer: config.auth.issuer,
-      redis: config.redisUrl === undefined ? undefined : redis(config.redisUrl),
+      redis: config.redis === undefined ? undefined : redis(config.redis),
       throttleKeyPrefix: redisKeyPrefixes(config).throttle,
       onRenewalBreakerChange: (state) =>
         logger.log('renewal circuit breaker', { event: 'renewal_breaker', state }),
@@ -41,7 +41,7 @@ export function createOrdersApp(
 }
 
 /**
- * A shared store as it is; else the module's own, in Redis (with `REDIS_URL`) under the auth
+ * A shared store as it is; else the module's own, in Redis (when one is configured) under the auth
  * service's prefix, or in memory.
  */
 function revocationOptions(config: SampleConfig, shared?: RevocationStore): RevocationOptions {

@@ -112,6 +112,17 @@ export function describeSessionStore(
       expect(events.reuse).toBe(1);
     });
 
+    it('refuses a refresh of a session the revocation list names, though the store lost its end', async () => {
+      const m = manager();
+      const first = await m.login(login);
+      // What a failover to a replica that missed the logout leaves: the list has it, the store not.
+      await revocations.revokeSession(first.session.id, f.now() + 3600, ISSUER);
+      expect(await refused(m.refresh(first.refreshToken, undefined))).toBe('invalid');
+      const store = f.open();
+      stores.push(store);
+      expect(await store.find(first.session.id)).toBeUndefined();
+    });
+
     it('revokes the session when a refresh comes from another device, or from none', async () => {
       const m = manager();
       const a = await m.login({ ...login, deviceId: 'phone-1' });

@@ -149,6 +149,7 @@ describe.each(['express', 'fastify'] as HttpAdapterName[])(
 
 describe('throttling across two orders instances on one Redis (Express and Fastify)', () => {
   const prefix = uniquePrefix('throttling');
+  const throttlePrefix = `${prefix.replace(/[{}]/g, '')}throttle:`;
   const apps: INestApplication[] = [];
   let authUrl: string;
   let instances: string[];
@@ -178,7 +179,7 @@ describe('throttling across two orders instances on one Redis (Express and Fasti
 
   afterAll(async () => {
     for (const app of apps.reverse()) await app.close();
-    await deleteKeys(prefix);
+    await Promise.all([deleteKeys(prefix), deleteKeys(throttlePrefix)]);
   });
 
   it('holds one limit for a consumer whichever instance it calls, and keeps consumers apart', async () => {
@@ -195,8 +196,9 @@ describe('throttling across two orders instances on one Redis (Express and Fasti
     // The counters live in Redis under the configured prefix, one per consumer for the service.
     const redis = new Redis(sharedRedisUrl());
     try {
-      const counter = (tag: string) => `${prefix}throttle:{${tag}}:default`;
-      const keys = (await redis.keys(`${prefix.replace(/[{}]/g, '\\$&')}throttle:*`)).sort();
+      // Without the prefix's hash tag: each consumer's own tag picks its Cluster slot.
+      const counter = (tag: string) => `${throttlePrefix}{${tag}}:default`;
+      const keys = (await redis.keys(`${throttlePrefix}*`)).sort();
       const alice = counter(`sub:alice@${ISSUER}`);
       expect(keys).toEqual([alice, counter(`sub:bob@${ISSUER}`)]);
       expect(Number(await redis.get(alice))).toBe(6);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ThrottlerStorage } from '@nestjs/throttler';
+import { Redis } from 'ioredis';
 import { AuthConfigError } from 'nest-tessera';
 import { redis, type RedisConnection } from 'nest-tessera/redis';
 import { RedisRevocationStore } from '../../lib/revocation/redis-revocation-store.js';
@@ -76,6 +77,17 @@ export function describeTopology(name: string, start: () => Promise<TopologyUnde
       open: () => new RedisSessionStore({ connection: topology.connection, keyPrefix }),
       now,
       advance: async (seconds) => void (await sleep(seconds * 1000)),
+      // Every key under the prefix is in its tag's slot: the master that serves it holds them all.
+      footprint: async () => {
+        const admin = new Redis({ port: await topology.master(keyPrefix), host: '127.0.0.1' });
+        try {
+          const keys = await admin.keys(`${keyPrefix.replace(/[{}]/g, '\\$&')}*`);
+          const sizes = await Promise.all(keys.map((key) => admin.memory('USAGE', key)));
+          return { entries: keys.length, bytes: sizes.reduce<number>((a, b) => a + (b ?? 0), 0) };
+        } finally {
+          admin.disconnect();
+        }
+      },
       close: async () => undefined,
     };
   });
@@ -116,6 +128,10 @@ export function describeTopology(name: string, start: () => Promise<TopologyUnde
       if (!('cluster' in (topology.connection as object))) return;
       expect(() => store('tessera:revocation:')).toThrow(AuthConfigError);
       expect(() => store('{}tessera:revocation:')).toThrow(AuthConfigError);
+      const connection = topology.connection;
+      expect(() => new RedisSessionStore({ connection, keyPrefix: 'sessions:' })).toThrow(
+        AuthConfigError,
+      );
     });
   });
 
