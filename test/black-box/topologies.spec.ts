@@ -193,6 +193,15 @@ function describeServicesOn({ start }: (typeof topologies)[number]): void {
       expect(answer.status).toBe(204);
       await refusedByBoth(session.access, 1000);
     }
+    // Every service reports Redis healthy again.
+    for (const service of [auth, ...instances]) {
+      const health = async () => {
+        const response = await fetch(`${service.url}/health`);
+        return ((await response.json()) as { status?: string }).status;
+      };
+      for (let i = 0; i < 100 && (await health()) !== 'ok'; i++) await sleep(100);
+      expect(await health()).toBe('ok');
+    }
     const fresh = await login('alice');
     for (const instance of instances) expect(await listOrders(instance, fresh.access)).toBe(200);
     for (const session of kept) {
