@@ -135,7 +135,7 @@ export function loadConfig(env: Environment, dotenv?: string): SampleConfig {
   const accessTokenTtlSeconds = vars.integer('ACCESS_TOKEN_TTL', 900, 1, 86_400);
   const production = vars.optional('NODE_ENV') === 'production';
   const redis = redisConnection(vars);
-  // On a Cluster the list's keys (and the sessions') must share a slot: a hash tag first.
+  // On a Cluster the revocation list's keys must share a slot: a hash tag first.
   const onCluster = typeof redis === 'object' && 'cluster' in redis;
   const redisKeyPrefix = onCluster
     ? vars.pattern(

@@ -2,7 +2,6 @@ import type { Cluster, Redis } from 'ioredis';
 import {
   firstConnection,
   openRedis,
-  requireHashTag,
   type RedisConnection,
 } from '../revocation/redis-connection.js';
 import type {
@@ -17,7 +16,8 @@ export interface RedisSessionStoreOptions {
   /** How to reach Redis; a client passed in is used as is and not closed by the store. */
   readonly connection: RedisConnection;
   /**
-   * Prefix of every key; in a Cluster it must contain a hash tag (the scripts touch several keys).
+   * Prefix of every key. Each script touches one session's one key, so on a Cluster a prefix
+   * without a hash tag spreads the sessions over the masters; the default keeps them in one slot.
    * @default '{tessera}:session:'
    */
   readonly keyPrefix?: string;
@@ -85,7 +85,6 @@ export class RedisSessionStore implements SessionStore {
 
   constructor(options: RedisSessionStoreOptions) {
     const prefix = options.keyPrefix ?? '{tessera}:session:';
-    requireHashTag(options.connection, prefix, 'session');
     const { client, owned } = openRedis(options.connection);
     client.defineCommand('tesseraSessionOpen', { numberOfKeys: 1, lua: OPEN });
     client.defineCommand('tesseraSessionRotate', { numberOfKeys: 1, lua: ROTATE });
