@@ -104,6 +104,14 @@ export class SessionManager {
       this.options.events?.refreshed?.({ result: 'invalid' });
       throw new RefreshRefusedError('invalid');
     }
+    // The revocation list outlives what the session store may lose (a failover to a replica that
+    // missed the session's end): a session it names stays ended, and is ended again here.
+    const sid = presented.sessionId;
+    if (this.options.revocations.isRevoked({ sid, iss: this.options.issuer.issuer })) {
+      await this.options.sessions.revoke(sid);
+      this.options.events?.refreshed?.({ result: 'invalid', sessionId: sid });
+      throw new RefreshRefusedError('invalid');
+    }
     const next = formatRefreshToken({ ...presented, generation: presented.generation + 1 });
     const now = this.now();
     const result = await this.options.sessions.rotate({
@@ -117,19 +125,6 @@ export class SessionManager {
       now,
     });
     const events = this.options.events;
-    if (
-      result.status === 'rotated' &&
-      this.options.revocations.isRevoked({
-        sid: result.session.id,
-        iss: this.options.issuer.issuer,
-      })
-    ) {
-      // The revocation list outlives what the session store may lose (a failover to a replica
-      // that missed the session's end): a session it names stays ended, and is ended again here.
-      await this.options.sessions.revoke(result.session.id);
-      events?.refreshed?.({ result: 'invalid', sessionId: result.session.id });
-      throw new RefreshRefusedError('invalid');
-    }
     if (result.status === 'rotated') {
       events?.refreshed?.({ result: 'rotated', sessionId: result.session.id });
       return {
