@@ -1,5 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { InvalidRequestError, MissingTokenError } from '../errors/auth-errors.js';
+import {
+  InvalidRequestError,
+  InvalidTokenError,
+  MissingTokenError,
+} from '../errors/auth-errors.js';
 import type { CredentialCarrier } from '../verify/extract-token.js';
 import { extractedToken } from './extracted-token.js';
 
@@ -32,6 +36,16 @@ describe('extractedToken', () => {
       url: `/orders?t=${encodeURIComponent(TOKEN).replace('.', '%2E')}`,
       extract: fromQuery('t'),
     },
+    {
+      case: 'the token inside a longer value',
+      url: `/orders?auth=Bearer%20${TOKEN}`,
+      extract: (request: CredentialCarrier) => fromQuery('auth')(request)?.replace(/^Bearer /, ''),
+    },
+    {
+      case: 'the token as a parameter name',
+      url: `/orders?${TOKEN}`,
+      extract: fromCookie,
+    },
   ])('refuses $case with 400 token_in_query', ({ url, extract }) => {
     const attempt = () => extractedToken(withCookie(url), extract, ['access_token']);
     expect(attempt).toThrow(new InvalidRequestError('token_in_query'));
@@ -56,6 +70,24 @@ describe('extractedToken', () => {
       expect(() => extractedToken(withCookie('/'), () => found, [])).toThrow(MissingTokenError);
     },
   );
+
+  it('refuses a token an extractor threw on as malformed, keeping what it threw', () => {
+    const broken = new SyntaxError('Unexpected token');
+    let thrown: unknown;
+    try {
+      extractedToken(
+        withCookie('/'),
+        () => {
+          throw broken;
+        },
+        [],
+      );
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toEqual(new InvalidTokenError('malformed'));
+    expect((thrown as Error).cause).toBe(broken);
+  });
 
   it('refuses an extractor that returns something other than a string', () => {
     const attempt = () => extractedToken(withCookie('/'), () => 42 as unknown as string, []);
