@@ -11,6 +11,7 @@ import {
   APP_FILTER,
   APP_GUARD,
   APP_INTERCEPTOR,
+  ApplicationConfig,
   DiscoveryModule,
   DiscoveryService,
   HttpAdapterHost,
@@ -45,7 +46,7 @@ import {
 } from './call-context-plan.js';
 import { openRequestContexts } from './request-contexts.js';
 import { MethodSecurityExplorer } from './method-security.explorer.js';
-import { hasPassportBridge, PassportChallengeFilter } from './passport-challenge.filter.js';
+import { PassportChallengeFilter } from './passport-challenge.filter.js';
 import { RevocationOffCheck } from './revocation-off.check.js';
 import { PrincipalContextInterceptor } from './principal-context.interceptor.js';
 import { RENEWAL_COORDINATOR, RenewalInterceptor } from './renewal.interceptor.js';
@@ -163,18 +164,15 @@ const REVOCATION_LOAD_WAIT_MS = 2000;
     },
     { provide: APP_FILTER, useClass: AuthExceptionFilter },
     {
-      // AuthGuard()'s own refusal, answered by RFC 6750 too when the application uses the
-      // strategy of nest-tessera/passport; no filter otherwise.
+      // AuthGuard()'s own refusal, answered by RFC 6750 too when a strategy of
+      // nest-tessera/passport refused the request; anything else goes where it would without it.
       provide: APP_FILTER,
       useFactory: (
         options: ResolvedAuthOptions,
         host: HttpAdapterHost,
-        discovery: DiscoveryService,
-      ) =>
-        hasPassportBridge(discovery.getProviders().map((wrapper) => wrapper.metatype))
-          ? new PassportChallengeFilter(new AuthExceptionFilter(host, options), host)
-          : null,
-      inject: [AUTH_OPTIONS, HttpAdapterHost, DiscoveryService],
+        application: ApplicationConfig,
+      ) => new PassportChallengeFilter(new AuthExceptionFilter(host, options), host, application),
+      inject: [AUTH_OPTIONS, HttpAdapterHost, ApplicationConfig],
     },
   ],
   exports: [

@@ -1,12 +1,12 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit, Optional } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import passport from 'passport';
 import { RequestAuthenticator } from '../authentication/request-authenticator.js';
-import { AuthError } from '../errors/auth-errors.js';
+import { AuthConfigError, AuthError, InvalidRequestError } from '../errors/auth-errors.js';
 import type { CredentialCarrier } from '../verify/extract-token.js';
 import type { AccessTokenClaims, Principal } from '../verify/principal.js';
-import { PASSPORT_BRIDGE } from './passport-challenge.filter.js';
-import { setPrincipal } from './request-state.js';
+import { notePassportBridge } from './passport-challenge.filter.js';
+import { principalOf, setPassportFailure, setPrincipal } from './request-state.js';
 
 /**
  * Finds the token in a request, as passport-jwt's `jwtFromRequest`: any of passport-jwt's
@@ -49,10 +49,7 @@ type Verify = (...args: unknown[]) => unknown;
  * refuses; failures reported with their reason). Options go to `super()`; the subclass must be a
  * Nest provider (the verifier is injected). `JwtPassportStrategy` is the ready-made `jwt` one.
  */
-export class TesseraJwtStrategy extends passport.Strategy {
-  /** @internal What `AuthModule` looks for to answer `AuthGuard()`'s refusals per RFC 6750. */
-  static readonly [PASSPORT_BRIDGE] = true;
-
+export class TesseraJwtStrategy extends passport.Strategy implements OnModuleInit {
   /** @internal The module's authenticator, injected by Nest once the strategy is built. */
   @Inject(RequestAuthenticator)
   protected readonly authenticator!: RequestAuthenticator;
@@ -71,8 +68,22 @@ export class TesseraJwtStrategy extends passport.Strategy {
     ...args: [verify: Verify] | [options: JwtPassportStrategyOptions | undefined, verify: Verify]
   ) {
     super();
+    notePassportBridge();
     this.options = args.length === 1 ? {} : (args[0] ?? {});
     this.verify = args.length === 1 ? args[0] : args[1];
+  }
+
+  /**
+   * Stops start-up when the strategy was built without Nest's injection (`new` in a
+   * `useFactory`): it could verify nothing. A factory builds it with `moduleRef.create(…)`.
+   */
+  onModuleInit(): void {
+    if (this.authenticator === undefined) {
+      throw new AuthConfigError(
+        `${this.constructor.name} was built outside Nest's injection: register the class as a ` +
+          'provider, or build it with moduleRef.create() in a factory',
+      );
+    }
   }
 
   /**
@@ -86,7 +97,7 @@ export class TesseraJwtStrategy extends passport.Strategy {
       .then(() => this.principalOf(request as CredentialCarrier & object))
       .then(
         (principal) => this.validated(request, principal),
-        (error: unknown) => this.refused(error),
+        (error: unknown) => this.refused(request, error),
       );
   }
 
@@ -98,15 +109,23 @@ export class TesseraJwtStrategy extends passport.Strategy {
   }
 
   private validated(request: object, principal: Principal): void {
+    // The global bearer guard checked `@Scopes()` against the principal it recorded: a second
+    // token (another extractor's) must not change who the request is after that check.
+    const recorded = principalOf(request);
+    if (recorded !== undefined && !sameToken(recorded, principal)) {
+      return this.refused(request, new InvalidRequestError('multiple_tokens'));
+    }
     const verified: Verified = (error, user, info) => {
       if (error) return this.error(error);
-      if (!user) return this.fail(info as object | undefined, 401);
+      if (!user) return this.failed(request, info);
       // Only a principal the application accepted is the request's: a refused one must not
       // reach `@CurrentPrincipal()`, `@Tenant()` or scopes when another strategy authenticates.
       setPrincipal(request, principal);
       this.success(user as Express.User, info as object | undefined);
     };
-    const payload: AccessTokenClaims = principal.claims;
+    // A fresh copy per call, as passport-jwt parses one: the principal's claims are frozen and
+    // cached across requests, and `validate` may add to what it is given (`payload.userId = …`).
+    const payload: AccessTokenClaims = structuredClone(principal.claims);
     try {
       if (this.options.passReqToCallback) this.verify(request, payload, principal, verified);
       else this.verify(payload, principal, verified);
@@ -115,10 +134,20 @@ export class TesseraJwtStrategy extends passport.Strategy {
     }
   }
 
-  private refused(error: unknown): void {
-    if (error instanceof AuthError && error.status === 401) return this.fail(error, 401);
+  private refused(request: object, error: unknown): void {
+    if (error instanceof AuthError && error.status === 401) return this.failed(request, error);
     this.error(error);
   }
+
+  /** A failure, recorded so that the module's filter answers the refusal it leads to. */
+  private failed(request: object, info: unknown): void {
+    if (info instanceof AuthError) setPassportFailure(request, info);
+    this.fail(info as object | undefined, 401);
+  }
+}
+
+function sameToken(a: Principal, b: Principal): boolean {
+  return a === b || (a.issuer === b.issuer && a.tokenId === b.tokenId);
 }
 
 /**

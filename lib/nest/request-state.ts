@@ -20,6 +20,8 @@ interface RequestState {
   principal?: Principal;
   rejection?: RequestRejection;
   verified?: VerifiedToken;
+  /** The failures a Passport strategy of this library reported (`nest-tessera/passport`). */
+  passportFailures?: AuthError[];
 }
 
 // Under a symbol key, so that no other code sets it by accident.
@@ -142,6 +144,16 @@ export function setRejection(request: object, error: RequestRejection): void {
 /** Why the request was refused, if it was: `rejectionOf(req)?.reason`. */
 export function rejectionOf(request: object): RequestRejection | undefined {
   return stateOf(request)?.rejection;
+}
+
+/** Records a failure a Passport strategy of this library reported for the request. */
+export function setPassportFailure(request: object, failure: AuthError): void {
+  (stateFor(request).passportFailures ??= []).push(failure);
+}
+
+/** Whether `failure` is one a Passport strategy of this library reported for the request. */
+export function isPassportFailureOf(request: object, failure: unknown): boolean {
+  return stateOf(request)?.passportFailures?.includes(failure as AuthError) === true;
 }
 
 /**

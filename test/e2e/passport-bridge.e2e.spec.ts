@@ -94,6 +94,46 @@ class QueryStrategy extends PassportStrategy(TesseraJwtStrategy, 'jwt-query') {
   }
 }
 
+/** passport-jwt's common pattern: `validate` adds to the payload it is given and returns it. */
+@Injectable()
+class MutatingStrategy extends PassportStrategy(TesseraJwtStrategy, 'jwt-mutates') {
+  validate(payload: AccessTokenClaims & { userId?: string; prefs?: { visits: number } }) {
+    payload.userId = payload.sub;
+    if (payload.prefs) payload.prefs.visits += 1;
+    return payload;
+  }
+}
+
+/** Reads the token from a value that carries a prefix: `?auth=Bearer <token>`. */
+@Injectable()
+class PrefixedQueryStrategy extends PassportStrategy(TesseraJwtStrategy, 'jwt-prefixed') {
+  constructor() {
+    super({
+      jwtFromRequest: (req: { query: Record<string, string | undefined> }) =>
+        req.query.auth?.replace(/^Bearer /, ''),
+    });
+  }
+
+  validate(payload: AccessTokenClaims) {
+    return payload;
+  }
+}
+
+/** Parses a header the client sends: JSON.parse throws on what is not JSON. */
+@Injectable()
+class JsonHeaderStrategy extends PassportStrategy(TesseraJwtStrategy, 'jwt-json') {
+  constructor() {
+    super({
+      jwtFromRequest: (req: { headers: Record<string, string | undefined> }) =>
+        (JSON.parse(req.headers['x-credentials'] ?? '{}') as { token?: string }).token,
+    });
+  }
+
+  validate(payload: AccessTokenClaims) {
+    return payload;
+  }
+}
+
 /** What `handleRequest` was given, answered as the body (always 401 when refused). */
 @Injectable()
 class RecordingGuard extends AuthGuard('jwt') {
@@ -186,6 +226,24 @@ class BridgeController {
   plain() {
     throw new UnauthorizedException();
   }
+
+  @UseGuards(AuthGuard('jwt-mutates'))
+  @Get('mutates')
+  mutates(@Req() req: Req) {
+    return req.user;
+  }
+
+  @UseGuards(AuthGuard('jwt-prefixed'))
+  @Get('prefixed')
+  prefixed() {
+    return {};
+  }
+
+  @UseGuards(AuthGuard(['jwt-json', 'api-key']))
+  @Get('json')
+  json(@Req() req: Req) {
+    return req.user;
+  }
 }
 
 describe.each(ADAPTERS)('the Passport strategies of nest-tessera/passport on %s', (adapter) => {
@@ -211,6 +269,9 @@ describe.each(ADAPTERS)('the Passport strategies of nest-tessera/passport on %s'
         ThrowingStrategy,
         CookieStrategy,
         QueryStrategy,
+        MutatingStrategy,
+        PrefixedQueryStrategy,
+        JsonHeaderStrategy,
         ApiKeyStrategy,
         RecordingGuard,
       ],
@@ -335,10 +396,41 @@ describe.each(ADAPTERS)('the Passport strategies of nest-tessera/passport on %s'
     await get(`/p/query?token=${encodeURIComponent(token())}&other=1`).expect(400);
   });
 
+  it('refuses the token anywhere in a query value, whatever prefix the extractor strips', async () => {
+    const res = await get(`/p/prefixed?auth=Bearer%20${token()}`).expect(400);
+    expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_request"');
+    await get(`/p/prefixed?x=1&auth=Bearer+${token()}`).expect(400);
+  });
+
   it('applies the size limit to what the extractor finds', async () => {
+    rejected.length = 0;
     const oversized = token({ padding: 'x'.repeat(9000) });
     const res = await get('/p/cookie').set('Cookie', `access_token=${oversized}`).expect(401);
     expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+    expect(rejected).toEqual(['oversized']);
+  });
+
+  it('refuses as malformed a request its extractor throws on, and a chain goes on', async () => {
+    rejected.length = 0;
+    const res = await get('/p/json').set('X-Credentials', '{not json').expect(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+    expect(rejected).toEqual(['malformed']);
+    const chained = await get('/p/json')
+      .set({ 'x-credentials': '{not json', ...API_KEY })
+      .expect(200);
+    expect(chained.body).toEqual({ client: 'reports-job' });
+    const ok = await get('/p/json')
+      .set('X-Credentials', JSON.stringify({ token: token() }))
+      .expect(200);
+    expect(ok.body).toMatchObject({ sub: 'alice' });
+  });
+
+  it('gives validate a payload of its own to change, every time', async () => {
+    const withPrefs = token({ prefs: { visits: 0 } });
+    for (let i = 0; i < 2; i++) {
+      const res = await get('/p/mutates').set('Authorization', `Bearer ${withPrefs}`).expect(200);
+      expect(res.body).toMatchObject({ sub: 'alice', userId: 'alice', prefs: { visits: 1 } });
+    }
   });
 
   it("leaves the application's own UnauthorizedException to Nest", async () => {
