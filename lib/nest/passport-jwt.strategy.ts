@@ -22,9 +22,11 @@ export interface JwtPassportStrategyOptions {
   /**
    * Where the token is, as passport-jwt's option of that name, e.g.
    * `ExtractJwt.fromExtractors([cookieExtractor])`. A token in the URL's query string is refused
-   * all the same (400 `invalid_request`), under the module's `tokenSources.forbiddenQueryParameters`
-   * or any other name the extractor read it from; the verifier's rules (size limit first) apply to
-   * whatever it finds.
+   * all the same (400 `invalid_request`): any of the module's
+   * `tokenSources.forbiddenQueryParameters`, and the token found anywhere in the decoded query
+   * string (a parameter's value or name, whole or inside a longer one). The verifier's rules (size
+   * limit first) apply to whatever it finds; an extractor that throws refuses the token as
+   * `malformed` (401).
    * @default the module's token sources: `Authorization: Bearer`, and `tokenSources`
    */
   readonly jwtFromRequest?: JwtFromRequest;
