@@ -197,6 +197,21 @@ describe('entry points', () => {
     expect(pkg.typesVersions['*'].terminus).toEqual(['./dist/lib/terminus.d.ts']);
   });
 
+  it('declares the Nest peers for Nest 11 and 12, and Node.js where CommonJS apps can require it', async () => {
+    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {
+      engines: { node: string };
+      peerDependencies: Record<string, string>;
+    };
+    // The packaging spec installs the package into a Nest 11 app and a Nest 12 app.
+    for (const name of ['common', 'core', 'microservices', 'passport']) {
+      expect([name, pkg.peerDependencies[`@nestjs/${name}`]]).toEqual([name, '^11.0.0 || ^12.0.0']);
+    }
+    // @nestjs/schedule jumped from 6 (Nest 10 and 11) to 12 (Nest 11 and 12).
+    expect(pkg.peerDependencies['@nestjs/schedule']).toBe('^6.0.0 || ^12.0.0');
+    // require(esm) without a flag: Node 20.19 on, and 22.12 on Node 22.
+    expect(pkg.engines.node).toBe('^20.19.0 || >=22.12.0');
+  });
+
   it('declares @nestjs/throttler an optional peer for the Nest 11 and 12 versions, and maps every entry for old resolution', async () => {
     const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {
       exports: Record<string, string | { types: string }>;
@@ -204,8 +219,9 @@ describe('entry points', () => {
       peerDependenciesMeta: Record<string, { optional?: boolean }>;
       typesVersions: Record<string, Record<string, string[]>>;
     };
-    // 6.6.0 is the first @nestjs/throttler for Nest 12; 6.4 and 6.5 stop at Nest 11.
-    expect(pkg.peerDependencies['@nestjs/throttler']).toBe('^6.6.0');
+    // 6.6.0 is the first @nestjs/throttler for Nest 12 (6.4 and 6.5 stop at Nest 11), and 6.7.1
+    // the first with the setResponseHeader() that ConsumerThrottlerGuard calls for Retry-After.
+    expect(pkg.peerDependencies['@nestjs/throttler']).toBe('^6.7.1');
     expect(pkg.peerDependenciesMeta['@nestjs/throttler']).toEqual({ optional: true });
     // TypeScript without `exports` support (moduleResolution node10) finds each entry's types.
     for (const [name, target] of Object.entries(pkg.exports)) {

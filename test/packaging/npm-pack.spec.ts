@@ -5,6 +5,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -16,7 +17,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { deleteKeys, sharedRedisUrl, uniquePrefix } from '../support/redis-server.js';
 import {
+  binaryUnder,
+  NODE_PACKAGE,
+  nodeBinary,
+  pinnedNodeVersion,
+} from '../setup/node-binaries.js';
+import {
   COMMONJS_APP,
+  COMMONJS_JEST,
   type ConsumerApp,
   ESM_APP,
   installArguments,
@@ -25,9 +33,10 @@ import {
 import { PackageVersions } from './package-versions.js';
 
 // What a user gets from the registry: `npm pack` (its prepack script builds the library), the
-// tarball installed into fresh Nest 12 apps written by hand, compiled with tsc and run on each
-// supported Node.js major: the one running the tests, and the other one from its npm package
-// (node-<platform>-<arch>, Node's own binary).
+// tarball installed into two fresh apps written by hand, a Nest 11 CommonJS one and a Nest 12
+// ES-module one, each compiled with tsc, installed once and run on every supported Node.js major
+// (20, 22, 24): the one running the tests, and the others as Node's own binary from its npm
+// package (node-<platform>-<arch>, test/setup/node-binaries.js).
 //
 // The pack runs in a copy of the repository, so the dist/ that the black-box specs run is never
 // rebuilt under them, and the build starts from a tree without any dist/, as in a fresh clone.
@@ -35,35 +44,52 @@ import { PackageVersions } from './package-versions.js';
 // Which versions the scratch apps get, and what a failure means:
 //
 // - `npm test` (CI) installs every package the apps name (Nest, reflect-metadata, rxjs,
-//   TypeScript, @types/node, prom-client, ioredis, @types/redis-errors) at the exact version
+//   TypeScript, @types/node, prom-client, ioredis, @types/redis-errors, Jest) at the exact version
 //   package-lock.json holds, and pins the rest of the tree there through `overrides`: the packed
 //   package's own dependencies, and every package the lockfile holds at one version only. What is
-//   still open (a package the lockfile holds at several versions, or not at all, and the other
-//   Node.js major's binary) resolves with npm's `--before` the time package-lock.json was last
-//   committed (its modification time, said in one line, when git has no commit of it or it has
-//   changes not yet committed), as it did then. A test checks that each app got only versions the
-//   lockfile holds. An upstream release cannot turn CI red without a change in this repository; a
-//   package the apps need that the lockfile lacks stops the spec with a message saying so.
+//   still open (a package the lockfile holds at several versions, or not at all) resolves with
+//   npm's `--before` the time package-lock.json was last committed (its modification time, said
+//   in one line, when git has no commit of it or it has changes not yet committed), as it did
+//   then. A test checks that each app got only versions the lockfile holds. An upstream release
+//   cannot turn CI red without a change in this repository; a package the apps need that the
+//   lockfile lacks stops the spec with a message saying so. The Node.js binaries are the exact
+//   versions test/setup/node-binaries.js pins, kept under node_modules/.cache.
+// - The repository itself develops on Nest 12, so the Nest 11 app's packages (Nest 11,
+//   @nestjs/testing 11, ts-jest, @types/jest) cannot be devDependencies of the root: npm would
+//   refuse two majors of @nestjs/common side by side, even under npm aliases, since Nest 11's
+//   @nestjs/core wants @nestjs/common 11 as its peer. They are declared by an npm workspace of
+//   their own, test/packaging/commonjs-app/package.json, which npm installs under that folder's
+//   node_modules and records in the one package-lock.json (`npm ci` installs them; nothing in
+//   the repository imports them). What a workspace declares, the app installs at the version the
+//   lockfile holds for it; the rest at the root's.
 // - `npm run test:newest` runs this spec alone with the newest versions within the ranges
-//   package.json declares (as a peer, else as a devDependency), metadata fetched afresh, no
+//   package.json declares (as a peer, else as a devDependency; the workspace's own ranges for
+//   what it declares, so the newest Nest 11 for the Nest 11 app), metadata fetched afresh, no
 //   overrides and no `--before`: what a user installing today gets, the newest Node.js binary of
-//   the other major included. A failure there that CI does not show is an upstream release that
+//   each major included. A failure there that CI does not show is an upstream release that
 //   breaks users: record it in CHANGELOG.md, then adjust the ranges or the declarations, and move
 //   the lockfile once the fix is in. It needs the registry, so it stays out of CI.
 // - Without the registry: `test:newest` fails, and so does `npm test` when `CI` is set. Only a
-//   developer without network gets the installs from the npm cache as far as it goes; what it
-//   lacks is skipped, said in one line.
+//   developer without network gets the installs (and the Node.js binaries) from the npm cache as
+//   far as it goes; what it lacks is skipped, said in one line.
 //
-// What each app covers, both compiled with their declarations checked (skipLibCheck: false):
+// What each app covers, both compiled with their declarations checked (skipLibCheck: false), each
+// answering 200 with a token, 401 without one, with one of a key it does not trust and after its
+// logout, and 403 without the scope:
 //
-// - The ES-module app (NodeNext) never installs ioredis, an optional peer: a user who does not use
-//   Redis needs neither it nor its types. It installs prom-client and counts through
-//   nest-tessera/prometheus.
-// - The CommonJS app installs ioredis and @types/redis-errors (which ioredis 6.1.0's declarations
-//   need, CHANGELOG.md) and keeps its revocation list in the test run's Redis through
+// - The Nest 12 ES-module app (NodeNext) never installs ioredis, an optional peer: a user who
+//   does not use Redis needs neither it nor its types. It installs prom-client and counts through
+//   nest-tessera/prometheus, and @nestjs/throttler, which throttles through
+//   nest-tessera/throttler.
+// - The Nest 11 CommonJS app loads the package through Node's require(esm), and the package loads
+//   Nest 11's CommonJS. It installs ioredis and @types/redis-errors (which ioredis 6.1.0's
+//   declarations need, CHANGELOG.md) and keeps its revocation list in the test run's Redis through
 //   nest-tessera/redis, so `test:newest` meets a Redis types release that breaks users. It does
 //   not install prom-client: the main entry loads without it, and nest-tessera/prometheus resolves
-//   all the same.
+//   all the same. Its Jest spec (ts-jest, @nestjs/testing, nest-tessera/testing) runs as
+//   docs/compatibility.md tells CommonJS apps to: ts-jest compiling the package on every major,
+//   and require(esm) on Node 24 with --experimental-vm-modules; and on Node 24 with neither it
+//   fails, which is why the docs say it.
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MINUTE = 60_000;
@@ -72,13 +98,11 @@ const VERSIONS = new PackageVersions(
   process.env.npm_lifecycle_event === 'test:newest' ? 'newest' : 'lockfile',
 );
 
-/** The Node.js majors the package supports (`engines`: >= 20.19). */
+/** The Node.js majors the package supports (`engines`: ^20.19.0 || >=22.12.0), each run here. */
+const MAJORS = [20, 22, 24] as const;
 const RUNNING_MAJOR = Number(process.versions.node.split('.')[0]);
-const OTHER_MAJOR = RUNNING_MAJOR === 20 ? 22 : 20;
-
-/** The npm package holding Node's binary for this platform, and the binary's path inside it. */
-const NODE_PACKAGE = `node-${process.platform === 'win32' ? 'win' : process.platform}-${process.arch}`;
-const NODE_BINARY = join('bin', process.platform === 'win32' ? 'node.exe' : 'node');
+/** Where Jest loads an ES module through require(esm) without a transform (24.9 on). */
+const REQUIRE_ESM_MAJOR = 24;
 
 /** npm's error codes when it cannot reach the registry. */
 const UNREACHABLE =
@@ -99,11 +123,17 @@ function track(child: ChildProcess): ChildProcess {
   return child;
 }
 
-function run(command: string, args: readonly string[], cwd: string): Promise<Run> {
+function run(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = track(
       spawn(command, args, {
         cwd,
+        env,
         shell: process.platform === 'win32',
         stdio: ['ignore', 'pipe', 'pipe'],
       }),
@@ -134,7 +164,12 @@ function start(
   env: Readonly<Record<string, string>>,
 ): Promise<{
   stop: () => void;
-  line: { url: string; token: string; prometheusEntry: string; node: string };
+  line: {
+    url: string;
+    tokens: { valid: string; unscoped: string; foreign: string };
+    prometheusEntry: string;
+    node: string;
+  };
 }> {
   const child = track(
     spawn(node, ['dist/main.js'], {
@@ -199,6 +234,45 @@ async function redisHas(key: string): Promise<boolean> {
   }
 }
 
+/** What a Jest run in the CommonJS app reported: its exit code, its counts, and all it printed. */
+interface JestRun {
+  code: number | null;
+  passed: number;
+  failed: number;
+  output: string;
+}
+
+/**
+ * Runs the CommonJS app's Jest on `node`, with `args` after Jest's own, and `NODE_OPTIONS` set to
+ * `nodeOptions` (unset otherwise): Jest's JSON report counts the tests.
+ */
+async function runJest(
+  node: string,
+  dir: string,
+  args: readonly string[],
+  nodeOptions?: string,
+): Promise<JestRun> {
+  const env = { ...process.env };
+  if (nodeOptions === undefined) delete env.NODE_OPTIONS;
+  else env.NODE_OPTIONS = nodeOptions;
+  const result = await run(
+    node,
+    ['node_modules/jest/bin/jest.js', '--ci', '--json', '--cacheDirectory=.jest-cache', ...args],
+    dir,
+    env,
+  );
+  const report = /^\{.*\}$/m.exec(result.stdout);
+  const counts = report
+    ? (JSON.parse(report[0]) as { numPassedTests: number; numFailedTests: number })
+    : { numPassedTests: 0, numFailedTests: 0 };
+  return {
+    code: result.code,
+    passed: counts.numPassedTests,
+    failed: counts.numFailedTests,
+    output: `${result.stdout}${result.stderr}`,
+  };
+}
+
 /** With the newest versions, which ones the app got: the first thing to read when it fails. */
 async function reportVersions(app: ConsumerApp, dir: string): Promise<void> {
   const { stdout } = await run('npm', ['ls', '--depth=0'], dir);
@@ -212,24 +286,25 @@ function filesUnder(dir: string): string[] {
     .map((entry) => relative(dir, join(entry.parentPath, entry.name)).split(sep).join('/'));
 }
 
-describe('the npm package (npm pack, installed into fresh Nest 12 apps)', () => {
+describe('the npm package (npm pack, installed into a fresh Nest 11 CommonJS app and a fresh Nest 12 ES-module app)', () => {
   let work: string;
   let tarball: string;
   let packedFiles: string[];
   let librarySources: string[];
   const installed = new Map<ConsumerApp, string>();
-  /** Each Node.js major's binary; the other major's once it is installed. */
+  /** Each Node.js major's binary: the running one, and the others' once they are installed. */
   const nodes = new Map<number, string>([[RUNNING_MAJOR, process.execPath]]);
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'tessera-npm-pack-'));
     const stage = join(work, 'package');
-    const skip = new Set(['node_modules', 'dist', '.git', 'coverage']);
+    const skip = new Set(['dist', '.git', 'coverage']);
     cpSync(ROOT, stage, {
       recursive: true,
       filter: (source) => {
-        const path = relative(ROOT, source);
-        return !skip.has(path.split(sep)[0]) && !path.endsWith('.tgz');
+        const path = relative(ROOT, source).split(sep);
+        // node_modules anywhere: a workspace's (test/packaging/commonjs-app) too.
+        return !skip.has(path[0]) && !path.includes('node_modules') && !source.endsWith('.tgz');
       },
     });
     symlinkSync(join(ROOT, 'node_modules'), join(stage, 'node_modules'), 'junction');
@@ -278,23 +353,10 @@ describe('the npm package (npm pack, installed into fresh Nest 12 apps)', () => 
       // Offline, npm answers ENOTCACHED, or ERESOLVE over packages it has no metadata for.
       missing.push(`${what} (${/npm error code (\w+)/.exec(install.stderr)?.[1] ?? 'an error'})`);
     };
-    // Both apps and the other Node.js install at once: the time goes to the network and the cache.
-    const otherNode = join(work, 'other-node');
-    mkdirSync(otherNode);
-    writeFileSync(join(otherNode, 'package.json'), '{ "private": true }\n');
-    const otherNodeSpec = `${NODE_PACKAGE}@^${OTHER_MAJOR}`;
-    const nodeInstall = run('npm', ['install', ...flags, otherNodeSpec], otherNode).then(
-      (install) => {
-        if (install.code === 0) {
-          nodes.set(OTHER_MAJOR, join(otherNode, 'node_modules', NODE_PACKAGE, NODE_BINARY));
-        } else {
-          installFailed(otherNodeSpec, install);
-        }
-      },
-    );
-    await Promise.all([
-      nodeInstall,
-      ...[ESM_APP, COMMONJS_APP].map(async (app) => {
+    // The apps and the Node.js binaries install at once: the time goes to the network and the
+    // cache. Each app installs once and then runs on every major.
+    const appInstalls = Promise.all(
+      [ESM_APP, COMMONJS_APP].map(async (app) => {
         const dir = join(work, app.directory);
         for (const [file, contents] of Object.entries(app.files)) {
           mkdirSync(dirname(join(dir, file)), { recursive: true });
@@ -313,7 +375,30 @@ describe('the npm package (npm pack, installed into fresh Nest 12 apps)', () => 
           installFailed(app.name, install);
         }
       }),
-    ]);
+    );
+    const nodeInstalls = MAJORS.filter((major) => major !== RUNNING_MAJOR).map(async (major) => {
+      if (VERSIONS.policy === 'newest') {
+        // The newest binary of the major, as a user installing Node today gets it.
+        const dir = join(work, `node-${major}`);
+        mkdirSync(dir);
+        writeFileSync(join(dir, 'package.json'), '{ "private": true }\n');
+        const install = await run('npm', ['install', ...flags, `${NODE_PACKAGE}@^${major}`], dir);
+        if (install.code === 0) nodes.set(major, binaryUnder(dir));
+        else installFailed(`${NODE_PACKAGE}@^${major}`, install);
+        return;
+      }
+      // The pinned binary, kept under node_modules/.cache (npm runs meanwhile for the apps).
+      try {
+        nodes.set(major, nodeBinary(major, { flags: [cacheMode] }));
+      } catch (error) {
+        installFailed(`${NODE_PACKAGE}@${pinnedNodeVersion(major)}`, {
+          code: 1,
+          stdout: '',
+          stderr: (error as Error).message,
+        });
+      }
+    });
+    await Promise.all([appInstalls, ...nodeInstalls]);
     if (missing.length > 0) {
       console.warn(
         `packaging spec: skipping what needs ${missing.join(', ')}: npm cannot reach the ` +
@@ -409,8 +494,17 @@ describe('the npm package (npm pack, installed into fresh Nest 12 apps)', () => 
       },
     );
 
-    it.each([RUNNING_MAJOR, OTHER_MAJOR])(
-      'compiled with tsc, starts on Node %i, answers 200 with a token and 401 with WWW-Authenticate: Bearer without, and after its logout',
+    it(`installs Nest ${app.nestMajor}`, () => {
+      if (!installed.has(app)) return; // offline, said once above
+      for (const name of ['@nestjs/common', '@nestjs/core']) {
+        const manifest = join(installed.get(app)!, 'node_modules', name, 'package.json');
+        const { version } = JSON.parse(readFileSync(manifest, 'utf8')) as { version: string };
+        expect(version).toMatch(new RegExp(`^${app.nestMajor}\\.`));
+      }
+    });
+
+    it.each(MAJORS)(
+      'compiled with tsc, starts on Node %i, answers 200 with a token, 401 without, with a foreign one and after its logout, 403 without the scope',
       async (major) => {
         const node = nodes.get(major);
         if (!installed.has(app) || node === undefined) return; // offline, said once above
@@ -419,11 +513,13 @@ describe('the npm package (npm pack, installed into fresh Nest 12 apps)', () => 
           REDIS_URL: sharedRedisUrl(),
           REDIS_KEY_PREFIX: prefix,
         });
+        const whoami = (token?: string) =>
+          fetch(`${line.url}/whoami`, {
+            headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+          });
         try {
           expect(line.node).toMatch(new RegExp(`^v${major}\\.`));
-          const authorized = await fetch(`${line.url}/whoami`, {
-            headers: { authorization: `Bearer ${line.token}` },
-          });
+          const authorized = await whoami(line.tokens.valid);
           expect(authorized.status).toBe(200);
           expect(await authorized.json()).toEqual({ subject: 'alice' });
           if (app === ESM_APP) {
@@ -432,7 +528,7 @@ describe('the npm package (npm pack, installed into fresh Nest 12 apps)', () => 
             expect(authorized.headers.get('x-ratelimit-remaining')).toBe('99');
           }
 
-          const anonymous = await fetch(`${line.url}/whoami`);
+          const anonymous = await whoami();
           expect(anonymous.status).toBe(401);
           expect(anonymous.headers.get('www-authenticate')).toMatch(/^Bearer\b/);
 
@@ -445,25 +541,83 @@ describe('the npm package (npm pack, installed into fresh Nest 12 apps)', () => 
             );
           }
 
+          const foreign = await whoami(line.tokens.foreign);
+          expect(foreign.status).toBe(401);
+          expect(foreign.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+
+          const unscoped = await whoami(line.tokens.unscoped);
+          expect(unscoped.status).toBe(403);
+          expect(unscoped.headers.get('www-authenticate')).toBe(
+            'Bearer error="insufficient_scope", scope="profile:read"',
+          );
+
           const logout = await fetch(`${line.url}/logout`, {
             method: 'POST',
-            headers: { authorization: `Bearer ${line.token}` },
+            headers: { authorization: `Bearer ${line.tokens.valid}` },
           });
           expect(logout.status).toBe(204);
-          const revoked = await fetch(`${line.url}/whoami`, {
-            headers: { authorization: `Bearer ${line.token}` },
-          });
+          const revoked = await whoami(line.tokens.valid);
           expect(revoked.status).toBe(401);
           expect(revoked.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
           if (app === COMMONJS_APP) {
             // The revocation went through nest-tessera/redis to Redis, not to a store in memory.
-            expect(await redisHas(`${prefix}t:${tokenId(line.token)}`)).toBe(true);
+            expect(await redisHas(`${prefix}t:${tokenId(line.tokens.valid)}`)).toBe(true);
           }
         } finally {
           stop();
         }
       },
       3 * MINUTE,
+    );
+  });
+
+  describe(`${COMMONJS_APP.name}: its Jest spec, nest-tessera/testing's TestIssuer and @nestjs/testing`, () => {
+    /** The app's Jest on Node `major`; undefined offline (said once above). */
+    const jestOn = async (major: number, args: readonly string[], nodeOptions?: string) => {
+      const node = nodes.get(major);
+      if (!installed.has(COMMONJS_APP) || node === undefined) return undefined;
+      return runJest(node, installed.get(COMMONJS_APP)!, args, nodeOptions);
+    };
+    const untransformed = [
+      `--transformIgnorePatterns=${COMMONJS_JEST.defaultTransformIgnorePatterns.join(',')}`,
+    ];
+
+    it.each(MAJORS)(
+      'passes on Node %i with ts-jest compiling nest-tessera to CommonJS (transformIgnorePatterns)',
+      async (major) => {
+        const result = await jestOn(major, []);
+        if (result === undefined) return;
+        expect({ ...result, output: undefined }).toEqual({
+          code: 0,
+          passed: COMMONJS_JEST.tests,
+          failed: 0,
+          output: undefined,
+        });
+      },
+      2 * MINUTE,
+    );
+
+    it(
+      `passes on Node ${REQUIRE_ESM_MAJOR} with --experimental-vm-modules and nest-tessera untransformed (require(esm))`,
+      async () => {
+        const result = await jestOn(REQUIRE_ESM_MAJOR, untransformed, '--experimental-vm-modules');
+        if (result === undefined) return;
+        expect(result).toMatchObject({ code: 0, passed: COMMONJS_JEST.tests, failed: 0 });
+      },
+      2 * MINUTE,
+    );
+
+    it(
+      `fails on Node ${REQUIRE_ESM_MAJOR} with neither: Jest does not require an ES module by itself`,
+      async () => {
+        const result = await jestOn(REQUIRE_ESM_MAJOR, untransformed);
+        if (result === undefined) return;
+        expect(result.code).not.toBe(0);
+        expect(result.passed).toBe(0);
+        expect(result.output).toContain('Must use import to load ES Module');
+        expect(result.output).toContain('nest-tessera');
+      },
+      2 * MINUTE,
     );
   });
 });

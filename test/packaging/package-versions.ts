@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import semver from 'semver';
 
 /** `lockfile`: the versions this repository is tested with; `newest`: what a user gets today. */
 export type VersionPolicy = 'lockfile' | 'newest';
@@ -12,10 +13,17 @@ interface Manifest {
   readonly dependencies?: Record<string, string>;
   readonly devDependencies?: Record<string, string>;
   readonly peerDependencies?: Record<string, string>;
+  readonly workspaces?: readonly string[];
+}
+
+interface LockfileEntry {
+  readonly version?: string;
+  readonly name?: string;
+  readonly peerDependencies?: Record<string, string>;
 }
 
 interface Lockfile {
-  readonly packages: Record<string, { readonly version?: string; readonly name?: string }>;
+  readonly packages: Record<string, LockfileEntry>;
 }
 
 /** The date npm's `--before` takes, and where it came from (said when it is not the commit). */
@@ -33,7 +41,7 @@ export class PackageVersions {
   readonly lockfileTime: LockfileTime | undefined;
 
   constructor(
-    root: string,
+    private readonly root: string,
     readonly policy: VersionPolicy,
   ) {
     this.manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Manifest;
@@ -41,18 +49,32 @@ export class PackageVersions {
     this.lockfileTime = policy === 'lockfile' ? lockfileTime(root) : undefined;
   }
 
-  /** `name@version` for `npm install`: the locked version, or the package's declared range. */
-  spec(name: string): string {
-    return `${name}@${this.policy === 'lockfile' ? this.locked(name) : this.declaredRange(name)}`;
+  /**
+   * `name@version` for `npm install`: the locked version, or the package's declared range. With
+   * `workspace` (a folder of this repository that package.json lists under `workspaces`), a
+   * package that workspace declares comes from it: the version package-lock.json installs for it,
+   * or its range. Others come from the root.
+   */
+  spec(name: string, workspace?: string): string {
+    const own = workspace === undefined ? undefined : this.workspaceManifest(workspace);
+    const ownRange = own?.devDependencies?.[name] ?? own?.dependencies?.[name];
+    const version =
+      this.policy === 'newest'
+        ? (ownRange ?? this.declaredRange(name))
+        : this.locked(name, ownRange === undefined ? undefined : workspace);
+    return `${name}@${version}`;
   }
 
   /**
    * What the scratch app's package.json pins beyond what it installs by name (`direct`, which npm
    * refuses to override): with the lockfile policy, the packed package's own dependencies at their
    * locked versions, and every other package that package-lock.json holds at one version only
-   * (a package it holds at several is left to `--before`); else nothing.
+   * (a package it holds at several is left to `--before`); else nothing. With `workspace`, a
+   * version that a peer range of the workspace's packages refuses is not pinned either: Nest 11's
+   * core takes an optional @nestjs/microservices 11, which the root holds at 12 only, and npm
+   * would install the override against the range.
    */
-  overrides(direct: readonly string[]): Record<string, string> {
+  overrides(direct: readonly string[], workspace?: string): Record<string, string> {
     if (this.policy === 'newest') return {};
     const pinned = new Map<string, string>();
     for (const [name, held] of heldVersions(this.lockfile)) {
@@ -62,7 +84,34 @@ export class PackageVersions {
       pinned.set(name, this.locked(name));
     }
     for (const name of direct) pinned.delete(name);
+    if (workspace !== undefined) {
+      for (const [name, range] of this.peerRanges(workspace)) {
+        const version = pinned.get(name);
+        if (version !== undefined && !semver.satisfies(version, range)) pinned.delete(name);
+      }
+    }
     return Object.fromEntries([...pinned].sort(([a], [b]) => (a < b ? -1 : 1)));
+  }
+
+  /**
+   * The peer ranges (optional ones included) of `workspace`'s packages: those installed under its
+   * node_modules, and those it declares that npm hoisted to the root's.
+   */
+  private peerRanges(workspace: string): [string, string][] {
+    const own = this.workspaceManifest(workspace);
+    const declared = Object.keys({ ...own.dependencies, ...own.devDependencies });
+    const prefix = `${workspace}/node_modules/`;
+    const { packages } = this.lockfile;
+    const entries = [
+      ...Object.entries(packages)
+        .filter(([path]) => path.startsWith(prefix))
+        .map(([, entry]) => entry),
+      ...declared
+        .filter((name) => packages[`${prefix}${name}`] === undefined)
+        .map((name) => packages[`node_modules/${name}`])
+        .filter((entry) => entry !== undefined),
+    ];
+    return entries.flatMap((entry) => Object.entries(entry.peerDependencies ?? {}));
   }
 
   /**
@@ -91,9 +140,16 @@ export class PackageVersions {
       .map(([path, entry]) => `${path}@${entry.version}`);
   }
 
-  /** The version package-lock.json installs at the top of node_modules. */
-  private locked(name: string): string {
-    const version = this.lockfile.packages[`node_modules/${name}`]?.version;
+  /**
+   * The version package-lock.json installs for `workspace` (under its own node_modules where it
+   * differs from the root's, else hoisted), or at the top of node_modules.
+   */
+  private locked(name: string, workspace?: string): string {
+    const { packages } = this.lockfile;
+    const version = (
+      (workspace === undefined ? undefined : packages[`${workspace}/node_modules/${name}`]) ??
+      packages[`node_modules/${name}`]
+    )?.version;
     if (version === undefined) {
       throw new Error(
         `The packaging spec installs ${name}, which package-lock.json does not hold: add it to ` +
@@ -113,10 +169,21 @@ export class PackageVersions {
     }
     return range;
   }
+
+  /** The package.json of `workspace`, which the root's must list. */
+  private workspaceManifest(workspace: string): Manifest {
+    if (!(this.manifest.workspaces ?? []).includes(workspace)) {
+      throw new Error(`package.json does not list ${workspace} under workspaces.`);
+    }
+    return JSON.parse(readFileSync(join(this.root, workspace, 'package.json'), 'utf8')) as Manifest;
+  }
 }
 
-/** The name a lockfile entry is installed under, none for the root and aliases (`npm:` specs). */
-function packageName(path: string, entry: Lockfile['packages'][string]): string | undefined {
+/**
+ * The name a lockfile entry is installed under; none for the root, workspaces (their folder and
+ * its link) and aliases (`npm:` specs).
+ */
+function packageName(path: string, entry: LockfileEntry): string | undefined {
   if (path === '' || entry.name !== undefined || entry.version === undefined) return undefined;
   return path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
 }

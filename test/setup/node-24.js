@@ -1,21 +1,19 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, URL } from 'node:url';
+import { nodeBinary, pinnedNodeVersion } from './node-binaries.js';
 
-// A Node 24 for the specs that Jest can only load there (test/setup/require-esm.js): Node's own
-// binary from its npm package (node-<platform>-<arch>), installed once under node_modules/.cache
-// and then found there, or in npm's cache after `npm ci`.
+// A Node 24 for the specs that Jest can only load there (test/setup/require-esm.js): the pinned
+// binary of test/setup/node-binaries.js, installed once under node_modules/.cache.
 //
 // Run as a script, it runs Jest on that Node with the arguments given, e.g.
 // `npm run test:node24 -- test/e2e/throttling`.
 
 /** One exact version, so that every run tests on the same binary. Jest needs 24.9 or later. */
-export const NODE_24_VERSION = '24.22.3';
+export const NODE_24_VERSION = pinnedNodeVersion(24);
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const PACKAGE = `node-${process.platform === 'win32' ? 'win' : process.platform}-${process.arch}`;
-const BINARY = join('bin', process.platform === 'win32' ? 'node.exe' : 'node');
 
 /**
  * The environment variable that lets a run go on without Node 24: set to 1, the specs that need it
@@ -23,41 +21,12 @@ const BINARY = join('bin', process.platform === 'win32' ? 'node.exe' : 'node');
  */
 export const SKIP_NODE_24 = 'TESSERA_SKIP_NODE24';
 
-/** Whether `binary` runs and is the pinned version. */
-function runs(binary) {
-  const version = spawnSync(binary, ['--version'], { encoding: 'utf8' });
-  return version.status === 0 && version.stdout.trim() === `v${NODE_24_VERSION}`;
-}
-
 /**
  * The Node 24 binary's path, installed first if it is not there yet; throws if npm fails or the
  * installed binary does not run.
  */
 export function node24Binary(root = ROOT) {
-  const dir = join(root, 'node_modules', '.cache', 'tessera-node-24');
-  const binary = join(dir, 'node_modules', PACKAGE, BINARY);
-  if (runs(binary)) return binary;
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'package.json'), '{ "private": true }\n');
-  const install = spawnSync(
-    'npm',
-    [
-      'install',
-      '--no-audit',
-      '--no-fund',
-      '--prefer-offline',
-      '--no-package-lock',
-      `${PACKAGE}@${NODE_24_VERSION}`,
-    ],
-    { cwd: dir, encoding: 'utf8', shell: process.platform === 'win32' },
-  );
-  if (install.status !== 0) {
-    const why = install.error?.message ?? install.stderr;
-    throw new Error(`npm could not install ${PACKAGE}@${NODE_24_VERSION}:\n${why}`);
-  }
-  if (!runs(binary))
-    throw new Error(`${PACKAGE}@${NODE_24_VERSION} was installed but does not run`);
-  return binary;
+  return nodeBinary(24, { root });
 }
 
 /**
