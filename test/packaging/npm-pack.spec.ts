@@ -46,8 +46,10 @@ import { PackageVersions } from './package-versions.js';
 // - `npm test` (CI) installs every package the apps name (Nest, reflect-metadata, rxjs,
 //   TypeScript, @types/node, prom-client, ioredis, @types/redis-errors, Jest) at the exact version
 //   package-lock.json holds, and pins the rest of the tree there through `overrides`: the packed
-//   package's own dependencies, and every package the lockfile holds at one version only. What is
-//   still open (a package the lockfile holds at several versions, or not at all) resolves with
+//   package's own dependencies, every package the lockfile holds at one version only, and, of a
+//   package it holds at several, the version each package depending on it gets there (npm's
+//   nested overrides: `"minimatch@10.2.6": { "brace-expansion": "5.0.13" }`). What is still open
+//   (a package the lockfile does not hold, or whose dependents' copies differ) resolves with
 //   npm's `--before` the time package-lock.json was last committed (its modification time, said
 //   in one line, when git has no commit of it or it has changes not yet committed), as it did
 //   then. A test checks that each app got only versions the lockfile holds. An upstream release
@@ -411,7 +413,7 @@ describe('the npm package (npm pack, installed into a fresh Nest 11 CommonJS app
     for (const child of children) child.kill();
     if (work !== undefined) rmSync(work, { recursive: true, force: true });
     await deleteKeys(REVOCATION_PREFIX);
-  });
+  }, 2 * MINUTE);
 
   it('holds the compiled library (.js and .d.ts), README, CHANGELOG, LICENSE and package.json, nothing else', () => {
     const compiled = librarySources.flatMap((source) => {

@@ -22,9 +22,11 @@ const LOCKFILE = {
     // Reached only through other packages, as @types/body-parser is through @types/express.
     'node_modules/@types/body-parser': { version: '1.19.6' },
     'node_modules/jest': { version: '30.5.2' },
-    // Held at two versions: left to --before.
+    // Held at two versions: each package depending on it gets the one it has here.
     'node_modules/debug': { version: '4.4.3' },
     'node_modules/send/node_modules/debug': { version: '2.6.9' },
+    'node_modules/send': { version: '0.19.0', dependencies: { debug: '2.6.9' } },
+    'node_modules/router': { version: '2.2.0', dependencies: { debug: '^4.4.0' } },
     // An alias (`npm:string-width@^4`): its path does not name the package.
     'node_modules/string-width-cjs': { name: 'string-width', version: '4.2.3' },
     'node_modules/@nestjs/common': { version: '12.6.3' },
@@ -78,8 +80,28 @@ describe('the packaging spec’s versions', () => {
       '@types/body-parser': '1.19.6',
       'babel-jest': '30.5.2',
       passport: '0.7.0',
+      router: { '.': '2.2.0', debug: '4.4.3' },
+      send: { '.': '0.19.0', debug: '2.6.9' },
       'ts-jest': '29.4.15',
     });
+  });
+
+  it('pins a package held at several versions per dependent, unless two copies of it differ', () => {
+    writeLockfile({
+      packages: {
+        ...LOCKFILE.packages,
+        // A second send, whose debug is the root's: send's debug is no longer one version.
+        'node_modules/express/node_modules/send': {
+          version: '0.19.0',
+          dependencies: { debug: '^4' },
+        },
+        'node_modules/express': { version: '5.1.0' },
+      },
+    });
+    const overrides = new PackageVersions(root, 'lockfile').overrides([]);
+    // send itself is still held at one version; its debug is left to --before.
+    expect(overrides.send).toBe('0.19.0');
+    expect(overrides.router).toEqual({ '.': '2.2.0', debug: '4.4.3' });
   });
 
   it('pins nothing for a workspace’s app that a peer range of its packages refuses', () => {
@@ -89,6 +111,8 @@ describe('the packaging spec’s versions', () => {
       '@types/body-parser': '1.19.6',
       'babel-jest': '30.5.2',
       passport: '0.7.0',
+      router: { '.': '2.2.0', debug: '4.4.3' },
+      send: { '.': '0.19.0', debug: '2.6.9' },
       'ts-jest': '29.4.15',
     });
   });

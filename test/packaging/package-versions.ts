@@ -19,6 +19,8 @@ interface Manifest {
 interface LockfileEntry {
   readonly version?: string;
   readonly name?: string;
+  readonly dependencies?: Record<string, string>;
+  readonly optionalDependencies?: Record<string, string>;
   readonly peerDependencies?: Record<string, string>;
 }
 
@@ -68,13 +70,18 @@ export class PackageVersions {
   /**
    * What the scratch app's package.json pins beyond what it installs by name (`direct`, which npm
    * refuses to override): with the lockfile policy, the packed package's own dependencies at their
-   * locked versions, and every other package that package-lock.json holds at one version only
-   * (a package it holds at several is left to `--before`); else nothing. With `workspace`, a
+   * locked versions, and every other package that package-lock.json holds at one version only;
+   * a package it holds at several, each package that depends on it gets the version the lockfile
+   * resolves for it (`"minimatch@10.2.6": { "brace-expansion": "5.0.13" }`), where that is one
+   * version, and the rest is left to `--before`; else nothing. With `workspace`, a
    * version that a peer range of the workspace's packages refuses is not pinned either: Nest 11's
    * core takes an optional @nestjs/microservices 11, which the root holds at 12 only, and npm
    * would install the override against the range.
    */
-  overrides(direct: readonly string[], workspace?: string): Record<string, string> {
+  overrides(
+    direct: readonly string[],
+    workspace?: string,
+  ): Record<string, string | Record<string, string>> {
     if (this.policy === 'newest') return {};
     const pinned = new Map<string, string>();
     for (const [name, held] of heldVersions(this.lockfile)) {
@@ -90,7 +97,15 @@ export class PackageVersions {
         if (version !== undefined && !semver.satisfies(version, range)) pinned.delete(name);
       }
     }
-    return Object.fromEntries([...pinned].sort(([a], [b]) => (a < b ? -1 : 1)));
+    const overrides = new Map<string, string | Record<string, string>>(pinned);
+    for (const [dependent, pins] of dependentPins(this.lockfile)) {
+      const [name, version] = splitSpec(dependent);
+      if (direct.includes(name)) continue;
+      // npm takes one key per package: a pinned one carries its own version as ".".
+      if (pinned.get(name) === version) overrides.set(name, { '.': version, ...pins });
+      else if (!pinned.has(name)) overrides.set(dependent, pins);
+    }
+    return Object.fromEntries([...overrides].sort(([a], [b]) => (a < b ? -1 : 1)));
   }
 
   /**
@@ -186,6 +201,54 @@ export class PackageVersions {
 function packageName(path: string, entry: LockfileEntry): string | undefined {
   if (path === '' || entry.name !== undefined || entry.version === undefined) return undefined;
   return path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
+}
+
+/** `name@version` split at the version's `@` (a scoped name has one of its own). */
+function splitSpec(spec: string): [string, string] {
+  const at = spec.lastIndexOf('@');
+  return [spec.slice(0, at), spec.slice(at + 1)];
+}
+
+/** The version of `dep` that Node's resolution finds from the package installed at `path`. */
+function resolvedFrom(lockfile: Lockfile, path: string, dep: string): string | undefined {
+  for (let dir = path; ;) {
+    const entry =
+      lockfile.packages[dir === '' ? `node_modules/${dep}` : `${dir}/node_modules/${dep}`];
+    if (entry !== undefined) return entry.name === undefined ? entry.version : undefined;
+    if (dir === '') return undefined;
+    const parent = dir.lastIndexOf('/node_modules/');
+    dir = parent === -1 ? '' : dir.slice(0, parent);
+  }
+}
+
+/**
+ * For each package held at several versions, which version each package depending on it
+ * (`name@version`) gets in the lockfile: `dependent → { dependency: version }`, leaving out a
+ * dependency two copies of the same dependent get at different versions.
+ */
+function dependentPins(lockfile: Lockfile): Map<string, Record<string, string>> {
+  const held = heldVersions(lockfile);
+  const found = new Map<string, Map<string, string | null>>();
+  for (const [path, entry] of Object.entries(lockfile.packages)) {
+    const name = packageName(path, entry);
+    if (name === undefined) continue;
+    const dependent = `${name}@${entry.version}`;
+    for (const dep of Object.keys({ ...entry.dependencies, ...entry.optionalDependencies })) {
+      if ((held.get(dep)?.size ?? 0) < 2) continue;
+      const version = resolvedFrom(lockfile, path, dep);
+      if (version === undefined) continue;
+      const pins = found.get(dependent) ?? new Map<string, string | null>();
+      found.set(dependent, pins);
+      const before = pins.get(dep);
+      pins.set(dep, before === undefined || before === version ? version : null);
+    }
+  }
+  const result = new Map<string, Record<string, string>>();
+  for (const [dependent, pins] of found) {
+    const single = [...pins].filter((pin): pin is [string, string] => pin[1] !== null);
+    if (single.length > 0) result.set(dependent, Object.fromEntries(single));
+  }
+  return result;
 }
 
 /** Every version a lockfile holds of each package, wherever in the tree. */
