@@ -203,9 +203,9 @@ const prometheusEntry = import.meta.resolve('nest-tessera/prometheus');`,
 
 /**
  * What the CommonJS app's Jest needs to load nest-tessera, an ES module (docs/compatibility.md):
- * ts-jest compiles it to CommonJS like the app's own files (`allowJs`, and
- * `transformIgnorePatterns` that let it through), on any Node; or, on Node 24.9 and later, Jest
- * run with `--experimental-vm-modules` loads it through require(esm) untransformed, once
+ * ts-jest compiles it to CommonJS like the app's own files (a `transform` that matches `.js`,
+ * and `transformIgnorePatterns` that let it through), on any Node; or, on Node 24.9 and later,
+ * Jest run with `--experimental-vm-modules` loads it through require(esm) untransformed, once
  * `transformIgnorePatterns` is Jest's default again. `isolatedModules` only makes ts-jest faster.
  */
 export const COMMONJS_JEST = {
@@ -323,7 +323,6 @@ export const COMMONJS_APP: ConsumerApp = {
     'tsconfig.spec.json': json({
       extends: './tsconfig.json',
       compilerOptions: {
-        allowJs: true,
         isolatedModules: true,
         types: ['node', 'jest'],
         rootDir: '.',
