@@ -11,6 +11,8 @@ export type {
 } from './nest/auth.module-definition.js';
 export type {
   AuthModuleOptions,
+  DpopNonceSettings,
+  DpopOptions,
   JwksOptions,
   RenewalOptions,
   RevocationOptions,
@@ -60,13 +62,34 @@ export {
   InsufficientScopeError,
   InvalidRequestError,
   InvalidTokenError,
+  InvalidDpopProofError,
   MissingTokenError,
+  UseDpopNonceError,
 } from './errors/auth-errors.js';
 export type {
   BearerErrorCode,
+  DpopErrorCode,
+  InvalidDpopProofReason,
   InvalidRequestReason,
   InvalidTokenReason,
 } from './errors/auth-errors.js';
+
+// Sender-constrained tokens (DPoP, RFC 9449)
+export {
+  accessTokenHash,
+  DPOP_ALGORITHMS,
+  DpopProofVerifier,
+} from './dpop/dpop-proof-verifier.js';
+export type {
+  DpopProofRequest,
+  DpopProofVerifierOptions,
+  VerifiedDpopProof,
+} from './dpop/dpop-proof-verifier.js';
+export { MemoryDpopReplayCache } from './dpop/dpop-replay-cache.js';
+export type { DpopReplayCache, MemoryDpopReplayCacheOptions } from './dpop/dpop-replay-cache.js';
+export { jwkThumbprint } from './dpop/jwk-thumbprint.js';
+export { requestUrl as dpopRequestUrl } from './dpop/dpop-request.js';
+export type { DpopCarrier } from './dpop/dpop-request.js';
 
 // Revocation
 export { RevocationStore, RevocationUnavailableError } from './revocation/revocation-store.js';

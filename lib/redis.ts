@@ -12,3 +12,7 @@ export type { RedisRevocationEvents } from './revocation/redis-revocation-events
 // Sessions and refresh tokens (issuer side)
 export { RedisSessionStore } from './session/redis-session-store.js';
 export type { RedisSessionStoreOptions } from './session/redis-session-store.js';
+
+// DPoP proofs accepted (replays refused), shared by every instance
+export { RedisDpopReplayCache } from './redis/redis-dpop-replay-cache.js';
+export type { RedisDpopReplayCacheOptions } from './redis/redis-dpop-replay-cache.js';

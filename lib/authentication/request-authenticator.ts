@@ -1,4 +1,11 @@
-import { MissingTokenError } from '../errors/auth-errors.js';
+import {
+  checkBinding,
+  dpopCredential,
+  unbound,
+  type DpopCarrier,
+  type DpopPolicy,
+} from '../dpop/dpop-request.js';
+import { InvalidRequestError, MissingTokenError } from '../errors/auth-errors.js';
 import type { RevocationChecker } from '../revocation/revocation-checker.js';
 import type { RiskTier } from '../revocation/risk-tier.js';
 import {
@@ -32,6 +39,8 @@ export class RequestAuthenticator {
     readonly verifier: TokenVerifier,
     private readonly revocation: RevocationChecker | undefined,
     private readonly sources: TokenSources,
+    /** DPoP (RFC 9449); without it a bound token is refused whichever way it comes. */
+    private readonly dpop?: DpopPolicy,
   ) {
     this.bearerOnly = sources.headers.length === 0 && sources.bodyField === undefined;
   }
@@ -46,15 +55,40 @@ export class RequestAuthenticator {
     tier: RiskTier = 'standard',
     alreadyVerified?: (token: string, request: R) => Principal | undefined,
   ): Awaitable<Principal> {
+    if (this.dpop !== undefined) return this.authenticateWithDpop(request, tier, alreadyVerified);
     const token = extractToken(request, this.sources, !this.bearerOnly);
     if (token === undefined) throw new MissingTokenError();
     // A verdict reached earlier came from a full extraction of its own (the throttler guard's).
     const principal = alreadyVerified?.(token, request);
-    if (principal !== undefined) return this.unrevoked(principal, tier);
+    if (principal !== undefined) return this.unrevoked(unbound(principal), tier);
     const cached = this.verifier.cachedPrincipal(token);
-    if (cached !== undefined) return this.unrevoked(cached, tier);
+    if (cached !== undefined) return this.unrevoked(unbound(cached), tier);
     if (this.bearerOnly) assertOneWord(token);
-    return this.verifyAtEndOfTurn(token, tier);
+    return this.verifyAtEndOfTurn(token, tier, unbound);
+  }
+
+  /**
+   * With DPoP on: the token of `Authorization: DPoP` (with its proof) or of the bearer sources,
+   * verified and unrevoked, then its binding checked (`checkBinding`).
+   */
+  private authenticateWithDpop<R extends CredentialCarrier>(
+    request: R,
+    tier: RiskTier,
+    alreadyVerified: ((token: string, request: R) => Principal | undefined) | undefined,
+  ): Awaitable<Principal> {
+    const dpop = this.dpop!;
+    const proven = dpopCredential(request.headers.authorization);
+    const bearer = extractToken(request, this.sources);
+    if (proven !== undefined && bearer !== undefined && bearer !== proven) {
+      throw new InvalidRequestError('multiple_tokens');
+    }
+    const token = proven ?? bearer;
+    if (token === undefined) throw new MissingTokenError();
+    const bound = (principal: Principal) =>
+      checkBinding(dpop, request as DpopCarrier, principal, token, proven !== undefined, tier);
+    const principal = alreadyVerified?.(token, request) ?? this.verifier.cachedPrincipal(token);
+    if (principal !== undefined) return thenApply(this.unrevoked(principal, tier), bound);
+    return this.verifyAtEndOfTurn(token, tier).then(bound);
   }
 
   /**
@@ -75,12 +109,17 @@ export class RequestAuthenticator {
    * when the verified-token cache answers; `await` it.
    */
   authenticateToken(token: string, tier: RiskTier = 'standard'): Awaitable<Principal> {
+    // No proof travels with these: a token bound to a key is not accepted here.
     const cached = this.verifier.cachedPrincipal(token);
-    if (cached !== undefined) return this.unrevoked(cached, tier);
-    return this.verifyAtEndOfTurn(token, tier);
+    if (cached !== undefined) return this.unrevoked(unbound(cached), tier);
+    return this.verifyAtEndOfTurn(token, tier, unbound);
   }
 
-  private verifyAtEndOfTurn(token: string, tier: RiskTier): Promise<Principal> {
+  private verifyAtEndOfTurn(
+    token: string,
+    tier: RiskTier,
+    accept: (principal: Principal) => Principal = same,
+  ): Promise<Principal> {
     // A signature to check waits for the end of the event loop's turn, so that the checks of all
     // the requests read in one turn run back to back, and then their answers. Interleaved with
     // the rest of each request, a check (and the request around it) runs with the processor's
@@ -89,7 +128,9 @@ export class RequestAuthenticator {
     return this.endOfTurn
       .next()
       .then(() =>
-        thenApply(this.verifier.verify(token), (principal) => this.unrevoked(principal, tier)),
+        thenApply(this.verifier.verify(token), (principal) =>
+          this.unrevoked(accept(principal), tier),
+        ),
       );
   }
 
@@ -99,4 +140,8 @@ export class RequestAuthenticator {
     // The local check (standard routes) answers at once: no closure on every request's path.
     return checked instanceof Promise ? checked.then(() => principal) : principal;
   }
+}
+
+function same(principal: Principal): Principal {
+  return principal;
 }

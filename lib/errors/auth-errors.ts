@@ -16,7 +16,30 @@ export type InvalidTokenReason =
   | 'expired'
   | 'not_yet_valid'
   | 'revoked'
-  | 'revocation_unavailable';
+  | 'revocation_unavailable'
+  | 'dpop_bound_as_bearer'
+  | 'dpop_required'
+  | 'dpop_key_mismatch';
+
+/** Why a DPoP proof (RFC 9449 §4.3) was refused. */
+export type InvalidDpopProofReason =
+  | 'missing'
+  | 'multiple'
+  | 'oversized'
+  | 'malformed'
+  | 'typ_mismatch'
+  | 'alg_not_allowed'
+  | 'bad_jwk'
+  | 'private_key'
+  | 'bad_signature'
+  | 'missing_claim'
+  | 'htm_mismatch'
+  | 'htu_mismatch'
+  | 'iat_out_of_window'
+  | 'ath_mismatch'
+  | 'nonce_mismatch'
+  | 'replayed'
+  | 'replay_check_unavailable';
 
 /** Why a request was refused before any token was verified. */
 export type InvalidRequestReason = 'token_in_query' | 'multiple_tokens' | 'malformed_credentials';
@@ -24,12 +47,15 @@ export type InvalidRequestReason = 'token_in_query' | 'multiple_tokens' | 'malfo
 /** An RFC 6750 §3.1 error code. */
 export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
 
+/** An RFC 9449 §7.1 and §9 error code. */
+export type DpopErrorCode = 'invalid_dpop_proof' | 'use_dpop_nonce';
+
 /** A refused request; `code` is the RFC 6750 §3.1 error code, none when no token was sent. */
 export abstract class AuthError extends Error {
   /** The HTTP status this refusal maps to. */
   abstract readonly status: 400 | 401 | 403;
-  /** The RFC 6750 error code, absent when the request carried no credentials at all. */
-  abstract readonly code: BearerErrorCode | undefined;
+  /** The RFC 6750 (or RFC 9449) error code, absent when the request carried no credentials. */
+  abstract readonly code: BearerErrorCode | DpopErrorCode | undefined;
   /** The machine-readable reason, for logs and metrics; never sent to the client. */
   abstract readonly reason: string;
 
@@ -69,6 +95,36 @@ export class InvalidTokenError extends AuthError {
     options?: ErrorOptions,
   ) {
     super(`token rejected: ${reason}`, options);
+  }
+}
+
+/** The request's DPoP proof is not acceptable (RFC 9449 §4.3): 401 `invalid_dpop_proof`. */
+export class InvalidDpopProofError extends AuthError {
+  readonly status = 401;
+  readonly code = 'invalid_dpop_proof';
+
+  constructor(
+    readonly reason: InvalidDpopProofReason,
+    options?: ErrorOptions,
+  ) {
+    super(`DPoP proof rejected: ${reason}`, options);
+  }
+}
+
+/**
+ * The proof lacks the server's current nonce (RFC 9449 §9): 401 `use_dpop_nonce`, with the nonce
+ * to use in a `DPoP-Nonce` header.
+ */
+export class UseDpopNonceError extends AuthError {
+  readonly status = 401;
+  readonly code = 'use_dpop_nonce';
+  readonly reason = 'dpop_nonce_required';
+
+  constructor(
+    /** The nonce the client's next proof must carry. */
+    readonly nonce: string,
+  ) {
+    super('DPoP proof rejected: the server nonce is required');
   }
 }
 

@@ -1,7 +1,10 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, Inject, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { throwError, type Observable } from 'rxjs';
-import { AuthError, bearerChallenge } from '../errors/auth-errors.js';
+import { authChallenge, type DpopChallengeOptions } from '../dpop/dpop-challenge.js';
+import { usesDpopScheme } from '../dpop/dpop-request.js';
+import { AuthError, UseDpopNonceError } from '../errors/auth-errors.js';
+import type { CredentialCarrier } from '../verify/extract-token.js';
 import type { ResolvedAuthOptions } from '../options/resolve-auth-options.js';
 import { AUTH_OPTIONS } from './auth.module-definition.js';
 import { setRejection } from './request-state.js';
@@ -15,11 +18,17 @@ const MESSAGES = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden' } a
 @Catch(AuthError)
 export class AuthExceptionFilter implements ExceptionFilter<AuthError> {
   private readonly logger = new Logger('Tessera');
+  private readonly dpop: DpopChallengeOptions | undefined;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     @Inject(AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
-  ) {}
+  ) {
+    const dpop = options.dpop;
+    this.dpop = dpop
+      ? { algorithms: dpop.algorithms, requiredEverywhere: dpop.required === true }
+      : undefined;
+  }
 
   catch(error: AuthError, host: ArgumentsHost): void | Observable<never> {
     if (host.getType() === 'rpc') {
@@ -28,13 +37,15 @@ export class AuthExceptionFilter implements ExceptionFilter<AuthError> {
     }
     if (host.getType() !== 'http') throw error;
     const http = host.switchToHttp();
-    const request = http.getRequest<object>();
+    const request = http.getRequest<CredentialCarrier & object>();
     setRejection(request, error);
     this.options.events.requestRejected?.({ error });
     this.logger.debug?.(`${error.status} ${error.reason}`);
     const adapter = this.adapterHost.httpAdapter;
     const response = http.getResponse<unknown>();
-    adapter.setHeader(response, 'WWW-Authenticate', bearerChallenge(error));
+    const viaDpop = this.dpop !== undefined && usesDpopScheme(request);
+    adapter.setHeader(response, 'WWW-Authenticate', authChallenge(error, viaDpop, this.dpop));
+    if (error instanceof UseDpopNonceError) adapter.setHeader(response, 'DPoP-Nonce', error.nonce);
     adapter.setHeader(response, 'Cache-Control', 'no-store');
     const body = { statusCode: error.status, message: MESSAGES[error.status], error: error.code };
     adapter.reply(response, body, error.status);

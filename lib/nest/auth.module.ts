@@ -26,6 +26,9 @@ import { createRevocationStore } from '../options/create-revocation-store.js';
 import { RevocationChecker } from '../revocation/revocation-checker.js';
 import { RevocationStore } from '../revocation/revocation-store.js';
 import { createTokenVerifier } from '../options/create-token-verifier.js';
+import { createDpopPolicy } from '../options/create-dpop-policy.js';
+import { DpopProofVerifier } from '../dpop/dpop-proof-verifier.js';
+import type { DpopPolicy } from '../dpop/dpop-request.js';
 import { loadTracing } from '../observability/load-tracing.js';
 import type { TraceHooks } from '../trace-hooks.js';
 import { TokenVerifier } from '../verify/token-verifier.js';
@@ -55,6 +58,7 @@ import { RenewalCoordinator } from '../renewal/renewal-coordinator.js';
 const REDIS_CONNECTION = Symbol('RedisConnection');
 const TRACE_HOOKS = Symbol('TraceHooks');
 const OWNED_REVOCATION_STORE = Symbol('OwnedRevocationStore');
+const DPOP_POLICY = Symbol('DpopPolicy');
 /** How long start-up waits for a shared revocation list to load before serving anyway. */
 const REVOCATION_LOAD_WAIT_MS = 2000;
 
@@ -97,12 +101,25 @@ const REVOCATION_LOAD_WAIT_MS = 2000;
       inject: [OWNED_REVOCATION_STORE],
     },
     {
+      provide: DPOP_POLICY,
+      useFactory: (options: ResolvedAuthOptions, redis: RedisBackendConnection | null) =>
+        createDpopPolicy(options, redis ?? undefined) ?? null,
+      inject: [AUTH_OPTIONS, REDIS_CONNECTION],
+    },
+    {
+      // The proof checks of this module, for an issuer's token endpoints (null when DPoP is off).
+      provide: DpopProofVerifier,
+      useFactory: (policy: DpopPolicy | null) => policy?.proofs ?? null,
+      inject: [DPOP_POLICY],
+    },
+    {
       provide: RequestAuthenticator,
       useFactory: (
         options: ResolvedAuthOptions,
         verifier: TokenVerifier,
         store: RevocationStore | null,
         trace: TraceHooks,
+        dpop: DpopPolicy | null,
       ) =>
         new RequestAuthenticator(
           verifier,
@@ -110,8 +127,9 @@ const REVOCATION_LOAD_WAIT_MS = 2000;
             ? new RevocationChecker(store, options.revocation.onOutage, options.events, trace)
             : undefined,
           options.tokenSources,
+          dpop ?? undefined,
         ),
-      inject: [AUTH_OPTIONS, TokenVerifier, RevocationStore, TRACE_HOOKS],
+      inject: [AUTH_OPTIONS, TokenVerifier, RevocationStore, TRACE_HOOKS, DPOP_POLICY],
     },
     {
       provide: ServiceIdentities,
@@ -182,6 +200,7 @@ const REVOCATION_LOAD_WAIT_MS = 2000;
     RequestAuthenticator,
     ServiceIdentities,
     BearerGuard,
+    DpopProofVerifier,
   ],
 })
 export class AuthModule implements NestModule, OnApplicationBootstrap, OnApplicationShutdown {

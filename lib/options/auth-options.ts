@@ -7,6 +7,7 @@ import type { OutagePolicy } from '../revocation/risk-tier.js';
 import type { IssuerProfileName } from '../verify/issuer-profile.js';
 import type { RedisBackend } from './redis-backend.js';
 import type { TokenRenewer } from '../renewal/token-renewer.js';
+import type { DpopReplayCache } from '../dpop/dpop-replay-cache.js';
 import type { RevocationStore } from '../revocation/revocation-store.js';
 
 /** An issuer whose tokens are accepted, with the one place its keys come from. */
@@ -151,6 +152,66 @@ export interface RenewalOptions {
   issuers?: readonly string[];
 }
 
+/**
+ * Sender-constrained tokens (DPoP, RFC 9449): a token bound to a key (`cnf.jkt`) is accepted only
+ * as `Authorization: DPoP` with a proof by that key for the request.
+ */
+export interface DpopOptions {
+  /**
+   * Refuse unbound (bearer) tokens: of every issuer (`true`), or of the issuers listed.
+   * @default false
+   */
+  required?: boolean | readonly string[];
+  /**
+   * Algorithms a proof may be signed with; asymmetric only.
+   * @default ['ES256', 'EdDSA', 'RS256', 'PS256']
+   */
+  algorithms?: readonly SigningAlgorithm[];
+  /**
+   * How old a proof's `iat` may be, in seconds (plus `clockToleranceSeconds` either way).
+   * @default 60
+   */
+  proofMaxAgeSeconds?: number;
+  /**
+   * Proofs longer than this many bytes are refused before anything is decoded.
+   * @default 8192
+   */
+  maxProofBytes?: number;
+  /**
+   * The origins (`https://api.example.com`) clients reach this service at: a proof's `htu` must
+   * be one of them plus the request's path. Behind a proxy that terminates TLS, list them.
+   * @default from each request: `https` on a TLS socket, else `http`, and its `Host` header
+   */
+  origins?: readonly string[];
+  /**
+   * Server nonces (RFC 9449 §9): every proof must carry a recent one, else 401 `use_dpop_nonce`
+   * with a `DPoP-Nonce` header. Instances behind one address need the same `secret`.
+   * @default off
+   */
+  nonce?: DpopNonceSettings;
+  /**
+   * Where accepted proofs are remembered (replays refused), in place of the module's `redis`.
+   * @default the module's `redis` when given, else in memory (one instance)
+   */
+  replayCache?: DpopReplayCache;
+  /**
+   * Prefix of the replay cache's Redis keys (with the module's `redis`).
+   * @default '{tessera}:dpop:'
+   */
+  keyPrefix?: string;
+}
+
+/** Server nonces for DPoP proofs. */
+export interface DpopNonceSettings {
+  /** At least 32 bytes, the same on every instance. @default a random one per process */
+  secret?: string;
+  /**
+   * Seconds a nonce is current (it is accepted for as long again after).
+   * @default 300
+   */
+  lifetimeSeconds?: number;
+}
+
 /** Configuration of `AuthModule.forRoot()`; checked once at start-up. */
 export interface AuthModuleOptions {
   /** The issuers whose tokens are accepted; a key of one issuer never verifies another's token. */
@@ -199,6 +260,12 @@ export interface AuthModuleOptions {
   revocation?: RevocationOptions;
   /** Where tokens may be read from besides `Authorization: Bearer`. */
   tokenSources?: TokenSourceOptions;
+  /**
+   * DPoP-bound tokens (RFC 9449) with proofs; `{}` turns it on with its defaults. Off, a bound
+   * token is refused whichever way it comes.
+   * @default off
+   */
+  dpop?: DpopOptions;
   /**
    * Sliding renewal of near-expiry session tokens; absent: off.
    * @default off

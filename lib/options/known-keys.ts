@@ -1,6 +1,8 @@
 import { AuthConfigError } from '../errors/auth-errors.js';
 import type {
   AuthModuleOptions,
+  DpopNonceSettings,
+  DpopOptions,
   JwksOptions,
   RenewalOptions,
   RevocationOptions,
@@ -26,6 +28,7 @@ const MODULE = {
   redis: true,
   revocation: true,
   tokenSources: true,
+  dpop: true,
   renewal: true,
   serviceIdentities: true,
   principalContext: true,
@@ -66,6 +69,20 @@ const REVOCATION = {
   onOutage: true,
 } as const satisfies Keys<RevocationOptions>;
 const OUTAGE = { standard: true, sensitive: true } as const;
+const DPOP = {
+  required: true,
+  algorithms: true,
+  proofMaxAgeSeconds: true,
+  maxProofBytes: true,
+  origins: true,
+  nonce: true,
+  replayCache: true,
+  keyPrefix: true,
+} as const satisfies Keys<DpopOptions>;
+const DPOP_NONCE = {
+  secret: true,
+  lifetimeSeconds: true,
+} as const satisfies Keys<DpopNonceSettings>;
 const RENEWAL = {
   renewer: true,
   windowSeconds: true,
@@ -143,6 +160,8 @@ export function checkKnownKeys(options: AuthModuleOptions): void {
     visit(options.revocation.onOutage, OUTAGE, 'revocation.onOutage.');
   }
   visit(options.renewal, RENEWAL, 'renewal.');
+  visit(options.dpop, DPOP, 'dpop.');
+  if (isObject(options.dpop)) visit(options.dpop.nonce, DPOP_NONCE, 'dpop.nonce.');
   for (const [name, identity] of Object.entries(options.serviceIdentities ?? {})) {
     const where = `serviceIdentities.${name}.`;
     if (isObject(identity) && 'clientCredentials' in identity) {

@@ -1,3 +1,4 @@
+import type { DpopReplayCache } from '../dpop/dpop-replay-cache.js';
 import type { RedisRevocationEvents } from '../revocation/redis-revocation-events.js';
 import type { RevocationStore } from '../revocation/revocation-store.js';
 import type {
@@ -29,6 +30,8 @@ export interface RedisBackend {
 export interface RedisBackendConnection {
   /** The revocation list on this connection, plus the pub/sub connection its local view needs. */
   revocationStore(options: RedisBackendRevocationOptions): RevocationStore;
+  /** The DPoP replay cache on this connection, under `keyPrefix`. */
+  dpopReplayCache(options: { readonly keyPrefix: string }): DpopReplayCache;
   /** Throttler counters on this connection, for `nest-tessera/throttler`'s Redis storage. */
   throttlerCounters(options: RedisThrottlerStorageOptions): ThrottlerCounters;
   /**

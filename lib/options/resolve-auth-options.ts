@@ -21,6 +21,7 @@ import type { AuthModuleOptions, RevocationOptions, TrustedIssuerOptions } from 
 import type { RedisBackend } from './redis-backend.js';
 import type { TokenRenewer } from '../renewal/token-renewer.js';
 import { isSecureUrl } from '../util/secure-url.js';
+import { resolveDpop, type ResolvedDpopOptions } from './resolve-dpop-options.js';
 
 /** Options with every default applied and every value checked. */
 export interface ResolvedAuthOptions {
@@ -40,6 +41,7 @@ export interface ResolvedAuthOptions {
   readonly revocation: ResolvedRevocationOptions | false;
   readonly serviceIdentities: Readonly<Record<string, ServiceIdentityOptions>>;
   readonly renewal: ResolvedRenewalOptions | false;
+  readonly dpop: ResolvedDpopOptions | false;
   readonly principalContext: boolean | undefined;
   readonly globalGuard: boolean;
   readonly publicMetadataKey: string | undefined;
@@ -159,6 +161,7 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
       requireHttps,
     ),
     renewal: resolveRenewal(options),
+    dpop: resolveDpop(options),
     principalContext: optional('principalContext', options.principalContext, 'boolean'),
     globalGuard: optional('globalGuard', options.globalGuard, 'boolean') ?? DEFAULTS.globalGuard,
     publicMetadataKey: publicMetadataKey(options.publicMetadataKey),
@@ -405,7 +408,7 @@ type TypeOf = {
  * `value`, when absent or of the type named; else an `AuthConfigError`. Options often come from
  * configuration files, where `'false'` or `0` would otherwise pass as a setting.
  */
-function optional<T, K extends keyof TypeOf>(name: string, value: T, type: K): T {
+export function optional<T, K extends keyof TypeOf>(name: string, value: T, type: K): T {
   if (value === undefined) return value;
   const ok =
     type === 'object'
@@ -416,7 +419,7 @@ function optional<T, K extends keyof TypeOf>(name: string, value: T, type: K): T
 }
 
 /** An array of strings; else an `AuthConfigError` (a string would be read letter by letter). */
-function strings(name: string, value: unknown): string[] {
+export function strings(name: string, value: unknown): string[] {
   if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
     fail(`${name} must be an array of strings, got ${describe(value)}`);
   }
@@ -463,7 +466,7 @@ function nonEmptyStrings(name: string, values: readonly string[]): string[] {
   return [...values];
 }
 
-function bounded(name: string, value: number | undefined, min: number, max: number): number {
+export function bounded(name: string, value: number | undefined, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
     fail(`${name} must be a number from ${min} to ${max}, got ${String(value)}`);
   }
@@ -480,7 +483,7 @@ function headerName(name: string, where = 'tokenSources.headers'): string {
   return name.toLowerCase();
 }
 
-function fail(message: string): never {
+export function fail(message: string): never {
   throw new AuthConfigError(message);
 }
 

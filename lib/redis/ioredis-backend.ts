@@ -2,6 +2,7 @@ import { AuthConfigError } from '../errors/auth-errors.js';
 import type { RedisBackend, RedisBackendConnection } from '../options/redis-backend.js';
 import { connectOnce, openRedis, type RedisConnection } from '../revocation/redis-connection.js';
 import { startLater } from '../revocation/redis-revocation-store.js';
+import { RedisDpopReplayCache } from './redis-dpop-replay-cache.js';
 import { RedisThrottlerCounters } from './redis-throttler-counters.js';
 
 /**
@@ -36,6 +37,7 @@ function openBackend(connection: RedisConnection): RedisBackendConnection {
       starts.push(start);
       return keep(store);
     },
+    dpopReplayCache: (options) => keep(new RedisDpopReplayCache({ ...options, connection: client })),
     throttlerCounters: (options) => keep(new RedisThrottlerCounters({ ...options, client })),
     connect: () => {
       if (owned) connectOnce(client);
