@@ -38,6 +38,7 @@ describe('sample app configuration', () => {
       clockToleranceSeconds: 5,
       throttle: { limit: 100, ttlSeconds: 1 },
       requireHttps: false,
+      dpopRequired: false,
       reports: {
         intervalSeconds: 60,
         tokenEndpoint: 'http://localhost:3000/auth/token',
@@ -45,6 +46,17 @@ describe('sample app configuration', () => {
         clientSecret: undefined,
       },
     });
+  });
+
+  it.each([
+    { value: 'true', required: true },
+    { value: 'false', required: false },
+  ])('reads DPOP_REQUIRED=$value', ({ value, required }) => {
+    expect(loadConfig({ DPOP_REQUIRED: value }).orders.dpopRequired).toBe(required);
+  });
+
+  it('refuses a DPOP_REQUIRED that is not true or false', () => {
+    expect(() => loadConfig({ DPOP_REQUIRED: 'yes' })).toThrow(/DPOP_REQUIRED/);
   });
 
   it('derives the orders defaults from AUTH_ISSUER and ACCESS_TOKEN_TTL', () => {

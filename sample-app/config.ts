@@ -60,6 +60,8 @@ export interface OrdersServiceConfig {
    * loopback host (the library's `requireHttps`).
    */
   readonly requireHttps: boolean;
+  /** `DPOP_REQUIRED=true`: only DPoP-bound tokens, each with its proof. */
+  readonly dpopRequired: boolean;
   /** The scheduled report job: how often, and the client it runs as. */
   readonly reports: {
     readonly intervalSeconds: number;
@@ -195,6 +197,7 @@ export function loadConfig(env: Environment, dotenv?: string): SampleConfig {
         ttlSeconds: vars.integer('THROTTLE_TTL', 1, 1, 86_400),
       }),
       requireHttps: production,
+      dpopRequired: vars.oneOf('DPOP_REQUIRED', ['true', 'false'] as const, 'false') === 'true',
       reports: Object.freeze({
         intervalSeconds: vars.integer('REPORTS_INTERVAL', 60, 1, 86_400),
         tokenEndpoint: vars.url('REPORTS_TOKEN_URL', `${withoutTrailingSlash(issuer)}/auth/token`),
@@ -216,6 +219,7 @@ export function redisKeyPrefixes(config: SampleConfig): {
   session: string;
   throttle: string;
   login: string;
+  dpop: string;
 } {
   const counters = config.redisKeyPrefix.replace(/[{}]/g, '');
   return {
@@ -223,6 +227,8 @@ export function redisKeyPrefixes(config: SampleConfig): {
     session: `${config.redisKeyPrefix}session:`,
     throttle: `${counters}throttle:`,
     login: `${counters}login:`,
+    // One key per proof, each command on one key: spread like the counters.
+    dpop: `${counters}dpop:`,
   };
 }
 

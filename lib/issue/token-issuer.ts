@@ -28,6 +28,11 @@ export interface AccessTokenRequest {
   readonly sessionId?: string;
   /** Epoch seconds the token may never outlive (a session's absolute limit). */
   readonly notAfter?: number;
+  /**
+   * The RFC 7638 thumbprint of the client's DPoP key: the token is bound to it (`cnf.jkt`,
+   * RFC 9449 §6) and is accepted only with proofs by that key.
+   */
+  readonly jkt?: string;
 }
 
 /** A signed access token and what the token endpoint answers about it. */
@@ -75,6 +80,7 @@ export class TokenIssuer {
       ...(request.tenant !== undefined && { tid: request.tenant }),
       scope: request.scopes.join(' '),
       client_id: request.clientId,
+      ...(request.jkt !== undefined && { cnf: { jkt: request.jkt } }),
     };
     return { token: this.options.keyRing.sign(claims, 'at+jwt'), expiresIn: exp - iat, claims };
   }

@@ -6,7 +6,7 @@ import type { Principal } from '../verify/principal.js';
 import type { SessionRecord, SessionStore } from './session-store.js';
 
 /** Why a refresh was refused; `reused` and `device_mismatch` also revoked the session. */
-export type RefreshFailureReason = 'invalid' | 'reused' | 'device_mismatch';
+export type RefreshFailureReason = 'invalid' | 'reused' | 'device_mismatch' | 'key_mismatch';
 
 /** A refresh token was refused (answer 401); the reason is for logs and metrics only. */
 export class RefreshRefusedError extends Error {
@@ -47,6 +47,8 @@ export interface LoginRequest {
   readonly scopes: readonly string[];
   readonly clientId: string;
   readonly deviceId?: string;
+  /** The thumbprint of the client's DPoP key, when it proved one: the session is bound to it. */
+  readonly jkt?: string;
 }
 
 /** An access token and the refresh token that goes with it. */
@@ -81,6 +83,7 @@ export class SessionManager {
       scopes: [...request.scopes],
       clientId: request.clientId,
       deviceId: request.deviceId,
+      ...(request.jkt !== undefined && { jkt: request.jkt }),
       startedAt,
       expiresAt: startedAt + this.options.sessionMaxAgeSeconds,
     };
@@ -96,9 +99,15 @@ export class SessionManager {
 
   /**
    * Rotates `refreshToken` (any string: one that is no refresh token of this manager's is
-   * refused like an unknown one); throws `RefreshRefusedError` (after revoking, for reuse).
+   * refused like an unknown one); throws `RefreshRefusedError` (after revoking, for reuse). `jkt`
+   * is the thumbprint of the DPoP key the request proved, if any: a session opened with one needs
+   * a proof by the same key (another key, or none, revokes it), and the access token is bound to it.
    */
-  async refresh(refreshToken: string, deviceId: string | undefined): Promise<TokenPair> {
+  async refresh(
+    refreshToken: string,
+    deviceId: string | undefined,
+    jkt?: string,
+  ): Promise<TokenPair> {
     const presented = parseRefreshToken(refreshToken);
     if (presented === undefined) {
       this.options.events?.refreshed?.({ result: 'invalid' });
@@ -125,10 +134,22 @@ export class SessionManager {
       now,
     });
     const events = this.options.events;
+    if (
+      result.status === 'rotated' &&
+      result.session.jkt !== undefined &&
+      result.session.jkt !== jkt
+    ) {
+      // Whoever holds this refresh token does not hold the session's key: a stolen token.
+      const { id, expiresAt } = result.session;
+      events?.refreshed?.({ result: 'key_mismatch', sessionId: id });
+      await this.options.sessions.revoke(id);
+      await this.options.revocations.revokeSession(id, expiresAt, this.options.issuer.issuer);
+      throw new RefreshRefusedError('key_mismatch');
+    }
     if (result.status === 'rotated') {
       events?.refreshed?.({ result: 'rotated', sessionId: result.session.id });
       return {
-        access: this.accessTokenFor(result.session),
+        access: this.accessTokenFor(result.session, jkt),
         refreshToken: next,
         session: result.session,
       };
@@ -164,8 +185,12 @@ export class SessionManager {
     const session = await this.options.sessions.find(principal.sessionId);
     if (session === undefined || session.subject !== principal.subject) return undefined;
     if (session.expiresAt <= this.now() + 1) return undefined;
+    // A bound token renews bound to the same key (its proof was checked with it); a bound
+    // session never renews a token that is not bound to its key.
+    const jkt = boundJkt(principal);
+    if (session.jkt !== undefined && session.jkt !== jkt) return undefined;
     // What the session was granted, not what the presented token says.
-    return this.accessTokenFor(session);
+    return this.accessTokenFor(session, jkt);
   }
 
   /**
@@ -187,8 +212,9 @@ export class SessionManager {
     );
   }
 
-  private accessTokenFor(session: SessionRecord): IssuedAccessToken {
+  private accessTokenFor(session: SessionRecord, jkt = session.jkt): IssuedAccessToken {
     return this.options.issuer.issueAccessToken({
+      ...(jkt !== undefined && { jkt }),
       subject: session.subject,
       tenant: session.tenant,
       scopes: session.scopes,
@@ -233,6 +259,12 @@ function parseRefreshToken(token: string): RefreshTokenParts | undefined {
   const generation = Number(match[2]);
   if (generation >= MAX_GENERATION) return undefined;
   return { sessionId: match[1], generation, family: match[3] };
+}
+
+/** `cnf.jkt` of a verified token, if it is bound to a DPoP key. */
+function boundJkt(principal: Principal): string | undefined {
+  const jkt = (principal.claims.cnf as { jkt?: unknown } | undefined)?.jkt;
+  return typeof jkt === 'string' ? jkt : undefined;
 }
 
 /** Refresh tokens are stored only as SHA-256 hashes: a leak of the store leaks no usable token. */

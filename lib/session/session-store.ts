@@ -8,6 +8,11 @@ export interface SessionRecord {
   readonly clientId: string;
   /** The device the session is bound to, when the client named one at login. */
   readonly deviceId: string | undefined;
+  /**
+   * The thumbprint of the DPoP key the session was opened with: each of its refreshes needs a
+   * proof by that key, and each of its access tokens is bound to it.
+   */
+  readonly jkt?: string;
   /** Epoch seconds. */
   readonly startedAt: number;
   /** Epoch seconds: no token of the session, refresh or access, outlives it. */

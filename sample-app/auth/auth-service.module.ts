@@ -100,6 +100,8 @@ export class AuthServiceModule implements OnApplicationShutdown {
           audience: config.audience,
           // Every route needs a bearer token unless it is @Public(): here logout and renew.
           revocation: { store: stores.revocations },
+          // Token requests with a proof get bound tokens; logout and renew of those need one.
+          dpop: { replayCache: stores.dpopReplays },
           events,
         }),
         HealthModule.forRoot((auth) => healthParts(auth, redis)),

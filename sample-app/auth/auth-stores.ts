@@ -1,4 +1,9 @@
-import { MemoryRevocationStore, type RevocationStore } from 'nest-tessera';
+import {
+  MemoryDpopReplayCache,
+  MemoryRevocationStore,
+  type DpopReplayCache,
+  type RevocationStore,
+} from 'nest-tessera';
 import {
   MemorySessionStore,
   type FirstRefreshToken,
@@ -10,6 +15,7 @@ import {
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import {
   redis,
+  RedisDpopReplayCache,
   RedisRevocationStore,
   RedisSessionStore,
   type RedisRevocationEvents,
@@ -23,6 +29,8 @@ export interface AuthStores {
   readonly revocations: RevocationStore;
   /** The counters of the guessing limits (`LoginLimiter`), beside the orders service's. */
   readonly attempts: ThrottlerStorage;
+  /** The DPoP proofs the token endpoints and the guard accepted, shared like the sessions. */
+  readonly dpopReplays: DpopReplayCache;
   /** Closes what was opened here; a revocation store passed in stays its owner's. */
   close(): Promise<void>;
 }
@@ -51,6 +59,7 @@ export function openAuthStores(
       revocations,
       new MemoryThrottlerStorage(),
       options.shared === undefined,
+      new MemoryDpopReplayCache(),
     );
   }
   const prefixes = redisKeyPrefixes(config);
@@ -68,11 +77,16 @@ export function openAuthStores(
   const attempts = new RedisThrottlerStorage(redis(config.redis), {
     keyPrefix: prefixes.login,
   });
+  const dpopReplays = new RedisDpopReplayCache({
+    connection: config.redisUrl,
+    keyPrefix: prefixes.dpop,
+  });
   return stores(
     new OutageAwareSessionStore(sessions),
     revocations,
     attempts,
     options.shared === undefined,
+    dpopReplays,
   );
 }
 
@@ -81,16 +95,19 @@ function stores(
   revocations: RevocationStore,
   attempts: MemoryThrottlerStorage | RedisThrottlerStorage,
   ownsRevocations: boolean,
+  dpopReplays: DpopReplayCache,
 ): AuthStores {
   return {
     sessions,
     revocations,
     attempts,
+    dpopReplays,
     close: async () => {
       await Promise.all([
         sessions.close(),
         attempts.close(),
         ownsRevocations ? revocations.close() : undefined,
+        dpopReplays.close?.(),
       ]);
     },
   };

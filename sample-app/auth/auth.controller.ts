@@ -6,7 +6,9 @@ import {
   HttpCode,
   Inject,
   Ip,
+  Optional,
   Post,
+  Req,
   Res,
   UnauthorizedException,
   UnsupportedMediaTypeException,
@@ -15,16 +17,20 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import {
   CurrentPrincipal,
+  DpopProofVerifier,
   InvalidTokenError,
   Public,
   RevocationStore,
   RevocationUnavailableError,
+  type DpopCarrier,
   type Principal,
 } from 'nest-tessera';
 import { RefreshRefusedError, SessionManager, type TokenPair } from 'nest-tessera/issuer';
 import type { AuthServiceConfig } from '../config.js';
 import { AUTH_SERVICE_CONFIG } from './auth-service.tokens.js';
 import { LoginLimiter } from './login-limiter.js';
+import { provenKey } from './dpop-binding.js';
+import { OAuthErrorFilter } from './oauth-error.js';
 import { refreshCookie } from './refresh-cookie.js';
 import { SessionErrorFilter } from './session-error.filter.js';
 import { TooManyAttemptsFilter } from './too-many-attempts.filter.js';
@@ -37,7 +43,7 @@ import { tokenResponse, TokenService, type TokenResponse } from './token.service
  * refresh token as an HttpOnly cookie scoped to `/auth`.
  */
 @Controller('auth')
-@UseFilters(SessionErrorFilter, TooManyAttemptsFilter)
+@UseFilters(SessionErrorFilter, TooManyAttemptsFilter, OAuthErrorFilter)
 export class AuthController {
   constructor(
     private readonly tokens: TokenService,
@@ -46,6 +52,7 @@ export class AuthController {
     @Inject(AUTH_SERVICE_CONFIG) private readonly config: AuthServiceConfig,
     private readonly adapterHost: HttpAdapterHost,
     private readonly limiter: LoginLimiter,
+    @Optional() @Inject(DpopProofVerifier) private readonly proofs: DpopProofVerifier | null,
   ) {}
 
   /**
@@ -61,14 +68,19 @@ export class AuthController {
     @Body() body: unknown,
     @Headers('content-type') contentType: string | undefined,
     @Ip() ip: string,
+    @Req() request: DpopCarrier,
     @Res({ passthrough: true }) response: unknown,
   ): Promise<TokenResponse> {
     if (!isJson(contentType)) {
       throw new UnsupportedMediaTypeException('send the credentials as application/json');
     }
-    // Counted before anything is read: a flood is refused, whatever it sends.
+    // Counted before anything is read: a flood is refused, whatever it sends, and the proofs it
+    // makes the replay cache remember are bounded by the same limit.
     await this.limiter.admitIp(ip);
-    const pair = await this.tokens.login(parseLoginCredentials(body), ip);
+    const credentials = parseLoginCredentials(body);
+    // Before the password: an invalid proof gets no token, whatever the credentials.
+    const jkt = await provenKey(this.proofs ?? null, request);
+    const pair = await this.tokens.login(credentials, ip, jkt);
     // One answer for an unknown user and a wrong password.
     if (pair === undefined) throw new UnauthorizedException('invalid username or password');
     return this.answer(pair, response);
@@ -83,13 +95,15 @@ export class AuthController {
     @Body() body: unknown,
     @Headers('cookie') cookies: string | undefined,
     @Ip() ip: string,
+    @Req() request: DpopCarrier,
     @Res({ passthrough: true }) response: unknown,
   ): Promise<TokenResponse> {
     await this.limiter.admitIp(ip);
     const { refreshToken, deviceId } = parseRefreshRequest(body, cookies);
+    const jkt = await provenKey(this.proofs ?? null, request);
     if (refreshToken === undefined) throw new RefreshRefusedError('invalid');
     this.requireCurrentRevocations();
-    return this.answer(await this.rotate(refreshToken, deviceId), response);
+    return this.answer(await this.rotate(refreshToken, deviceId, jkt), response);
   }
 
   /**
@@ -142,9 +156,13 @@ export class AuthController {
     }
   }
 
-  private async rotate(refreshToken: string, deviceId: string | undefined): Promise<TokenPair> {
+  private async rotate(
+    refreshToken: string,
+    deviceId: string | undefined,
+    jkt: string | undefined,
+  ): Promise<TokenPair> {
     try {
-      return await this.sessions.refresh(refreshToken, deviceId);
+      return await this.sessions.refresh(refreshToken, deviceId, jkt);
     } catch (error) {
       // The session reached its absolute limit between the rotation and the signing of the new
       // access token (the issuer refuses a token with no time left): refused like an ended one.

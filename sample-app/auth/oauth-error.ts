@@ -8,7 +8,8 @@ export type OAuthErrorCode =
   | 'invalid_grant'
   | 'unauthorized_client'
   | 'unsupported_grant_type'
-  | 'invalid_scope';
+  | 'invalid_scope'
+  | 'invalid_dpop_proof';
 
 /** A refused token request, answered as RFC 6749 §5.2 says by `OAuthErrorFilter`. */
 export class OAuthError extends Error {

@@ -1,5 +1,18 @@
-import { Body, Controller, Header, Headers, HttpCode, Ip, Post, UseFilters } from '@nestjs/common';
-import { Public } from 'nest-tessera';
+import {
+  Body,
+  Controller,
+  Header,
+  Headers,
+  HttpCode,
+  Inject,
+  Ip,
+  Optional,
+  Post,
+  Req,
+  UseFilters,
+} from '@nestjs/common';
+import { DpopProofVerifier, Public, type DpopCarrier } from 'nest-tessera';
+import { provenKey } from './dpop-binding.js';
 import { OAuthErrorFilter } from './oauth-error.js';
 import { LoginLimiter } from './login-limiter.js';
 import { TooManyAttemptsFilter } from './too-many-attempts.filter.js';
@@ -14,6 +27,7 @@ export class TokenController {
   constructor(
     private readonly tokens: TokenService,
     private readonly limiter: LoginLimiter,
+    @Optional() @Inject(DpopProofVerifier) private readonly proofs: DpopProofVerifier | null,
   ) {}
 
   @Post('token')
@@ -24,9 +38,13 @@ export class TokenController {
     @Body() body: unknown,
     @Headers('authorization') authorization: string | undefined,
     @Ip() ip: string,
+    @Req() request: DpopCarrier,
   ): Promise<TokenResponse> {
-    // Counted before anything is read: a flood is refused, whatever it sends.
+    // Counted before anything is read: a flood is refused, whatever it sends, and the proofs it
+    // makes the replay cache remember are bounded by the same limit.
     await this.limiter.admitIp(ip);
-    return this.tokens.clientCredentials(parseTokenRequest(body, authorization));
+    const tokenRequest = parseTokenRequest(body, authorization);
+    const jkt = await provenKey(this.proofs ?? null, request);
+    return this.tokens.clientCredentials(tokenRequest, jkt);
   }
 }

@@ -16,7 +16,8 @@ export const SAMPLE_APP_CLIENT_ID = 'sample-app';
 /** What the token endpoints answer (RFC 6749 §5.1). */
 export interface TokenResponse {
   readonly access_token: string;
-  readonly token_type: 'Bearer';
+  /** `DPoP` for a token bound to the client's DPoP key (RFC 9449 §5.1). */
+  readonly token_type: 'Bearer' | 'DPoP';
   readonly expires_in: number;
   readonly scope?: string;
 }
@@ -35,11 +36,13 @@ export class TokenService {
   /**
    * A new session bound to the client's device, with its first access and refresh token;
    * `undefined` for bad credentials, whichever part. `TooManyAttemptsError`, before the password
-   * is hashed, while this username is locked for the client IP by its failures.
+   * is hashed, while this username is locked for the client IP by its failures. `jkt`, the
+   * thumbprint of the DPoP key the request proved: the session is bound to it.
    */
   async login(
     { username, password, deviceId }: LoginCredentials,
     ip: string,
+    jkt?: string,
   ): Promise<TokenPair | undefined> {
     const account = { username, ip };
     await this.limiter.admitAccount(account);
@@ -54,15 +57,16 @@ export class TokenService {
       scopes: user.scopes,
       clientId: SAMPLE_APP_CLIENT_ID,
       deviceId,
+      jkt,
     });
   }
 
   /**
    * RFC 6749 §4.4: a token for the client itself (`sub` = `client_id`), no session.
    * `TooManyAttemptsError`, before the secret is hashed, while the client is locked by its
-   * failures.
+   * failures. `jkt`, the thumbprint of the DPoP key the request proved: the token is bound to it.
    */
-  async clientCredentials(request: ClientCredentialsRequest): Promise<TokenResponse> {
+  async clientCredentials(request: ClientCredentialsRequest, jkt?: string): Promise<TokenResponse> {
     const account = { clientId: request.clientId };
     await this.limiter.admitAccount(account);
     const client = await this.clients.authenticate(request.clientId, request.clientSecret);
@@ -83,6 +87,7 @@ export class TokenService {
       tenant: client.tenant,
       scopes,
       clientId: client.clientId,
+      jkt,
     });
     return { ...tokenResponse(issued), scope: scopes.join(' ') };
   }
@@ -90,5 +95,9 @@ export class TokenService {
 
 /** The RFC 6749 §5.1 answer for an access token. */
 export function tokenResponse(issued: IssuedAccessToken): TokenResponse {
-  return { access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn };
+  return {
+    access_token: issued.token,
+    token_type: issued.claims.cnf === undefined ? 'Bearer' : 'DPoP',
+    expires_in: issued.expiresIn,
+  };
 }

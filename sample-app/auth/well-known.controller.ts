@@ -1,6 +1,6 @@
-import { Controller, Get, Header, Inject } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Optional } from '@nestjs/common';
 import { KeyRing } from 'nest-tessera/issuer';
-import { Public, type JwkSet } from 'nest-tessera';
+import { DpopProofVerifier, Public, type JwkSet } from 'nest-tessera';
 import type { AuthServiceConfig } from '../config.js';
 import { ClientDirectory, UserDirectory } from './accounts.js';
 import { AUTH_SERVICE_CONFIG } from './auth-service.tokens.js';
@@ -19,6 +19,7 @@ export class WellKnownController {
     @Inject(AUTH_SERVICE_CONFIG) config: AuthServiceConfig,
     users: UserDirectory,
     clients: ClientDirectory,
+    @Optional() @Inject(DpopProofVerifier) proofs: DpopProofVerifier | null,
   ) {
     const base = config.issuer.replace(/\/+$/, '');
     const scopes = new Set(
@@ -33,6 +34,8 @@ export class WellKnownController {
       // RFC 8414 requires the member; there is no authorization endpoint, so no response type.
       response_types_supported: [],
       scopes_supported: [...scopes].sort(),
+      // RFC 9449 §5.1: the proof algorithms the token endpoints accept.
+      ...(proofs && { dpop_signing_alg_values_supported: proofs.algorithms }),
     };
   }
 

@@ -32,6 +32,7 @@ export function createOrdersApp(
       authIssuer: config.auth.issuer,
       redis: config.redis === undefined ? undefined : redis(config.redis),
       throttleKeyPrefix: redisKeyPrefixes(config).throttle,
+      dpopKeyPrefix: redisKeyPrefixes(config).dpop,
       onRenewalBreakerChange: (state) =>
         logger.log('renewal circuit breaker', { event: 'renewal_breaker', state }),
       registry: telemetry.registry,

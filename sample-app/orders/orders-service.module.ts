@@ -52,6 +52,8 @@ export interface OrdersServiceLinks {
   readonly redis?: RedisBackend;
   /** Prefix of the throttle counters in Redis. */
   readonly throttleKeyPrefix?: string;
+  /** Prefix of the DPoP proofs accepted, in Redis: every instance refuses the others' replays. */
+  readonly dpopKeyPrefix?: string;
   /** Metrics and the JSON event log. */
   readonly events: AuthEvents;
   /** The sample issuer (`AUTH_ISSUER`): only its session tokens are renewed. */
@@ -74,6 +76,12 @@ export function authOptionsFor(
     jwks: { cooldownSeconds: config.jwksCooldownSeconds },
     // Besides Authorization: Bearer; a token in the query string is refused by the guard.
     tokenSources: { headers: ['x-access-token'], bodyField: 'access_token' },
+    // Bound tokens as `Authorization: DPoP` with a proof; `DPOP_REQUIRED=true` refuses the rest.
+    // Proofs name `http://` + Host + path: the sample serves plain HTTP.
+    dpop: {
+      required: config.dpopRequired,
+      ...(links.dpopKeyPrefix !== undefined && { keyPrefix: links.dpopKeyPrefix }),
+    },
     serviceIdentities: { 'reports-job': reportsIdentity(config) },
     // Standard routes check the local view and fail open (logged, counted) while Redis is down;
     // the sensitive scopes ask Redis itself and fail closed.

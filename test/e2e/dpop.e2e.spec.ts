@@ -71,7 +71,8 @@ describe.each(ADAPTERS)('DPoP at a resource server on %s', (adapter) => {
     const req = request(h.app.getHttpServer()).get('/items').set('Host', HOST);
     req.set('Authorization', authorization);
     // Two values: two header lines (RFC 9449 §4.3 allows one).
-    if (proofs !== undefined) req.set('DPoP', proofs.length === 1 ? proofs[0] : [...proofs]);
+    if (proofs?.length === 1) req.set('DPoP', proofs[0]);
+    else if (proofs !== undefined) req.set('DPoP', [...proofs] as unknown as string);
     return req;
   };
   const proof = (parts: Partial<ProofParts> = {}, by: TestKey = key) =>
