@@ -75,17 +75,15 @@ export type {
 } from './errors/auth-errors.js';
 
 // Sender-constrained tokens (DPoP, RFC 9449)
-export {
-  accessTokenHash,
-  DPOP_ALGORITHMS,
-  DpopProofVerifier,
-} from './dpop/dpop-proof-verifier.js';
+export { accessTokenHash, DPOP_ALGORITHMS, DpopProofVerifier } from './dpop/dpop-proof-verifier.js';
 export type {
   DpopProofRequest,
   DpopProofVerifierOptions,
   VerifiedDpopProof,
 } from './dpop/dpop-proof-verifier.js';
 export { MemoryDpopReplayCache } from './dpop/dpop-replay-cache.js';
+export { DpopNonces } from './dpop/dpop-nonces.js';
+export type { DpopNonceOptions } from './dpop/dpop-nonces.js';
 export type { DpopReplayCache, MemoryDpopReplayCacheOptions } from './dpop/dpop-replay-cache.js';
 export { jwkThumbprint } from './dpop/jwk-thumbprint.js';
 export { requestUrl as dpopRequestUrl } from './dpop/dpop-request.js';

@@ -1,5 +1,3 @@
-import type { Awaitable } from '../util/awaitable.js';
-
 /**
  * Remembers the DPoP proofs already accepted (RFC 9449 §11.1), shared by every instance that
  * accepts the same proofs: `MemoryDpopReplayCache` for one instance, or the module's Redis.
@@ -9,7 +7,7 @@ export interface DpopReplayCache {
    * Records `key` until `expiresAt` (epoch seconds): `true` when it was not recorded yet, `false`
    * for a replay. Rejects (or throws) when the cache cannot be asked.
    */
-  remember(key: string, expiresAt: number): Awaitable<boolean>;
+  remember(key: string, expiresAt: number): boolean | Promise<boolean>;
   /** Whether the cache answers now; `false` while its backend is unreachable. */
   readonly isCurrent?: boolean;
   close?(): Promise<void>;

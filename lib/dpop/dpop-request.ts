@@ -5,7 +5,10 @@ import type { Principal } from '../verify/principal.js';
 import type { DpopProofVerifier } from './dpop-proof-verifier.js';
 
 /** The parts of an HTTP request a DPoP check reads, whatever the HTTP adapter. */
-export interface DpopCarrier extends CredentialCarrier {
+export interface DpopCarrier {
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The request target (path and query). */
+  readonly url?: string;
   readonly method?: string;
   /** Express's request target before any router changed `url`; Fastify's too. */
   readonly originalUrl?: string;

@@ -25,8 +25,7 @@ export function createDpopPolicy(
     redis?.dpopReplayCache({ keyPrefix: dpop.keyPrefix }) ??
     new MemoryDpopReplayCache({ now: options.now });
   const nonces =
-    dpop.nonce &&
-    new DpopNonces({ ...dpop.nonce, secret: dpop.nonce.secret, now: options.now });
+    dpop.nonce && new DpopNonces({ ...dpop.nonce, secret: dpop.nonce.secret, now: options.now });
   return {
     proofs: new DpopProofVerifier({
       replayCache,

@@ -1,4 +1,3 @@
-import { AuthConfigError } from '../errors/auth-errors.js';
 import type { AuthEvents } from '../events.js';
 import { combineAuthEvents } from '../observability/combine-events.js';
 import {
@@ -22,6 +21,7 @@ import type { RedisBackend } from './redis-backend.js';
 import type { TokenRenewer } from '../renewal/token-renewer.js';
 import { isSecureUrl } from '../util/secure-url.js';
 import { resolveDpop, type ResolvedDpopOptions } from './resolve-dpop-options.js';
+import { bounded, describe, fail, optional, strings } from './option-checks.js';
 
 /** Options with every default applied and every value checked. */
 export interface ResolvedAuthOptions {
@@ -391,49 +391,6 @@ function resolveAlgorithms(algorithms: AuthModuleOptions['algorithms']): Signing
   return [...algorithms];
 }
 
-const TYPE_NAMES = {
-  boolean: 'a boolean',
-  string: 'a string',
-  function: 'a function',
-  object: 'an object',
-};
-type TypeOf = {
-  boolean: boolean;
-  string: string;
-  function: (...args: never[]) => unknown;
-  object: object;
-};
-
-/**
- * `value`, when absent or of the type named; else an `AuthConfigError`. Options often come from
- * configuration files, where `'false'` or `0` would otherwise pass as a setting.
- */
-export function optional<T, K extends keyof TypeOf>(name: string, value: T, type: K): T {
-  if (value === undefined) return value;
-  const ok =
-    type === 'object'
-      ? value !== null && typeof value === 'object' && !Array.isArray(value)
-      : typeof value === type;
-  if (!ok) fail(`${name} must be ${TYPE_NAMES[type]}, got ${describe(value)}`);
-  return value;
-}
-
-/** An array of strings; else an `AuthConfigError` (a string would be read letter by letter). */
-export function strings(name: string, value: unknown): string[] {
-  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
-    fail(`${name} must be an array of strings, got ${describe(value)}`);
-  }
-  return [...(value as string[])];
-}
-
-function describe(value: unknown): string {
-  return typeof value === 'string'
-    ? JSON.stringify(value)
-    : Array.isArray(value)
-      ? 'an array'
-      : String(value);
-}
-
 /** A store given in the options must be one: checked at start, not on the first request. */
 function checkRevocationStore(store: unknown): void {
   const methods = [
@@ -466,13 +423,6 @@ function nonEmptyStrings(name: string, values: readonly string[]): string[] {
   return [...values];
 }
 
-export function bounded(name: string, value: number | undefined, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    fail(`${name} must be a number from ${min} to ${max}, got ${String(value)}`);
-  }
-  return value;
-}
-
 function headerName(name: string, where = 'tokenSources.headers'): string {
   if (typeof name !== 'string' || !/^[A-Za-z0-9-]+$/.test(name)) {
     fail(`${where}: "${String(name)}" is not a header name`);
@@ -481,10 +431,6 @@ function headerName(name: string, where = 'tokenSources.headers'): string {
     fail(`${where}: Authorization cannot be used here`);
   }
   return name.toLowerCase();
-}
-
-export function fail(message: string): never {
-  throw new AuthConfigError(message);
 }
 
 function publicMetadataKey(key: string | undefined): string | undefined {

@@ -2,7 +2,7 @@ import { DPOP_ALGORITHMS } from '../dpop/dpop-proof-verifier.js';
 import type { DpopReplayCache } from '../dpop/dpop-replay-cache.js';
 import { isSigningAlgorithm, type SigningAlgorithm } from '../keys/algorithms.js';
 import type { AuthModuleOptions } from './auth-options.js';
-import { bounded, fail, optional, strings } from './resolve-auth-options.js';
+import { bounded, fail, optional, strings } from './option-checks.js';
 
 /** `AuthModuleOptions.dpop` with every default applied and every value checked. */
 export interface ResolvedDpopOptions {

@@ -37,7 +37,8 @@ function openBackend(connection: RedisConnection): RedisBackendConnection {
       starts.push(start);
       return keep(store);
     },
-    dpopReplayCache: (options) => keep(new RedisDpopReplayCache({ ...options, connection: client })),
+    dpopReplayCache: (options) =>
+      keep(new RedisDpopReplayCache({ ...options, connection: client })),
     throttlerCounters: (options) => keep(new RedisThrottlerCounters({ ...options, client })),
     connect: () => {
       if (owned) connectOnce(client);
