@@ -1,6 +1,10 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { DpopReplayCache } from '../dpop/dpop-replay-cache.js';
-import { openRedis, type RedisConnection } from '../revocation/redis-connection.js';
+import {
+  firstConnection,
+  openRedis,
+  type RedisConnection,
+} from '../revocation/redis-connection.js';
 
 /** Options of `RedisDpopReplayCache`. */
 export interface RedisDpopReplayCacheOptions {
@@ -15,8 +19,8 @@ export interface RedisDpopReplayCacheOptions {
 
 /**
  * The DPoP proofs every instance sharing one Redis has accepted: one `SET NX` per proof, expiring
- * when the proof's `iat` window has passed. A command that cannot reach Redis rejects at once
- * (connections opened here queue nothing while down); the verifier decides what that means.
+ * when the proof's `iat` window has passed. While Redis is down a command rejects at once
+ * (connections opened here queue nothing); the verifier decides what that means.
  */
 export class RedisDpopReplayCache implements DpopReplayCache {
   private readonly client: Redis | Cluster;
@@ -31,6 +35,8 @@ export class RedisDpopReplayCache implements DpopReplayCache {
   }
 
   async remember(key: string, expiresAt: number): Promise<boolean> {
+    // A connection still being made is waited for (briefly); one that was up and is down is not.
+    if (this.client.status !== 'ready') await firstConnection(this.client, 1000);
     const answer = await this.client.set(
       `${this.keyPrefix}${key}`,
       '1',
