@@ -191,6 +191,18 @@ describe.each(ADAPTERS)('DPoP at a resource server on %s', (adapter) => {
       reason: 'missing_claim',
     },
     {
+      rule: 'no htm',
+      proofs: () => [proof({ payload: { htm: undefined } })],
+      error: 'invalid_dpop_proof',
+      reason: 'missing_claim',
+    },
+    {
+      rule: 'no htu',
+      proofs: () => [proof({ payload: { htu: undefined } })],
+      error: 'invalid_dpop_proof',
+      reason: 'missing_claim',
+    },
+    {
       rule: 'no iat',
       proofs: () => [proof({ payload: { iat: undefined } })],
       error: 'invalid_dpop_proof',
@@ -291,10 +303,16 @@ describe.each(ADAPTERS)('DPoP at a resource server on %s', (adapter) => {
     expect(res.headers['www-authenticate']).toBe(`DPoP error="invalid_token", ${ALGS}`);
   });
 
-  it('keeps the Bearer challenge for a request without a token', async () => {
+  it('challenges a request without a token with both schemes (RFC 9449 §7.2)', async () => {
     const res = await request(h.app.getHttpServer()).get('/items');
     expect(res.status).toBe(401);
-    expect(res.headers['www-authenticate']).toBe('Bearer');
+    expect(res.headers['www-authenticate']).toBe(`Bearer, DPoP ${ALGS}`);
+  });
+
+  it('keeps the Bearer challenge alone for a bad bearer token', async () => {
+    const res = await get(`Bearer ${h.issuer.token({}, { expiresIn: -60 })}`, undefined);
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
   });
 
   it('answers a malformed DPoP credential with 400 invalid_request', async () => {
