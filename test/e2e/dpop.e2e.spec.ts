@@ -353,6 +353,34 @@ describe.each(ADAPTERS)('DPoP required on %s', (adapter) => {
   });
 });
 
+describe.each(ADAPTERS)('DPoP required of one issuer on %s', (adapter) => {
+  let app: INestApplication;
+  const strict = TestIssuer.create({ issuer: 'https://strict.test', audience: 'api' });
+  const lenient = TestIssuer.create({ issuer: 'https://lenient.test', audience: 'api' });
+  beforeAll(async () => {
+    app = await createHttpApp(adapter, {
+      imports: [
+        AuthModule.forRoot({
+          issuers: [strict.trusted, lenient.trusted],
+          audience: 'api',
+          dpop: { required: [strict.issuer] },
+        }),
+      ],
+      controllers: [ItemsController],
+    });
+  });
+  afterAll(() => app.close());
+
+  it("refuses that issuer's unbound tokens and accepts the other's", async () => {
+    const send = (token: string) =>
+      request(app.getHttpServer()).get('/items').set('Authorization', `Bearer ${token}`);
+    const refused = await send(strict.token());
+    expect(refused.status).toBe(401);
+    expect(refused.headers['www-authenticate']).toBe(`DPoP error="invalid_token", ${ALGS}`);
+    expect((await send(lenient.token())).status).toBe(200);
+  });
+});
+
 describe.each(ADAPTERS)('DPoP off on %s', (adapter) => {
   let app: INestApplication;
   let issuer: TestIssuer;
