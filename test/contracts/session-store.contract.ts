@@ -239,6 +239,61 @@ export function describeSessionStore(
       expect(await store.find(first.session.id)).toBeUndefined();
     }, 120_000);
 
+    it("keeps a bound session's DPoP key through its generations, on every instance: the same key refreshes, another or none revokes it", async () => {
+      const KEY = 'thumbprint-of-the-client-key';
+      const m = manager();
+      let pair = await m.login({ ...login, jkt: KEY });
+      expect(pair.session.jkt).toBe(KEY);
+      expect(pair.access.claims.cnf).toEqual({ jkt: KEY });
+      // Each refresh through another instance (connection) of the store: the binding is the
+      // store's, not the memory of one manager.
+      for (let i = 0; i < 5; i++) {
+        pair = await manager(f.open()).refresh(pair.refreshToken, undefined, KEY);
+        expect(pair.session.jkt).toBe(KEY);
+        expect(pair.access.claims.cnf).toEqual({ jkt: KEY });
+        expect(pair.refreshToken).toMatch(new RegExp(`\\.${i + 1}\\.`));
+      }
+      expect((await f.open().find(pair.session.id))?.jkt).toBe(KEY);
+      // The current refresh token, presented with another key: a thief's; the session ends.
+      expect(await refused(manager(f.open()).refresh(pair.refreshToken, undefined, 'other'))).toBe(
+        'key_mismatch',
+      );
+      expect(revocations.isRevoked({ iss: ISSUER, sid: pair.session.id })).toBe(true);
+      expect(await f.open().find(pair.session.id)).toBeUndefined();
+      expect(await refused(m.refresh(pair.refreshToken, undefined, KEY))).toBe('invalid');
+      // Without any proof: the same.
+      const again = await m.login({ ...login, jkt: KEY });
+      const next = await m.refresh(again.refreshToken, undefined, KEY);
+      expect(await refused(m.refresh(next.refreshToken, undefined))).toBe('key_mismatch');
+      expect(revocations.isRevoked({ iss: ISSUER, sid: again.session.id })).toBe(true);
+      expect(events.results.filter((r) => r === 'key_mismatch')).toHaveLength(2);
+    });
+
+    it('keeps an unbound session unbound: no key is stored, and a later proof binds only the access token', async () => {
+      const m = manager();
+      const pair = await m.login(login);
+      expect(pair.session.jkt).toBeUndefined();
+      expect(pair.access.claims.cnf).toBeUndefined();
+      const bound = await manager(f.open()).refresh(pair.refreshToken, undefined, 'late-key');
+      expect(bound.access.claims.cnf).toEqual({ jkt: 'late-key' });
+      expect((await f.open().find(pair.session.id))?.jkt).toBeUndefined();
+      const plain = await m.refresh(bound.refreshToken, undefined);
+      expect(plain.access.claims.cnf).toBeUndefined();
+    });
+
+    it("renews a bound session's token bound to its key only", async () => {
+      const KEY = 'thumbprint-of-the-client-key';
+      const m = manager();
+      const pair = await m.login({ ...login, jkt: KEY });
+      const renewed = await manager(f.open()).renew(principalOf(pair));
+      expect(renewed?.claims.cnf).toEqual({ jkt: KEY });
+      // A token of the session that is not bound to its key (forged claims aside): never renewed.
+      const unbound = principalFromClaims({ ...pair.access.claims, cnf: undefined });
+      expect(await m.renew(unbound)).toBeUndefined();
+      const otherKey = principalFromClaims({ ...pair.access.claims, cnf: { jkt: 'other' } });
+      expect(await m.renew(otherKey)).toBeUndefined();
+    });
+
     it('lets exactly one of two racing refreshes with the same token win', async () => {
       const first = await manager().login(login);
       const results = await Promise.all([
