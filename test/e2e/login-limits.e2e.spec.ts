@@ -4,6 +4,7 @@ import { KeyRing } from 'nest-tessera/issuer';
 import { UserDirectory, ClientDirectory } from '../../sample-app/auth/accounts.js';
 import { createAuthApp } from '../../sample-app/auth/auth-app.js';
 import { loadConfig, type HttpAdapterName } from '../../sample-app/config.js';
+import { dpopKey, makeProof } from '../support/dpop.js';
 import { postFrom, type PlainResponse } from '../support/post-from.js';
 import { deleteKeys, sharedRedisUrl, uniquePrefix } from '../support/redis-server.js';
 import { quiet } from '../support/sample-testing.js';
@@ -129,6 +130,29 @@ describe.each(CASES)('guessing limits on $adapter with $mode counters', ({ adapt
     expectThrottled(await flood.token('reports-job-secret'), 30);
     expectThrottled(await flood.refresh('A'.repeat(43)), 30);
     expect((await client(app, '127.0.0.6').login('alice', 'alice-password')).status).toBe(200);
+  });
+
+  it('counts a client IP before any DPoP proof is checked or remembered: a refused request spends no proof', async () => {
+    const app = await start({ LOGIN_LIMIT: '0', LOGIN_IP_LIMIT: '2', LOGIN_WINDOW: '30' });
+    const url = `${await app.getUrl()}/auth/login`;
+    const key = dpopKey();
+    const proof = () => makeProof(key, { htm: 'POST', htu: url });
+    const login = (from: string, dpop: string) =>
+      postFrom(from, url, JSON.stringify({ username: 'alice', password: 'alice-password' }), {
+        'content-type': 'application/json',
+        dpop,
+      });
+    const bound = await login('127.0.0.9', proof());
+    expect(bound.status).toBe(200);
+    expect(JSON.parse(bound.body)).toMatchObject({ token_type: 'DPoP' });
+    expect((await login('127.0.0.9', 'not-a-proof')).status).toBe(400);
+    // Past the limit, neither a valid proof nor garbage is looked at: 429, not 200 or 400.
+    const unspent = proof();
+    expectThrottled(await login('127.0.0.9', unspent), 30);
+    expectThrottled(await login('127.0.0.9', 'not-a-proof'), 30);
+    // The refused request left its proof out of the replay cache: it still works, once.
+    expect((await login('127.0.0.10', unspent)).status).toBe(200);
+    expect((await login('127.0.0.11', unspent)).status).toBe(400);
   });
 
   it('lets the locked pair in again once LOGIN_WINDOW has passed', async () => {
