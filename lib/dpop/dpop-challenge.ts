@@ -19,20 +19,16 @@ export interface DpopChallengeOptions {
  * The `WWW-Authenticate` value of a refusal. Without DPoP, RFC 6750's Bearer challenge. With it,
  * a DPoP challenge (RFC 9449 §7.1, with `algs`) for a request that used the DPoP scheme, a
  * refusal about the proof or the binding, and any 401 where bearer tokens are not accepted at
- * all. A request without credentials where both schemes are accepted gets both challenges,
- * `Bearer, DPoP algs="…"` (RFC 9449 §7.2, Figure 17); any other refusal of a bearer request keeps
- * its Bearer challenge alone.
+ * all (`required: true`), a request without credentials included (`DPoP algs="…"`). Wherever
+ * bearer tokens are accepted, any other refusal keeps RFC 6750's Bearer challenge: a request
+ * without credentials gets exactly `Bearer`, as without DPoP.
  */
 export function authChallenge(
   error: AuthError,
   viaDpop: boolean,
   dpop: DpopChallengeOptions | undefined,
 ): string {
-  if (dpop === undefined) return bearerChallenge(error);
-  if (!aboutDpop(error, viaDpop, dpop)) {
-    const both = error.code === undefined && error.status === 401;
-    return both ? `Bearer, DPoP algs="${dpop.algorithms.join(' ')}"` : bearerChallenge(error);
-  }
+  if (dpop === undefined || !aboutDpop(error, viaDpop, dpop)) return bearerChallenge(error);
   const params: string[] = [];
   if (error.code !== undefined) params.push(`error="${error.code}"`);
   if (error instanceof InsufficientScopeError && error.required.length > 0) {

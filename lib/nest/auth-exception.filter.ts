@@ -26,7 +26,7 @@ export class AuthExceptionFilter implements ExceptionFilter<AuthError> {
   ) {
     const dpop = options.dpop;
     this.dpop = dpop
-      ? { algorithms: dpop.algorithms, requiredEverywhere: dpop.required === true }
+      ? { algorithms: dpop.algorithms, requiredEverywhere: requiredOfEvery(dpop.required, options) }
       : undefined;
   }
 
@@ -50,4 +50,16 @@ export class AuthExceptionFilter implements ExceptionFilter<AuthError> {
     const body = { statusCode: error.status, message: MESSAGES[error.status], error: error.code };
     adapter.reply(response, body, error.status);
   }
+}
+
+/**
+ * Whether no bearer token is accepted at all: DPoP required of the whole application, or of each
+ * of its trusted issuers by name.
+ */
+function requiredOfEvery(
+  required: boolean | ReadonlySet<string>,
+  options: ResolvedAuthOptions,
+): boolean {
+  if (typeof required === 'boolean') return required;
+  return options.issuers.every((entry) => required.has(entry.issuer));
 }

@@ -312,6 +312,15 @@ describe.each<HttpAdapterName>(['express', 'fastify'])(
         .set('Authorization', `Bearer ${unbound.body.access_token}`);
       expect(res.status).toBe(401);
       expect(res.headers['www-authenticate']).toBe(`DPoP error="invalid_token", ${ALGS}`);
+      // No token at all: bearer tokens are not accepted here, so the challenge is DPoP's alone.
+      for (const [method, path] of [
+        ['get', '/orders'],
+        ['delete', '/orders/whatever'],
+      ] as const) {
+        const none = await request(required.ordersUrl)[method](path);
+        expect(none.status).toBe(401);
+        expect(none.headers['www-authenticate']).toBe(`DPoP ${ALGS}`);
+      }
       const keys = await clientKey();
       const bound = await clientCredentials(keys);
       expect((await getOrders(bound.access_token, keys)).status).toBe(200);

@@ -303,10 +303,10 @@ describe.each(ADAPTERS)('DPoP at a resource server on %s', (adapter) => {
     expect(res.headers['www-authenticate']).toBe(`DPoP error="invalid_token", ${ALGS}`);
   });
 
-  it('challenges a request without a token with both schemes (RFC 9449 §7.2)', async () => {
+  it('keeps exactly the Bearer challenge for a request without a token, bearer tokens accepted', async () => {
     const res = await request(h.app.getHttpServer()).get('/items');
     expect(res.status).toBe(401);
-    expect(res.headers['www-authenticate']).toBe(`Bearer, DPoP ${ALGS}`);
+    expect(res.headers['www-authenticate']).toBe('Bearer');
   });
 
   it('keeps the Bearer challenge alone for a bad bearer token', async () => {
@@ -378,6 +378,43 @@ describe.each(ADAPTERS)('DPoP required of one issuer on %s', (adapter) => {
     expect(refused.status).toBe(401);
     expect(refused.headers['www-authenticate']).toBe(`DPoP error="invalid_token", ${ALGS}`);
     expect((await send(lenient.token())).status).toBe(200);
+  });
+
+  it('keeps exactly the Bearer challenge for a request without a token: bearer tokens are accepted', async () => {
+    const res = await request(app.getHttpServer()).get('/items');
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer');
+  });
+});
+
+describe.each(ADAPTERS)('DPoP required of every trusted issuer by name on %s', (adapter) => {
+  let app: INestApplication;
+  const first = TestIssuer.create({ issuer: 'https://first.test', audience: 'api' });
+  const second = TestIssuer.create({ issuer: 'https://second.test', audience: 'api' });
+  beforeAll(async () => {
+    app = await createHttpApp(adapter, {
+      imports: [
+        AuthModule.forRoot({
+          issuers: [first.trusted, second.trusted],
+          audience: 'api',
+          dpop: { required: [first.issuer, second.issuer] },
+        }),
+      ],
+      controllers: [ItemsController],
+    });
+  });
+  afterAll(() => app.close());
+
+  it('challenges a request without a token with DPoP only: no bearer token is accepted', async () => {
+    const res = await request(app.getHttpServer()).get('/items');
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe(`DPoP ${ALGS}`);
+    for (const issuer of [first, second]) {
+      const bearer = await request(app.getHttpServer())
+        .get('/items')
+        .set('Authorization', `Bearer ${issuer.token()}`);
+      expect(bearer.status).toBe(401);
+    }
   });
 });
 

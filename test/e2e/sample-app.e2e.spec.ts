@@ -329,12 +329,10 @@ describe.each(CASES)('sample app on %s (%s keys)', (adapter, alg) => {
     });
 
     it('answers 401 with a bare Bearer challenge without a token, and invalid_token for a bad one', async () => {
-      // Beside it the DPoP scheme, which orders accepts too (RFC 9449 §7.2).
-      const bare = 'Bearer, DPoP algs="ES256 EdDSA RS256 PS256"';
       const none = await request(ordersUrl).get('/orders').expect(401);
-      expect(none.headers['www-authenticate']).toBe(bare);
+      expect(none.headers['www-authenticate']).toBe('Bearer');
       const missingFirst = await request(ordersUrl).delete('/orders/whatever').expect(401);
-      expect(missingFirst.headers['www-authenticate']).toBe(bare);
+      expect(missingFirst.headers['www-authenticate']).toBe('Bearer');
       const garbage = await request(ordersUrl)
         .get('/orders')
         .set(bearer('not.a.token'))

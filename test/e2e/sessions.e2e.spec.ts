@@ -370,7 +370,7 @@ describe.each(CASES)('sessions on %s with %s stores', (adapter, mode) => {
 
     it('refuses a missing, forged or already revoked access token with 401', async () => {
       const none = await request(authUrl).post('/auth/logout').expect(401);
-      expect(none.headers['www-authenticate']).toBe('Bearer, DPoP algs="ES256 EdDSA RS256 PS256"');
+      expect(none.headers['www-authenticate']).toBe('Bearer');
       const forged = await request(authUrl)
         .post('/auth/logout')
         .set(bearer('not.a.token'))
