@@ -310,9 +310,9 @@ export interface AuthModuleOptions {
   /** The `fetch` used for JWKS; for tests and proxies. @default globalThis.fetch */
   fetch?: typeof fetch;
   /**
-   * Refuses, at start, an `http:` JWKS URL or client-credentials token endpoint whose host is not
-   * loopback (`localhost`, 127.0.0.0/8, `::1`): keys read in clear can be swapped on the way, and
-   * a client secret sent in clear is anyone's. Set it in production (`NODE_ENV=production`);
+   * Refuses, at start, an `http:` JWKS URL, client-credentials token endpoint or `dpop.origins`
+   * entry whose host is not loopback (`localhost`, 127.0.0.0/8, `::1`): keys read in clear can be
+   * swapped on the way, a client secret sent in clear is anyone's, and so is a token with its proof. Set it in production (`NODE_ENV=production`);
    * give `RemoteTokenRenewer` the same.
    * @default false
    */

@@ -33,6 +33,21 @@ describe('the dpop options', () => {
     expect(dpop && dpop.origins).toEqual(['https://api.example.com']);
   });
 
+  it('take only https or loopback http origins under requireHttps', () => {
+    const withOrigins = (origins: string[]) =>
+      resolveAuthOptions({ ...base, requireHttps: true, dpop: { origins } } as AuthModuleOptions);
+    expect(() => withOrigins(['http://api.example.com'])).toThrow(AuthConfigError);
+    expect(() => withOrigins(['http://api.example.com'])).toThrow(
+      /must be https under requireHttps/,
+    );
+    expect(withOrigins(['https://api.example.com', 'http://127.0.0.1:3001']).dpop).toMatchObject({
+      origins: ['https://api.example.com', 'http://127.0.0.1:3001'],
+    });
+    expect(resolve({ origins: ['http://api.example.com'] }).dpop).toMatchObject({
+      origins: ['http://api.example.com'],
+    });
+  });
+
   it.each([
     { dpop: 'on', message: /dpop must be an object/ },
     { dpop: { algorithms: ['none'] }, message: /dpop\.algorithms: "none" is not one of/ },

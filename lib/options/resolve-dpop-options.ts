@@ -1,3 +1,4 @@
+import { isSecureUrl } from '../util/secure-url.js';
 import { DPOP_ALGORITHMS } from '../dpop/dpop-proof-verifier.js';
 import type { DpopReplayCache } from '../dpop/dpop-replay-cache.js';
 import { isSigningAlgorithm, type SigningAlgorithm } from '../keys/algorithms.js';
@@ -54,7 +55,9 @@ export function resolveDpop(options: AuthModuleOptions): ResolvedDpopOptions | f
       256,
       65_536,
     ),
-    origins: strings('dpop.origins', dpop.origins ?? []).map(origin),
+    origins: strings('dpop.origins', dpop.origins ?? []).map((value) =>
+      origin(value, options.requireHttps === true),
+    ),
     nonce:
       nonce === undefined
         ? undefined
@@ -98,8 +101,12 @@ function resolveProofAlgorithms(algorithms: readonly unknown[] | undefined): Sig
   return [...(algorithms as SigningAlgorithm[])];
 }
 
-/** `scheme://host[:port]`, without a path: what `htu` is compared to, before the path. */
-function origin(value: string): string {
+/**
+ * `scheme://host[:port]`, without a path: what `htu` is compared to, before the path. Under
+ * `requireHttps`, `https` or a loopback `http` only: a proof for a plain-HTTP request anywhere else
+ * travels, with its token, where anyone on the way reads it.
+ */
+function origin(value: string, requireHttps: boolean): string {
   let url: URL;
   try {
     url = new URL(value);
@@ -112,6 +119,9 @@ function origin(value: string): string {
     url.search !== ''
   ) {
     fail(`dpop.origins: ${value} must be an http(s) origin without a path`);
+  }
+  if (requireHttps && !isSecureUrl(url.href)) {
+    fail(`dpop.origins: ${value} must be https under requireHttps (or http to a loopback host)`);
   }
   return url.origin;
 }
