@@ -41,6 +41,22 @@ describe('DpopProofVerifier', () => {
     },
   );
 
+  it.each([
+    { alg: 'ES384', allowed: ['ES384'], outcome: 'accepted' },
+    { alg: 'PS512', allowed: ['PS512'], outcome: 'accepted' },
+    { alg: 'ES384', allowed: undefined, outcome: 'alg_not_allowed' },
+  ] as const)(
+    'takes a proof by $alg only when dpop.algorithms lists it: $outcome',
+    async ({ alg, allowed, outcome }) => {
+      const other = dpopKey(alg);
+      const v = verifier(allowed === undefined ? {} : { algorithms: [...allowed] });
+      const signed = makeProof(other, { htm: 'GET', htu: URL_ITEMS, iat: NOW });
+      expect(await reasonOf(v.verify({ proof: signed, method: 'GET', url: URL_ITEMS }))).toBe(
+        outcome,
+      );
+    },
+  );
+
   it('compares htu after URL normalization: scheme and host case, default port, dot segments', async () => {
     const v = verifier();
     for (const htu of [

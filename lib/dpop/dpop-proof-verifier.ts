@@ -68,9 +68,14 @@ const PROOF_TYP = 'dpop+jwt';
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 const KEY_TYPES: Readonly<Record<SigningAlgorithm, (jwk: Record<string, unknown>) => boolean>> = {
   ES256: (jwk) => jwk.kty === 'EC' && jwk.crv === 'P-256',
+  ES384: (jwk) => jwk.kty === 'EC' && jwk.crv === 'P-384',
   EdDSA: (jwk) => jwk.kty === 'OKP' && jwk.crv === 'Ed25519',
   RS256: (jwk) => jwk.kty === 'RSA',
+  RS384: (jwk) => jwk.kty === 'RSA',
+  RS512: (jwk) => jwk.kty === 'RSA',
   PS256: (jwk) => jwk.kty === 'RSA',
+  PS384: (jwk) => jwk.kty === 'RSA',
+  PS512: (jwk) => jwk.kty === 'RSA',
 };
 const MIN_RSA_BITS = 2048;
 /** Imported proof keys by thumbprint: a client signs every proof with the same key. */
