@@ -78,7 +78,7 @@ export function openAuthStores(
     keyPrefix: prefixes.login,
   });
   const dpopReplays = new RedisDpopReplayCache({
-    connection: config.redisUrl,
+    connection: config.redis,
     keyPrefix: prefixes.dpop,
   });
   return stores(
