@@ -13,7 +13,10 @@ import type { RevocationStore } from '../revocation/revocation-store.js';
 export interface TrustedIssuerOptions {
   /** The exact `iss` value of its tokens. */
   issuer: string;
-  /** Its JWKS URL (http or https). Exactly one of `jwksUri`, `keys` and `keySource` is given. */
+  /**
+   * Its JWKS URL (http or https). Exactly one of `jwksUri`, `keys`, `keySource` and `discovery`
+   * is given.
+   */
   jwksUri?: string;
   /** Its public keys as JWKs, each with a `kid`, for issuers that publish no JWKS. */
   keys?: readonly Jwk[];
@@ -60,6 +63,16 @@ export interface TrustedIssuerOptions {
    * @default the profile's (`['aud', 'iat', 'jti']` for `rfc9068`)
    */
   requiredClaims?: readonly string[];
+  /**
+   * `true`: its JWKS URL is the `jwks_uri` of its metadata, read from
+   * `{issuer}/.well-known/openid-configuration`, or where that answers 404 from RFC 8414's
+   * `/.well-known/oauth-authorization-server` (docs/verification.md). The metadata must name
+   * exactly this `issuer`. Start-up never waits for it: until it has been read the issuer's tokens
+   * are refused (`keys_unavailable`) and it is retried in the background. `false` is the same as
+   * leaving it out.
+   * @default false
+   */
+  discovery?: boolean;
 }
 
 /** Where the guard looks for the access token besides `Authorization: Bearer`. */
