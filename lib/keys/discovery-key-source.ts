@@ -13,6 +13,7 @@ export type IssuerDiscoveryCause = 'start' | 'retry' | 'token' | 'health';
 export interface IssuerDiscoveryEvent {
   /** The configured issuer (`iss`). */
   readonly issuer: string;
+  /** What asked for this reading. */
   readonly cause: IssuerDiscoveryCause;
   /** Whether a `jwks_uri` was found: its tokens are verified from now on. */
   readonly ok: boolean;
@@ -22,6 +23,7 @@ export interface IssuerDiscoveryEvent {
   readonly jwksUri?: string;
   /** Why it failed, when it did. */
   readonly error?: Error;
+  /** How long the reading took, every location tried included. */
   readonly durationMs: number;
   /** After a failure: seconds until the next background attempt; absent when none is planned. */
   readonly retryInSeconds?: number;

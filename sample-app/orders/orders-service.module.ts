@@ -132,6 +132,8 @@ class OrdersConfigModule {
 @Module({})
 export class OrdersServiceModule {
   static forRoot(config: OrdersServiceConfig, links: OrdersServiceLinks): DynamicModule {
+    // Checked before Nest starts: an entry the library cannot honour is a one-line refusal.
+    config.trustedIssuers.forEach(trustedIssuerOptions);
     const configModule = OrdersConfigModule.forRoot(config);
     const throttled = throttling(config, {
       redis: links.redis,
