@@ -1,4 +1,3 @@
-import { errorWithCause } from '../util/error-message.js';
 import { readIssuerMetadata } from './issuer-metadata.js';
 import type { VerificationKey } from './jwk.js';
 import { keySourceHealth, type KeySource, type KeySourceHealth } from './key-source.js';
@@ -44,7 +43,7 @@ export interface DiscoveryKeySourceOptions {
   readonly onDiscovery?: (event: IssuerDiscoveryEvent) => void;
 }
 
-/** Background retries: the first after about a second, each next one twice as late, up to a minute. */
+/** Background retries: the first after about a second, each next twice as late, up to a minute. */
 const FIRST_RETRY_SECONDS = 1;
 const MAX_RETRY_SECONDS = 60;
 
@@ -79,7 +78,7 @@ export class DiscoveryKeySource implements KeySource {
     return this.keys?.key(kid);
   }
 
-  /** Unavailable until the metadata has been read (read now, within the cooldown), then its JWKS's. */
+  /** Unavailable until the metadata is read (now, within the cooldown); then its JWKS's health. */
   async health(): Promise<KeySourceHealth> {
     if (this.keys === undefined) await this.discoverOnDemand('health');
     if (this.keys !== undefined) return keySourceHealth(this.keys);
@@ -132,7 +131,8 @@ export class DiscoveryKeySource implements KeySource {
       return;
     }
     this.failures++;
-    this.lastError = errorWithCause(result.error);
+    // Its message already carries the location and the cause.
+    this.lastError = result.error.message;
     const retryInSeconds = this.planRetry();
     this.options.onDiscovery?.({
       issuer,

@@ -19,8 +19,9 @@ const NOT_YET_PASSED = {
 export function trustedIssuerOptions(entry: TrustedIssuer, index: number): TrustedIssuerOptions {
   for (const [name, field] of Object.entries(NOT_YET_PASSED)) {
     if (entry[name as keyof typeof NOT_YET_PASSED] !== undefined) {
+      const where = `entry ${index} (issuer ${JSON.stringify(entry.issuer)})`;
       throw new ConfigError(
-        `ORDERS_ISSUERS_FILE entry ${index} (issuer ${JSON.stringify(entry.issuer)}): field "${field}" is not supported by this version of the library yet`,
+        `ORDERS_ISSUERS_FILE ${where}: field "${field}" is not supported by the library yet`,
       );
     }
   }
