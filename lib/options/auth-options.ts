@@ -253,7 +253,10 @@ export interface AuthModuleOptions {
    * @default () => Date.now() / 1000
    */
   now?: () => number;
-  /** The `fetch` used for JWKS and issuer metadata; for tests and proxies. @default globalThis.fetch */
+  /**
+   * The `fetch` used for JWKS and issuer metadata; for tests and proxies.
+   * @default globalThis.fetch
+   */
   fetch?: typeof fetch;
   /**
    * Refuses, at start, an `http:` JWKS URL or client-credentials token endpoint whose host is not
