@@ -38,6 +38,8 @@ export interface DiscoveryKeySourceOptions {
   /** Epoch seconds, fractional allowed. */
   readonly now: () => number;
   readonly fetch?: typeof fetch;
+  /** Refuse a discovered `http:` `jwks_uri` whose host is not loopback. */
+  readonly requireHttps?: boolean;
   /** The key source of a discovered `jwks_uri`. */
   readonly jwksSource: (jwksUri: string) => KeySource;
   readonly onDiscovery?: (event: IssuerDiscoveryEvent) => void;
@@ -119,9 +121,9 @@ export class DiscoveryKeySource implements KeySource {
   }
 
   private async read(cause: IssuerDiscoveryCause): Promise<void> {
-    const { issuer, timeoutMs, fetch } = this.options;
+    const { issuer, timeoutMs, fetch, requireHttps } = this.options;
     const started = performance.now();
-    const result = await readIssuerMetadata(issuer, { timeoutMs, fetch });
+    const result = await readIssuerMetadata(issuer, { timeoutMs, fetch, requireHttps });
     const durationMs = performance.now() - started;
     if (result.ok) {
       this.keys = this.options.jwksSource(result.jwksUri);

@@ -1,4 +1,5 @@
 import { errorWithCause } from '../util/error-message.js';
+import { isSecureUrl } from '../util/secure-url.js';
 import { boundedText } from './bounded-body.js';
 import { jwksUriProblem } from './jwks-uri.js';
 
@@ -39,7 +40,12 @@ export function metadataLocations(issuer: string): string[] {
  */
 export async function readIssuerMetadata(
   issuer: string,
-  options: { readonly timeoutMs: number; readonly fetch?: typeof fetch },
+  options: {
+    readonly timeoutMs: number;
+    readonly fetch?: typeof fetch;
+    /** Refuse an `http:` `jwks_uri` whose host is not loopback. */
+    readonly requireHttps?: boolean;
+  },
 ): Promise<MetadataResult> {
   const doFetch = options.fetch ?? fetch;
   const signal = AbortSignal.timeout(options.timeoutMs);
@@ -56,7 +62,11 @@ export async function readIssuerMetadata(
         await response.body?.cancel();
         continue;
       }
-      return { ok: true, metadataUri, jwksUri: await jwksUriOf(response, issuer) };
+      const jwksUri = await jwksUriOf(response, issuer);
+      if (options.requireHttps && !isSecureUrl(jwksUri)) {
+        throw new Error("metadata's jwks_uri must be https (or http to a loopback host)");
+      }
+      return { ok: true, metadataUri, jwksUri };
     } catch (error) {
       const failure = new Error(`${metadataUri}: ${errorWithCause(error)}`, { cause: error });
       return { ok: false, metadataUri, error: failure };

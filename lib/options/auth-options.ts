@@ -259,9 +259,10 @@ export interface AuthModuleOptions {
    */
   fetch?: typeof fetch;
   /**
-   * Refuses, at start, an `http:` JWKS URL or client-credentials token endpoint whose host is not
-   * loopback (`localhost`, 127.0.0.0/8, `::1`): keys read in clear can be swapped on the way, and
-   * a client secret sent in clear is anyone's. Set it in production (`NODE_ENV=production`);
+   * Refuses, at start, an `http:` JWKS URL, issuer with `discovery` or client-credentials token
+   * endpoint whose host is not loopback (`localhost`, 127.0.0.0/8, `::1`), and such a discovered
+   * `jwks_uri` when the metadata is read: keys read in clear can be swapped on the way, and a
+   * client secret sent in clear is anyone's. Set it in production (`NODE_ENV=production`);
    * give `RemoteTokenRenewer` the same.
    * @default false
    */

@@ -59,6 +59,7 @@ function keySourceFor(
     cooldownSeconds: options.jwks.cooldownSeconds,
     now: options.now,
     fetch: options.fetch,
+    requireHttps: options.requireHttps,
     jwksSource: jwksClient,
     onDiscovery: (event) => options.events.issuerDiscovered?.(event),
   });

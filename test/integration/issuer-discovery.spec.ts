@@ -179,6 +179,19 @@ describe('issuer discovery against a local issuer', () => {
     },
   );
 
+  it('refuses, under requireHttps, a discovered http jwks_uri outside loopback', async () => {
+    server.routes.set(OIDC_PATH, server.metadata({ jwks_uri: 'http://keys.example.test/jwks' }));
+    const verifier = verifierFor(server.issuer, { requireHttps: true });
+    expect(await outcome(verifier)).toBe('keys_unavailable');
+    expect(discoveries[0].error?.message).toContain(
+      "metadata's jwks_uri must be https (or http to a loopback host)",
+    );
+    // A loopback one is taken under requireHttps, as a configured jwksUri would be.
+    server.routes.set(OIDC_PATH, server.metadata());
+    clock += COOLDOWN;
+    expect(await outcome(verifier)).toBe('accepted alice');
+  });
+
   it('follows no redirect: the place it points to is never asked', async () => {
     const wire = await tripwire();
     try {
@@ -319,6 +332,13 @@ describe('issuer discovery against a local issuer', () => {
     expect(resolve([{ issuer: 'https://idp.test/?x=1', discovery: true }])).toThrow(
       'must not have a query or fragment',
     );
+    expect(() =>
+      resolveAuthOptions({
+        issuers: [{ issuer: 'http://idp.test', discovery: true }],
+        audience: AUDIENCE,
+        requireHttps: true,
+      }),
+    ).toThrow('issuers[0].issuer must be https (or http to a loopback host) for discovery');
     expect(
       resolve([{ issuer: 'https://idp.test', discovery: true, jwksUri: 'https://idp.test/k' }]),
     ).toThrow('give exactly one of jwksUri, keys, keySource and discovery');
