@@ -1,31 +1,35 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError } from '../config.js';
+import { resolveAuthOptions } from '../../lib/options/resolve-auth-options.js';
 import { trustedIssuerOptions } from './issuer-options.js';
 
 describe("an issuers file entry as the library's options", () => {
   it('passes where the keys come from', () => {
-    expect(trustedIssuerOptions({ issuer: 'https://a.example', discovery: true }, 0)).toStrictEqual(
-      { issuer: 'https://a.example', discovery: true },
-    );
+    expect(trustedIssuerOptions({ issuer: 'https://a.example', discovery: true })).toStrictEqual({
+      issuer: 'https://a.example',
+      discovery: true,
+    });
     expect(
-      trustedIssuerOptions({ issuer: 'https://a.example', jwksUri: 'https://a.example/k' }, 0),
+      trustedIssuerOptions({ issuer: 'https://a.example', jwksUri: 'https://a.example/k' }),
     ).toStrictEqual({ issuer: 'https://a.example', jwksUri: 'https://a.example/k' });
   });
 
-  it.each([
-    { field: 'profile', entry: { profile: 'keycloak' as const } },
-    { field: 'audience', entry: { audience: 'account' } },
-    { field: 'scope_claims', entry: { scopeClaims: ['roles'] } },
-    { field: 'tenant_claim', entry: { tenantClaim: 'org_id' } },
-  ])(
-    'stops orders rather than ignore $field, which the library cannot take yet',
-    ({ field, entry }) => {
-      const map = () =>
-        trustedIssuerOptions({ issuer: 'https://a.example', discovery: true, ...entry }, 3);
-      expect(map).toThrow(ConfigError);
-      expect(map).toThrow(
-        `entry 3 (issuer "https://a.example"): field "${field}" is not supported`,
-      );
-    },
-  );
+  it('passes the profile and its overrides, which the library accepts', () => {
+    const options = trustedIssuerOptions({
+      issuer: 'https://kc.example/realms/shop',
+      discovery: true,
+      profile: 'keycloak',
+      audience: ['orders-api', 'account'],
+      scopeClaims: ['scope', 'realm_access.roles'],
+      tenantClaim: 'org.id',
+    });
+    expect(options).toStrictEqual({
+      issuer: 'https://kc.example/realms/shop',
+      discovery: true,
+      profile: 'keycloak',
+      audience: ['orders-api', 'account'],
+      scopeClaims: ['scope', 'realm_access.roles'],
+      tenantClaim: 'org.id',
+    });
+    expect(() => resolveAuthOptions({ issuers: [options] })).not.toThrow();
+  });
 });

@@ -69,7 +69,7 @@ export function authOptionsFor(
 ): AuthModuleOptions {
   const { revocation, events, redis } = links;
   return {
-    issuers: config.trustedIssuers.map(trustedIssuerOptions),
+    issuers: config.trustedIssuers.map((entry) => trustedIssuerOptions(entry)),
     audience: config.audience,
     clockToleranceSeconds: config.clockToleranceSeconds,
     jwks: { cooldownSeconds: config.jwksCooldownSeconds },
@@ -132,8 +132,6 @@ class OrdersConfigModule {
 @Module({})
 export class OrdersServiceModule {
   static forRoot(config: OrdersServiceConfig, links: OrdersServiceLinks): DynamicModule {
-    // Checked before Nest starts: an entry the library cannot honour is a one-line refusal.
-    config.trustedIssuers.forEach(trustedIssuerOptions);
     const configModule = OrdersConfigModule.forRoot(config);
     const throttled = throttling(config, {
       redis: links.redis,
