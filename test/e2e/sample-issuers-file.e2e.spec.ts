@@ -28,7 +28,20 @@ describe.each(['express', 'fastify'] as const)(
       const port = await freePort();
       const issuer = `http://127.0.0.1:${port}`;
       const file = join(dir, 'issuers.json');
-      writeFileSync(file, JSON.stringify([{ issuer, discovery: true }]));
+      writeFileSync(
+        file,
+        // With a profile and its overrides, as the library takes them per issuer.
+        JSON.stringify([
+          {
+            issuer,
+            discovery: true,
+            profile: 'generic',
+            audience: ['orders-api'],
+            scope_claims: ['scope'],
+            tenant_claim: 'tid',
+          },
+        ]),
+      );
       const env = { AUTH_ISSUER: issuer, ORDERS_ISSUERS_FILE: file, THROTTLE_LIMIT: '0' };
       const authApp = await createAuthApp(loadConfig(env), {
         adapter,
