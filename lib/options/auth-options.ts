@@ -41,12 +41,14 @@ export interface TrustedIssuerOptions {
   /**
    * Claim paths (dots for nesting: `realm_access.roles`) whose values, space-separated strings
    * or arrays of strings, together make the caller's scopes; replaces the profile's list. A
-   * claim whose own name has dots (`https://example.com/roles`) is read by that name first.
+   * claim whose own name has dots (`https://example.com/roles`) is read by that name first; the
+   * profiles' own paths read nesting only.
    * @default the profile's
    */
   scopeClaims?: readonly string[];
   /**
-   * The claim path of the caller's tenant; `null`: this issuer's tokens name no tenant.
+   * The claim path of the caller's tenant, read as `scopeClaims` paths are; `null`: this
+   * issuer's tokens name no tenant.
    * @default the profile's
    */
   tenantClaim?: string | null;
@@ -58,8 +60,10 @@ export interface TrustedIssuerOptions {
   tokenTypes?: readonly (string | null)[];
   /**
    * Claims a token must carry besides `iss`, `sub` and `exp`; replaces the profile's list. A
-   * claim of the wrong type counts as absent: `iat` and `nbf` are numbers, `aud` a string or
-   * strings, any other a non-empty string. The audience is checked whatever this says.
+   * claim of the wrong type counts as absent: `exp`, `iat`, `nbf` and `auth_time` are numbers,
+   * `aud` a string or strings, `jti`, `tid`, `azp`, `sid`, `client_id`, `token_use` and `ver`
+   * non-empty strings, any other claim present and not `null`. The audience is checked whatever
+   * this says.
    * @default the profile's (`['aud', 'iat', 'jti']` for `rfc9068`)
    */
   requiredClaims?: readonly string[];
