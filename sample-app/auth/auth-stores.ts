@@ -7,22 +7,24 @@ import {
   type SessionRecord,
   type SessionStore,
 } from 'nest-tessera/issuer';
-import type { ThrottlerStorage } from '@nestjs/throttler';
 import {
-  redis,
   RedisRevocationStore,
   RedisSessionStore,
   type RedisRevocationEvents,
 } from 'nest-tessera/redis';
-import { MemoryThrottlerStorage, RedisThrottlerStorage } from 'nest-tessera/throttler';
 import { redisKeyPrefixes, type SampleConfig } from '../config.js';
+import {
+  MemoryAttemptCounter,
+  RedisAttemptCounter,
+  type AttemptCounter,
+} from './attempt-counter.js';
 
 /** Where the auth service keeps sessions and publishes revocations. */
 export interface AuthStores {
   readonly sessions: SessionStore;
   readonly revocations: RevocationStore;
   /** The counters of the guessing limits (`LoginLimiter`), beside the orders service's. */
-  readonly attempts: ThrottlerStorage;
+  readonly attempts: AttemptCounter;
   /** Closes what was opened here; a revocation store passed in stays its owner's. */
   close(): Promise<void>;
 }
@@ -49,7 +51,7 @@ export function openAuthStores(
     return stores(
       new MemorySessionStore(),
       revocations,
-      new MemoryThrottlerStorage(),
+      new MemoryAttemptCounter(),
       options.shared === undefined,
     );
   }
@@ -65,9 +67,7 @@ export function openAuthStores(
       keyPrefix: prefixes.revocation,
       events: options.events,
     });
-  const attempts = new RedisThrottlerStorage(redis(config.redis), {
-    keyPrefix: prefixes.login,
-  });
+  const attempts = new RedisAttemptCounter(config.redis, prefixes.login);
   return stores(
     new OutageAwareSessionStore(sessions),
     revocations,
@@ -79,7 +79,7 @@ export function openAuthStores(
 function stores(
   sessions: SessionStore,
   revocations: RevocationStore,
-  attempts: MemoryThrottlerStorage | RedisThrottlerStorage,
+  attempts: AttemptCounter,
   ownsRevocations: boolean,
 ): AuthStores {
   return {

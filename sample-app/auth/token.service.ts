@@ -35,19 +35,18 @@ export class TokenService {
   /**
    * A new session bound to the client's device, with its first access and refresh token;
    * `undefined` for bad credentials, whichever part. `TooManyAttemptsError`, before the password
-   * is hashed, while this username is locked for the client IP by its failures.
+   * is hashed, while this username's failures from the client IP (and the checks under way) fill
+   * its limit.
    */
   async login(
     { username, password, deviceId }: LoginCredentials,
     ip: string,
   ): Promise<TokenPair | undefined> {
     const account = { username, ip };
-    await this.limiter.admitAccount(account);
+    const place = await this.limiter.admitAccount(account);
     const user = await this.users.authenticate(username, password);
-    if (user === undefined) {
-      await this.limiter.failed(account);
-      return undefined;
-    }
+    await this.limiter.settle(place, user === undefined);
+    if (user === undefined) return undefined;
     return this.sessions.login({
       subject: user.username,
       tenant: user.tenant,
@@ -59,15 +58,15 @@ export class TokenService {
 
   /**
    * RFC 6749 §4.4: a token for the client itself (`sub` = `client_id`), no session.
-   * `TooManyAttemptsError`, before the secret is hashed, while the client is locked by its
-   * failures.
+   * `TooManyAttemptsError`, before the secret is hashed, while the client's failures (and the
+   * checks under way) fill its limit.
    */
   async clientCredentials(request: ClientCredentialsRequest): Promise<TokenResponse> {
     const account = { clientId: request.clientId };
-    await this.limiter.admitAccount(account);
+    const place = await this.limiter.admitAccount(account);
     const client = await this.clients.authenticate(request.clientId, request.clientSecret);
+    await this.limiter.settle(place, client === undefined);
     if (client === undefined) {
-      await this.limiter.failed(account);
       // RFC 6749 §5.2: a client that authenticated with a header gets that scheme's challenge.
       throw new OAuthError(
         'invalid_client',
