@@ -234,3 +234,32 @@ describe.each(['express', 'fastify'] as const)('/auth/login content types on %s'
     expect(response.body).not.toContain('access_token');
   });
 });
+
+describe.each(['express', 'fastify'] as const)('/auth/refresh bodies on %s', (adapter) => {
+  let app: INestApplication;
+  afterAll(() => app?.close());
+
+  it.each([
+    { what: 'a JSON string', body: '"abc"', status: 401 },
+    { what: 'JSON null', body: 'null', status: 401 },
+    { what: 'a JSON array', body: '["x"]', status: 401 },
+    { what: 'an empty body', body: '', status: 401 },
+    { what: 'a __proto__ key', body: '{"__proto__":{"refresh_token":"a"}}', status: 401 },
+    { what: 'bytes that are not JSON', body: '{bad', status: 400 },
+  ])('answers $status to $what', async ({ body, status }) => {
+    app ??= await createAuthApp(loadConfig({ AUTH_ISSUER: ISSUER, LOGIN_IP_LIMIT: '0' }), {
+      adapter,
+      logger: quiet,
+      keyRing,
+    }).then(async (created) => {
+      await created.listen(0, '127.0.0.1');
+      return created;
+    });
+    const response = await postFrom('127.0.0.1', `${await app.getUrl()}/auth/refresh`, body, {
+      'content-type': 'application/json',
+    });
+    expect(response.status).toBe(status);
+    if (status === 401) expect(JSON.parse(response.body)).toEqual({ error: 'invalid_grant' });
+    expect(response.body).not.toContain('access_token');
+  });
+});
