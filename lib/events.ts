@@ -1,4 +1,5 @@
 import type { AuthError, InvalidTokenError } from './errors/auth-errors.js';
+import type { IssuerDiscoveryEvent } from './keys/discovery-key-source.js';
 import type { JwksFetchEvent } from './keys/jwks-client.js';
 import type { RedisRevocationEvents } from './revocation/redis-revocation-events.js';
 import type { RevocationCheckEvents } from './revocation/revocation-checker.js';
@@ -19,6 +20,13 @@ export interface AuthEvents extends RevocationCheckEvents, RedisRevocationEvents
   accessDenied?(event: { method: string; error: AuthError }): void;
   /** An issuer's JWKS was fetched (or the fetch failed). */
   jwksFetched?(event: JwksFetchEvent & { issuer: string }): void;
+  /**
+   * The metadata of an issuer configured with `discovery: true` was read for its `jwks_uri`, or
+   * the reading failed (unreachable, an answer other than 200 or 404, not JSON, too large, another
+   * `issuer`, no usable `jwks_uri`); until one succeeds that issuer's tokens are refused
+   * (`keys_unavailable`), and after a failure `retryInSeconds` says when it is tried again.
+   */
+  issuerDiscovered?(event: IssuerDiscoveryEvent): void;
   /**
    * A near-expiry token was considered for renewal: `renewed` (the answer carries the new token),
    * `skipped` (not renewable: session ended or revoked), `failed`, or `timeout` (not ready within

@@ -28,6 +28,7 @@ export type { VerificationKey } from './keys/jwk.js';
 export type { AuthEvents } from './events.js';
 export type { RevocationCheckEvents } from './revocation/revocation-checker.js';
 export type { JwksFetchEvent } from './keys/jwks-client.js';
+export type { IssuerDiscoveryCause, IssuerDiscoveryEvent } from './keys/discovery-key-source.js';
 export type { JwksFetchCause, JwksFetchOutcome } from './trace-hooks.js';
 export { combineAuthEvents } from './observability/combine-events.js';
 

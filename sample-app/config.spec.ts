@@ -1,7 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it } from '@jest/globals';
 import { ConfigError, loadConfig, readConfig, redisKeyPrefixes } from './config.js';
 
 describe('sample app configuration', () => {
@@ -226,5 +227,196 @@ describe('sample app configuration', () => {
 
   it('takes a Redis key prefix, for several deployments on one Redis', () => {
     expect(loadConfig({ REDIS_KEY_PREFIX: '{shop-eu}:' }).redisKeyPrefix).toBe('{shop-eu}:');
+  });
+});
+
+describe('ORDERS_ISSUERS_FILE', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-issuers-'));
+  afterAll(() => rmSync(dir, { recursive: true }));
+  let files = 0;
+  /** A file holding `content` (JSON unless a string), and the environment that names it. */
+  const withFile = (content: unknown, env: Record<string, string> = {}) => {
+    const path = join(dir, `issuers-${files++}.json`);
+    writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+    return { ...env, ORDERS_ISSUERS_FILE: path };
+  };
+  const A = 'https://a.example';
+
+  it('replaces ORDERS_TRUSTED_ISSUERS and ORDERS_JWKS_URLS', () => {
+    const env = withFile(
+      [
+        { issuer: A, jwks_uri: 'https://a.example/keys' },
+        {
+          issuer: 'https://b.example/realms/x',
+          discovery: true,
+          profile: 'keycloak',
+          audience: ['orders-api', 'account'],
+          scope_claims: ['scope', 'realm_access.roles'],
+          tenant_claim: 'org.id',
+        },
+        { issuer: 'https://c.example', jwks_uri: 'http://keys.c.example/jwks', discovery: false },
+      ],
+      { ORDERS_TRUSTED_ISSUERS: 'https://ignored.example', ORDERS_JWKS_URLS: 'https://x/k' },
+    );
+    expect(loadConfig(env).orders.trustedIssuers).toStrictEqual([
+      { issuer: A, jwksUri: 'https://a.example/keys' },
+      {
+        issuer: 'https://b.example/realms/x',
+        discovery: true,
+        profile: 'keycloak',
+        audience: ['orders-api', 'account'],
+        scopeClaims: ['scope', 'realm_access.roles'],
+        tenantClaim: 'org.id',
+      },
+      { issuer: 'https://c.example', jwksUri: 'http://keys.c.example/jwks' },
+    ]);
+  });
+
+  const entry = (fields: Record<string, unknown>) => [
+    { issuer: 'https://ok.example', discovery: true },
+    { issuer: A, jwks_uri: 'https://a.example/keys', ...fields },
+  ];
+  const named = `entry 1 (issuer "${A}"): field`;
+
+  it.each([
+    { what: 'not JSON', content: '[{"issuer": ', message: 'is not JSON' },
+    { what: 'an object', content: { issuers: [] }, message: 'must be a JSON array of issuers' },
+    { what: 'a string', content: '"https://a.example"', message: 'must be a JSON array' },
+    { what: 'an empty array', content: [], message: 'lists no issuer' },
+    { what: 'an entry that is no object', content: [A], message: 'entry 0: must be an object' },
+    {
+      what: 'no issuer',
+      content: [{ jwks_uri: 'https://a.example/keys' }],
+      message: 'entry 0: field "issuer" is required',
+    },
+    {
+      what: 'a numeric issuer',
+      content: [{ issuer: 42, discovery: true }],
+      message: 'entry 0: field "issuer" must be an http(s) URL',
+    },
+    {
+      what: 'an issuer that is no URL',
+      content: [{ issuer: 'a.example', discovery: true }],
+      message: 'entry 0 (issuer "a.example"): field "issuer" must be an http(s) URL',
+    },
+    {
+      what: 'neither jwks_uri nor discovery',
+      content: entry({ jwks_uri: undefined }),
+      message: `${named} "jwks_uri" or "discovery": true is required`,
+    },
+    {
+      what: 'discovery false alone',
+      content: entry({ jwks_uri: undefined, discovery: false }),
+      message: `${named} "jwks_uri" or "discovery": true is required`,
+    },
+    {
+      what: 'both jwks_uri and discovery',
+      content: entry({ discovery: true }),
+      message: `${named} "discovery" must not be true beside "jwks_uri"`,
+    },
+    {
+      what: 'a string discovery',
+      content: entry({ jwks_uri: undefined, discovery: 'true' }),
+      message: `${named} "discovery" must be true or false`,
+    },
+    {
+      what: 'a jwks_uri that is not http(s)',
+      content: entry({ jwks_uri: 'file:///etc/keys.json' }),
+      message: `${named} "jwks_uri" must be an http(s) URL`,
+    },
+    {
+      what: 'a jwks_uri array',
+      content: entry({ jwks_uri: ['https://a.example/keys'] }),
+      message: `${named} "jwks_uri" must be an http(s) URL`,
+    },
+    {
+      what: 'a jwks_uri with credentials',
+      content: entry({ jwks_uri: 'https://svc:s3cret@a.example/keys' }),
+      message: `${named} "jwks_uri" must not carry credentials`,
+    },
+    {
+      what: 'a discovered issuer with a query',
+      content: [{ issuer: 'https://a.example/?tenant=1', discovery: true }],
+      message: 'entry 0 (issuer "https://a.example/?tenant=1"): field "issuer" must have no query',
+    },
+    {
+      what: 'an unknown profile',
+      content: entry({ profile: 'google' }),
+      message: `${named} "profile" must be one of rfc9068, keycloak, auth0, entra, cognito, okta, generic`,
+    },
+    {
+      what: 'a profile of another case',
+      content: entry({ profile: 'Keycloak' }),
+      message: `${named} "profile" must be one of`,
+    },
+    {
+      what: 'a numeric audience',
+      content: entry({ audience: 7 }),
+      message: `${named} "audience" must be a non-empty string or a non-empty array of them`,
+    },
+    {
+      what: 'an audience array with a number',
+      content: entry({ audience: ['orders-api', 7] }),
+      message: `${named} "audience" must be a non-empty string`,
+    },
+    {
+      what: 'an empty audience',
+      content: entry({ audience: [] }),
+      message: `${named} "audience" must be a non-empty string`,
+    },
+    {
+      what: 'scope_claims as a string',
+      content: entry({ scope_claims: 'scope' }),
+      message: `${named} "scope_claims" must be a non-empty array of claim paths`,
+    },
+    {
+      what: 'scope_claims with a number',
+      content: entry({ scope_claims: ['scope', 1] }),
+      message: `${named} "scope_claims" must be a non-empty array of claim paths`,
+    },
+    {
+      what: 'scope_claims with an empty name',
+      content: entry({ scope_claims: ['realm_access..roles'] }),
+      message: `${named} "scope_claims" must be a non-empty array of claim paths`,
+    },
+    {
+      what: 'a tenant_claim array',
+      content: entry({ tenant_claim: ['tid'] }),
+      message: `${named} "tenant_claim" must be a claim path`,
+    },
+    {
+      what: 'a null tenant_claim',
+      content: entry({ tenant_claim: null }),
+      message: `${named} "tenant_claim" must be a claim path`,
+    },
+    {
+      what: 'an unknown field',
+      content: entry({ jwks: 'https://a.example/keys' }),
+      message: `${named} "jwks" is unknown`,
+    },
+    {
+      what: 'a field in the options spelling',
+      content: entry({ scopeClaims: ['scp'] }),
+      message: `${named} "scopeClaims" is unknown (did you mean "scope_claims"?)`,
+    },
+    {
+      what: 'an issuer listed twice',
+      content: [...entry({}), { issuer: A, discovery: true }],
+      message: `entry 2 (issuer "${A}"): field "issuer" repeats entry 1`,
+    },
+  ])('refuses a file with $what, naming the entry and the field', ({ content, message }) => {
+    const env = withFile(content);
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(
+      `ORDERS_ISSUERS_FILE ${env.ORDERS_ISSUERS_FILE}: ${message}`,
+    );
+    expect(() => loadConfig(env)).not.toThrow(/\n|s3cret/);
+  });
+
+  it('refuses a file it cannot read', () => {
+    const env = { ORDERS_ISSUERS_FILE: join(dir, 'missing.json') };
+    expect(() => loadConfig(env)).toThrow(
+      `ORDERS_ISSUERS_FILE: cannot read ${env.ORDERS_ISSUERS_FILE}`,
+    );
   });
 });

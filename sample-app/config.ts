@@ -1,16 +1,14 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import type { RedisConnection } from 'nest-tessera/redis';
+import { IssuersFileError, parseIssuersFile, type TrustedIssuer } from './orders/issuers-file.js';
 
 /** Which Nest HTTP adapter serves the sample app. */
 export type HttpAdapterName = 'express' | 'fastify';
 
-/** A trusted issuer of the orders service and where its keys come from. */
-export interface TrustedIssuer {
-  readonly issuer: string;
-  readonly jwksUri: string;
-}
+export type { TrustedIssuer } from './orders/issuers-file.js';
 
 /** What the auth service is configured with. */
 export interface AuthServiceConfig {
@@ -238,6 +236,9 @@ export function defaultJwksUri(issuer: string): string {
 }
 
 function trustedIssuers(vars: Variables, authIssuer: string): TrustedIssuer[] {
+  const file = vars.optional('ORDERS_ISSUERS_FILE');
+  // The file replaces ORDERS_TRUSTED_ISSUERS and ORDERS_JWKS_URLS.
+  if (file !== undefined) return issuersFromFile(file);
   const issuers = vars.list('ORDERS_TRUSTED_ISSUERS') ?? [authIssuer];
   issuers.forEach((issuer) => vars.checkUrl('ORDERS_TRUSTED_ISSUERS', issuer));
   if (new Set(issuers).size !== issuers.length) {
@@ -276,6 +277,22 @@ function redisConnection(vars: Variables): RedisConnection | undefined {
       };
     default:
       return undefined;
+  }
+}
+
+/** The issuers of an `ORDERS_ISSUERS_FILE`; a file orders cannot use is a `ConfigError`. */
+function issuersFromFile(path: string): TrustedIssuer[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`ORDERS_ISSUERS_FILE: cannot read ${path} (${(error as Error).message})`);
+  }
+  try {
+    return parseIssuersFile(text).map((issuer) => Object.freeze(issuer));
+  } catch (error) {
+    if (!(error instanceof IssuersFileError)) throw error;
+    throw new ConfigError(`ORDERS_ISSUERS_FILE ${path}: ${error.message}`);
   }
 }
 

@@ -4,6 +4,8 @@ import {
   type JwksFetchOutcome,
   type TraceHooks,
 } from '../trace-hooks.js';
+import { errorWithCause } from '../util/error-message.js';
+import { boundedText } from './bounded-body.js';
 import { importVerificationKey, JwkImportError, type VerificationKey } from './jwk.js';
 import type { KeySource, KeySourceHealth } from './key-source.js';
 
@@ -128,7 +130,7 @@ export class JwksClient implements KeySource {
       this.expiresAt = this.options.now() + Math.max(ttl, this.options.cooldownSeconds);
       report({ ok: true, keyCount: keys.size, skipped });
     } catch (error) {
-      this.lastError = failure(error);
+      this.lastError = errorWithCause(error);
       report({ ok: false, error: error as Error });
     }
   }
@@ -142,27 +144,10 @@ export class JwksClient implements KeySource {
     });
     if (response.status !== 200) throw new Error(`JWKS answered ${response.status}`);
     return {
-      body: JSON.parse(await boundedText(response, MAX_JWKS_BYTES)) as unknown,
+      body: JSON.parse(await boundedText(response, MAX_JWKS_BYTES, 'JWKS document')) as unknown,
       maxAgeSeconds: maxAge(response.headers.get('cache-control')),
     };
   }
-}
-
-/** The body as UTF-8 text; past `limit` bytes it is refused, and no more of it is read. */
-async function boundedText(response: Response, limit: number): Promise<string> {
-  const tooLarge = () => new Error('JWKS document too large');
-  if (Number(response.headers.get('content-length')) > limit) {
-    await response.body?.cancel();
-    throw tooLarge();
-  }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of response.body ?? []) {
-    size += chunk.byteLength;
-    if (size > limit) throw tooLarge(); // leaving the loop cancels the stream
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function parseKeySet(body: unknown): {
@@ -188,13 +173,6 @@ function parseKeySet(body: unknown): {
     }
   }
   return { keys, skipped };
-}
-
-/** An error's message with its cause's: `fetch` rejects with "fetch failed" and no more. */
-function failure(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-  return `${error.message}${cause}`;
 }
 
 /** `max-age` from a Cache-Control header; `no-store`/`no-cache` count as zero. */

@@ -29,6 +29,7 @@ import { createTokenVerifier } from '../options/create-token-verifier.js';
 import { createDpopPolicy } from '../options/create-dpop-policy.js';
 import { DpopProofVerifier } from '../dpop/dpop-proof-verifier.js';
 import type { DpopPolicy } from '../dpop/dpop-request.js';
+import { createKeySources, type IssuerKeySources } from '../options/create-key-sources.js';
 import { loadTracing } from '../observability/load-tracing.js';
 import type { TraceHooks } from '../trace-hooks.js';
 import { TokenVerifier } from '../verify/token-verifier.js';
@@ -59,6 +60,7 @@ const REDIS_CONNECTION = Symbol('RedisConnection');
 const TRACE_HOOKS = Symbol('TraceHooks');
 const OWNED_REVOCATION_STORE = Symbol('OwnedRevocationStore');
 const DPOP_POLICY = Symbol('DpopPolicy');
+const KEY_SOURCES = Symbol('IssuerKeySources');
 /** How long start-up waits for a shared revocation list to load before serving anyway. */
 const REVOCATION_LOAD_WAIT_MS = 2000;
 
@@ -77,10 +79,16 @@ const REVOCATION_LOAD_WAIT_MS = 2000;
     },
     { provide: TRACE_HOOKS, useFactory: loadTracing },
     {
-      provide: TokenVerifier,
+      provide: KEY_SOURCES,
       useFactory: (options: ResolvedAuthOptions, trace: TraceHooks) =>
-        createTokenVerifier(options, trace),
+        createKeySources(options, trace),
       inject: [AUTH_OPTIONS, TRACE_HOOKS],
+    },
+    {
+      provide: TokenVerifier,
+      useFactory: (options: ResolvedAuthOptions, trace: TraceHooks, keys: IssuerKeySources) =>
+        createTokenVerifier(options, trace, keys.sources),
+      inject: [AUTH_OPTIONS, TRACE_HOOKS, KEY_SOURCES],
     },
     {
       // This module instance's own connection: never shared with another application.
@@ -221,6 +229,7 @@ export class AuthModule implements NestModule, OnApplicationBootstrap, OnApplica
     private readonly revocation: ReturnType<typeof createRevocationStore> | null,
     @Inject(REDIS_CONNECTION) private readonly redis: RedisBackendConnection | null,
     @Inject(CALL_CONTEXT_PLAN) private readonly plan: CallContextPlan,
+    @Inject(KEY_SOURCES) private readonly keySources: IssuerKeySources,
     private readonly adapterHost: HttpAdapterHost,
   ) {}
 
@@ -248,6 +257,8 @@ export class AuthModule implements NestModule, OnApplicationBootstrap, OnApplica
     // Not before: a provider or an onModuleInit that fails after the backend was built must leave
     // no connection open, since no shutdown hook runs then.
     this.redis?.connect();
+    // Issuers configured for discovery are looked up in the background: start-up never waits.
+    this.keySources.start();
     const ready = this.revocation?.store.ready?.();
     if (ready === undefined) return;
     await Promise.race([
@@ -258,6 +269,7 @@ export class AuthModule implements NestModule, OnApplicationBootstrap, OnApplica
 
   async onApplicationShutdown(): Promise<void> {
     this.closeRequestContexts?.();
+    this.keySources.close();
     if (this.revocation?.owned) await this.revocation.store.close();
     // Last: the stores built on it are closed with it, the connection only if it was opened here.
     await this.redis?.close();

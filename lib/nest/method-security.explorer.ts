@@ -52,7 +52,7 @@ export class MethodSecurityExplorer implements OnModuleInit, OnModuleDestroy {
     for (const { wrapper, isController } of this.wrappers()) {
       const known = knownClassOf(wrapper);
       if (known !== undefined) {
-        add(unenforceableRules(known, isController));
+        add(unenforceableRules(known, isController, this.options.globalGuard));
         if (!wrapper.isDependencyTreeStatic() && hasRunAs(known)) {
           problems.add(
             `${known.name} is request-scoped: @RunAs is never lent inside a request; move the ` +
@@ -64,7 +64,9 @@ export class MethodSecurityExplorer implements OnModuleInit, OnModuleDestroy {
       for (const instance of instancesOf(wrapper)) {
         const type = classOf(instance);
         if (type === undefined) continue;
-        if (type !== known) add(unenforceableRules(type, isController));
+        if (type !== known) {
+          add(unenforceableRules(type, isController, this.options.globalGuard));
+        }
         add(unprotectedFields(type, instance, injected));
         if (securedMembersOfClass(type).length > 0) this.bind(instance, type, problems);
       }
@@ -76,7 +78,7 @@ export class MethodSecurityExplorer implements OnModuleInit, OnModuleDestroy {
       );
       if (needing !== undefined) {
         problems.add(
-          `${needing.name} carries @Scopes/@Tenant/@RunAs, but principalContext is false: ` +
+          `${needing.name} carries @Scopes/@AnyScope/@Tenant/@RunAs, but principalContext is false: ` +
             'calls would reach it with no caller (and @RunAs could be lent to a request)',
         );
       }

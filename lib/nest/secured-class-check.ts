@@ -1,4 +1,4 @@
-import { PATH_METADATA } from '@nestjs/common/constants.js';
+import { GUARDS_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import type { MethodRule } from '../authorization/method-rule.js';
 import { LIFECYCLE_HOOKS, type AnyClass } from '../authorization/secure-class.js';
 import {
@@ -6,6 +6,7 @@ import {
   securedMemberOf,
   type SecuredMember,
 } from '../authorization/secured-member.js';
+import { BearerGuard } from './bearer.guard.js';
 import { PublicRoute } from './public.decorator.js';
 import { isPublic } from './secure.decorator.js';
 import { AnyOfScopes, RequiredScopes } from './scopes.decorator.js';
@@ -77,13 +78,45 @@ function staticMembersOf(type: AnyClass): SecuredMember[] {
     .filter((member): member is SecuredMember => member !== undefined);
 }
 
-/** Whether a class-level `@Scopes`/`@AnyScope`/`@Tenant` applies to `type`, own or inherited. */
-function classRuleOf(type: AnyClass): { scopes: boolean; tenant: boolean } | undefined {
-  const scopes =
-    Reflect.getMetadata(RequiredScopes.KEY, type) !== undefined ||
-    Reflect.getMetadata(AnyOfScopes.KEY, type) !== undefined;
-  const tenant = Reflect.getMetadata(TenantRule.KEY, type) !== undefined;
-  return scopes || tenant ? { scopes, tenant } : undefined;
+type ReadMetadata = (key: string, target: object) => unknown;
+
+/**
+ * The decorators of the rule on `target` (a class or a function), e.g. `@AnyScope` or
+ * `@Scopes and @Tenant`; empty when it has none. `read` defaults to inherited metadata too.
+ */
+function ruleDecoratorsOn(target: object, read: ReadMetadata = Reflect.getMetadata): string {
+  const names: string[] = [];
+  if (read(RequiredScopes.KEY, target) !== undefined) names.push('@Scopes');
+  if (read(AnyOfScopes.KEY, target) !== undefined) names.push('@AnyScope');
+  if (read(TenantRule.KEY, target) !== undefined) names.push('@Tenant');
+  return names.join(' and ');
+}
+
+/** A class-level `@Scopes`/`@AnyScope`/`@Tenant` that applies to `type`, own or inherited. */
+function classRuleOf(type: AnyClass): { tenant: boolean; decorators: string } | undefined {
+  const decorators = ruleDecoratorsOn(type);
+  if (decorators === '') return undefined;
+  return { tenant: Reflect.getMetadata(TenantRule.KEY, type) !== undefined, decorators };
+}
+
+/** Whether one of `functions` is a route or message handler. */
+function isHandler(functions: readonly AnyFunction[]): boolean {
+  return functions.some(
+    (fn) =>
+      Reflect.getMetadata(PATH_METADATA, fn) !== undefined ||
+      Reflect.getMetadata(MESSAGE_PATTERN, fn) !== undefined,
+  );
+}
+
+/** Whether `@UseGuards` on `target` (inherited too) names `BearerGuard`, a subclass, or one. */
+function usesBearerGuard(target: object): boolean {
+  const guards = (Reflect.getMetadata(GUARDS_METADATA, target) ?? []) as unknown[];
+  return guards.some(
+    (guard) =>
+      guard === BearerGuard ||
+      guard instanceof BearerGuard ||
+      (typeof guard === 'function' && guard.prototype instanceof BearerGuard),
+  );
 }
 
 /** The secured members of `type`, instance and static. */
@@ -99,9 +132,14 @@ export function hasRunAs(type: AnyClass): boolean {
 
 /**
  * The rules on `type` that cannot be enforced, or contradict one another, each naming the class
- * and member; none when every rule holds however its member is reached.
+ * and member; none when every rule holds however its member is reached. `globalGuard`: whether
+ * `BearerGuard` runs before every route without `@UseGuards`.
  */
-export function unenforceableRules(type: AnyClass, isController: boolean): string[] {
+export function unenforceableRules(
+  type: AnyClass,
+  isController: boolean,
+  globalGuard: boolean,
+): string[] {
   const problems: string[] = [];
   const classRule = classRuleOf(type);
   for (const { key, definedBy, functions, secured, overridden } of membersOf(type)) {
@@ -110,8 +148,8 @@ export function unenforceableRules(type: AnyClass, isController: boolean): strin
       const base = `${overridden.by.name}.${String(key)}`;
       if (secured?.rule === undefined) {
         problems.push(
-          `${name} overrides ${base}, which is protected: give the override its own ` +
-            '@Scopes/@Tenant, at least as strict (it may repeat the base rule)',
+          `${name} overrides ${base}, which is protected: give the override its own rule, at ` +
+            `least as strict as ${describe(overridden.member.rule!)} (it may repeat the base rule)`,
         );
       } else if (!covers(secured.rule, overridden.member.rule!)) {
         problems.push(
@@ -120,12 +158,24 @@ export function unenforceableRules(type: AnyClass, isController: boolean): strin
         );
       }
     } else if (classRule && secured === undefined && !functions.some(isPublic)) {
-      // A controller's inherited class-level @Scopes is enforced by the guard, which reads it.
       if (!(isController && !classRule.tenant)) {
         problems.push(
           `${name} is under ${type.name}'s inherited class-level rule, which reaches only the ` +
-            `members of the class it is written on: put @Scopes/@Tenant on ${definedBy.name} ` +
-            'or on the member',
+            `members of the class it is written on: put ${classRule.decorators} on ` +
+            `${definedBy.name} or on the member`,
+        );
+      } else if (
+        isHandler(functions) &&
+        !globalGuard &&
+        !usesBearerGuard(type) &&
+        !functions.some(usesBearerGuard)
+      ) {
+        // A controller's inherited class-level @Scopes/@AnyScope is enforced by BearerGuard
+        // alone, which reads it: only where that guard runs.
+        problems.push(
+          `${type.name}.${String(key)} is a route under ${type.name}'s inherited class-level ` +
+            `${classRule.decorators}, which only BearerGuard enforces, but globalGuard is false ` +
+            `and no @UseGuards(BearerGuard) covers it: add it to ${type.name} or the route`,
         );
       }
     }
@@ -137,12 +187,7 @@ export function unenforceableRules(type: AnyClass, isController: boolean): strin
           "@RunAs('<service identity>')",
       );
     }
-    const handler = functions.some(
-      (fn) =>
-        Reflect.getMetadata(PATH_METADATA, fn) !== undefined ||
-        Reflect.getMetadata(MESSAGE_PATTERN, fn) !== undefined,
-    );
-    if (isController && handler && secured.runAs !== undefined) {
+    if (isController && isHandler(functions) && secured.runAs !== undefined) {
       problems.push(
         `${name} is a route or message handler: @RunAs would lend its identity to callers; ` +
           'call a @RunAs method of a provider from a scheduled task instead',
@@ -153,21 +198,22 @@ export function unenforceableRules(type: AnyClass, isController: boolean): strin
   return problems;
 }
 
-/** `@Scopes`/`@Tenant` under `@Public()`: the route would answer anyone. */
+/** `@Scopes`/`@AnyScope`/`@Tenant` under `@Public()`: the route would answer anyone. */
 function publicContradictions(type: AnyClass): string[] {
-  const ruled = (target: object) =>
-    Reflect.getOwnMetadata(RequiredScopes.KEY, target) !== undefined ||
-    Reflect.getOwnMetadata(AnyOfScopes.KEY, target) !== undefined ||
-    Reflect.getOwnMetadata(TenantRule.KEY, target) !== undefined;
   const classPublic = Reflect.getMetadata(PublicRoute.KEY, type) === true;
   const problems: string[] = [];
   for (const { key, definedBy, functions } of membersOf(type)) {
-    if (functions.some((fn) => (isPublic(fn) || classPublic) && ruled(fn))) {
-      problems.push(`${definedBy.name}.${String(key)} has @Scopes/@Tenant under @Public()`);
+    for (const fn of functions) {
+      const decorators = ruleDecoratorsOn(fn, Reflect.getOwnMetadata);
+      if ((isPublic(fn) || classPublic) && decorators !== '') {
+        problems.push(`${definedBy.name}.${String(key)} has ${decorators} under @Public()`);
+        break;
+      }
     }
   }
-  if (classPublic && classRuleOf(type) !== undefined) {
-    problems.push(`${type.name} has @Scopes/@Tenant under @Public()`);
+  const classRule = classRuleOf(type);
+  if (classPublic && classRule !== undefined) {
+    problems.push(`${type.name} has ${classRule.decorators} under @Public()`);
   }
   return problems;
 }

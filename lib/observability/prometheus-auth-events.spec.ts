@@ -156,6 +156,9 @@ describe('prometheusAuthEvents', () => {
     const fetched = { uri: 'https://auth.test/jwks', cause: 'initial', durationMs: 3 } as const;
     events.jwksFetched?.({ ...fetched, ok: true, issuer: ISSUER });
     events.jwksFetched?.({ ...fetched, ok: false, issuer: ISSUER, error: new Error('503') });
+    const read = { issuer: ISSUER, cause: 'start', metadataUri: 'https://auth.test/md' } as const;
+    events.issuerDiscovered?.({ ...read, ok: false, durationMs: 1, error: new Error('down') });
+    events.issuerDiscovered?.({ ...read, ok: true, durationMs: 1, jwksUri: 'https://auth.test/k' });
     events.breakerStateChanged?.({ state: 'open' });
     events.viewStateChanged?.({ current: false, entries: 3 });
 
@@ -169,6 +172,8 @@ describe('prometheusAuthEvents', () => {
         'tessera_access_denied_total{reason="no_principal"}': 1,
         'tessera_jwks_fetches_total{issuer="https://auth.test",result="success"}': 1,
         'tessera_jwks_fetches_total{issuer="https://auth.test",result="failure"}': 1,
+        'tessera_issuer_discoveries_total{issuer="https://auth.test",result="success"}': 1,
+        'tessera_issuer_discoveries_total{issuer="https://auth.test",result="failure"}': 1,
         'tessera_revocation_breaker_state{state="open"}': 1,
         'tessera_revocation_breaker_state{state="closed"}': 0,
         'tessera_revocation_breaker_state{state="half-open"}': 0,

@@ -51,6 +51,8 @@ export const TesseraMetricNames = {
   accessDenied: 'tessera_access_denied_total',
   /** Counter `{issuer, result: success|failure}`: JWKS downloads. */
   jwksFetches: 'tessera_jwks_fetches_total',
+  /** Counter `{issuer, result: success|failure}`: readings of an issuer's metadata (discovery). */
+  issuerDiscoveries: 'tessera_issuer_discoveries_total',
   /** Counter `{tier}`: requests let through while the revocation backend could not be asked. */
   revocationFailOpen: 'tessera_revocation_fail_open_total',
   /** Counter: revocations kept locally to be written when the backend is back. */
@@ -105,6 +107,8 @@ export function prometheusAuthEvents(
     accessDenied: ({ error }) => m.accessDenied.inc({ reason: error.reason }),
     jwksFetched: ({ issuer, ok }) =>
       m.jwksFetches.inc({ issuer, result: ok ? 'success' : 'failure' }),
+    issuerDiscovered: ({ issuer, ok }) =>
+      m.discoveries.inc({ issuer, result: ok ? 'success' : 'failure' }),
     breakerStateChanged: ({ state }) => {
       for (const s of BREAKER_STATES) m.breakerState.set({ state: s }, s === state ? 1 : 0);
     },
@@ -162,6 +166,11 @@ function createMetrics(
       'issuer',
       'result',
     ]),
+    discoveries: counter(
+      n.issuerDiscoveries,
+      "Readings of an issuer's metadata for its jwks_uri, by issuer and result.",
+      ['issuer', 'result'],
+    ),
     failOpen: counter(
       n.revocationFailOpen,
       'Requests let through while the revocation backend could not be asked.',

@@ -14,7 +14,10 @@ import type { RevocationStore } from '../revocation/revocation-store.js';
 export interface TrustedIssuerOptions {
   /** The exact `iss` value of its tokens. */
   issuer: string;
-  /** Its JWKS URL (http or https). Exactly one of `jwksUri`, `keys` and `keySource` is given. */
+  /**
+   * Its JWKS URL (http or https). Exactly one of `jwksUri`, `keys`, `keySource` and `discovery`
+   * is given.
+   */
   jwksUri?: string;
   /** Its public keys as JWKs, each with a `kid`, for issuers that publish no JWKS. */
   keys?: readonly Jwk[];
@@ -39,12 +42,14 @@ export interface TrustedIssuerOptions {
   /**
    * Claim paths (dots for nesting: `realm_access.roles`) whose values, space-separated strings
    * or arrays of strings, together make the caller's scopes; replaces the profile's list. A
-   * claim whose own name has dots (`https://example.com/roles`) is read by that name first.
+   * claim whose own name has dots (`https://example.com/roles`) is read by that name first; the
+   * profiles' own paths read nesting only.
    * @default the profile's
    */
   scopeClaims?: readonly string[];
   /**
-   * The claim path of the caller's tenant; `null`: this issuer's tokens name no tenant.
+   * The claim path of the caller's tenant, read as `scopeClaims` paths are; `null`: this
+   * issuer's tokens name no tenant.
    * @default the profile's
    */
   tenantClaim?: string | null;
@@ -56,11 +61,23 @@ export interface TrustedIssuerOptions {
   tokenTypes?: readonly (string | null)[];
   /**
    * Claims a token must carry besides `iss`, `sub` and `exp`; replaces the profile's list. A
-   * claim of the wrong type counts as absent: `iat` and `nbf` are numbers, `aud` a string or
-   * strings, any other a non-empty string. The audience is checked whatever this says.
+   * claim of the wrong type counts as absent: `exp`, `iat`, `nbf` and `auth_time` are numbers,
+   * `aud` a string or strings, `jti`, `tid`, `azp`, `sid`, `client_id`, `token_use` and `ver`
+   * non-empty strings, any other claim present and not `null`. The audience is checked whatever
+   * this says.
    * @default the profile's (`['aud', 'iat', 'jti']` for `rfc9068`)
    */
   requiredClaims?: readonly string[];
+  /**
+   * `true`: its JWKS URL is the `jwks_uri` of its metadata, read from
+   * `{issuer}/.well-known/openid-configuration`, or where that answers 404 from RFC 8414's
+   * `/.well-known/oauth-authorization-server` (docs/verification.md). The metadata must name
+   * exactly this `issuer`. Start-up never waits for it: until it has been read the issuer's tokens
+   * are refused (`keys_unavailable`) and it is retried in the background. `false` is the same as
+   * leaving it out.
+   * @default false
+   */
+  discovery?: boolean;
 }
 
 /** Where the guard looks for the access token besides `Authorization: Bearer`. */
@@ -307,12 +324,17 @@ export interface AuthModuleOptions {
    * @default () => Date.now() / 1000
    */
   now?: () => number;
-  /** The `fetch` used for JWKS; for tests and proxies. @default globalThis.fetch */
+  /**
+   * The `fetch` used for JWKS and issuer metadata; for tests and proxies.
+   * @default globalThis.fetch
+   */
   fetch?: typeof fetch;
   /**
-   * Refuses, at start, an `http:` JWKS URL, client-credentials token endpoint or `dpop.origins`
-   * entry whose host is not loopback (`localhost`, 127.0.0.0/8, `::1`): keys read in clear can be
-   * swapped on the way, a client secret sent in clear is anyone's, and so is a token with its proof. Set it in production (`NODE_ENV=production`);
+   * Refuses, at start, an `http:` JWKS URL, issuer with `discovery`, client-credentials token
+   * endpoint or `dpop.origins` entry whose host is not loopback (`localhost`, 127.0.0.0/8, `::1`),
+   * and such a discovered `jwks_uri` when the metadata is read: keys read in clear can be swapped
+   * on the way, a client secret sent in clear is anyone's, and so is a token with its proof. Set it
+   * in production (`NODE_ENV=production`);
    * give `RemoteTokenRenewer` the same.
    * @default false
    */

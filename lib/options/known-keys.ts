@@ -51,6 +51,7 @@ const ISSUER = {
   tenantClaim: true,
   tokenTypes: true,
   requiredClaims: true,
+  discovery: true,
 } as const satisfies Keys<TrustedIssuerOptions>;
 const JWKS = {
   cacheTtlSeconds: true,

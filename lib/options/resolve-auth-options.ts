@@ -13,6 +13,7 @@ import {
   issuerPolicy,
   type IssuerPolicy,
 } from '../verify/issuer-profile.js';
+import { jwksUriProblem } from '../keys/jwks-uri.js';
 import { checkKnownKeys } from './known-keys.js';
 import type { ServiceIdentityOptions } from '../authorization/service-identities.js';
 import type { OutagePolicy } from '../revocation/risk-tier.js';
@@ -70,7 +71,8 @@ export interface ResolvedRevocationOptions {
 type IssuerKeys =
   | { readonly issuer: string; readonly jwksUri: string }
   | { readonly issuer: string; readonly keys: readonly Jwk[] }
-  | { readonly issuer: string; readonly keySource: KeySource };
+  | { readonly issuer: string; readonly keySource: KeySource }
+  | { readonly issuer: string; readonly discovery: true };
 
 /** A trusted issuer: where its keys come from, and its policy (its profile with its overrides). */
 export type ResolvedIssuer = IssuerKeys & { readonly policy: IssuerPolicy };
@@ -260,27 +262,34 @@ function tokenTypes(where: string, value: unknown): (string | null)[] {
 }
 
 function issuerKeys(entry: TrustedIssuerOptions, where: string, requireHttps: boolean): IssuerKeys {
-  const given = [entry.jwksUri, entry.keys, entry.keySource].filter((v) => v !== undefined);
-  if (given.length !== 1) fail(`${where}: give exactly one of jwksUri, keys and keySource`);
+  optional(`${where}.discovery`, entry.discovery, 'boolean');
+  const discovery = entry.discovery === true ? true : undefined;
+  const given = [entry.jwksUri, entry.keys, entry.keySource, discovery].filter(
+    (v) => v !== undefined,
+  );
+  if (given.length !== 1) {
+    fail(`${where}: give exactly one of jwksUri, keys, keySource and discovery`);
+  }
   if (entry.keySource !== undefined) {
     if (typeof entry.keySource.cachedKey !== 'function')
       fail(`${where}.keySource is not a KeySource`);
     return { issuer: entry.issuer, keySource: entry.keySource };
   }
+  if (discovery) {
+    const problem = discoveryIssuerProblem(entry.issuer);
+    if (problem !== undefined) fail(`${where}.issuer ${problem} (discovery)`);
+    // Its metadata names the key location: read in clear, it can be swapped on the way.
+    if (requireHttps && !isSecureUrl(entry.issuer)) {
+      fail(
+        `${where}.issuer must be https (or http to a loopback host) for discovery under requireHttps`,
+      );
+    }
+    return { issuer: entry.issuer, discovery };
+  }
   if (entry.jwksUri !== undefined) {
-    let url: URL;
-    try {
-      url = new URL(entry.jwksUri);
-    } catch {
-      fail(`${where}.jwksUri is not a URL: ${entry.jwksUri}`);
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      fail(`${where}.jwksUri must be http(s): ${entry.jwksUri}`);
-    }
-    // fetch() refuses such a URL anyway, quoting it whole: the secret would reach logs.
-    if (url.username !== '' || url.password !== '') {
-      fail(`${where}.jwksUri must not carry credentials`);
-    }
+    const problem = jwksUriProblem(entry.jwksUri);
+    // The value is not repeated: it may hold a secret.
+    if (problem !== undefined) fail(`${where}.jwksUri ${problem}`);
     if (requireHttps && !isSecureUrl(entry.jwksUri)) {
       fail(`${where}.jwksUri must be https (or http to a loopback host) under requireHttps`);
     }
@@ -288,6 +297,21 @@ function issuerKeys(entry: TrustedIssuerOptions, where: string, requireHttps: bo
   }
   if (!Array.isArray(entry.keys) || entry.keys.length === 0) fail(`${where}.keys is empty`);
   return { issuer: entry.issuer, keys: entry.keys };
+}
+
+/**
+ * Why an issuer cannot be discovered, or `undefined`: its metadata locations are built from it,
+ * so it must be an http(s) URL without credentials, query or fragment (OpenID Connect Discovery
+ * §2, RFC 8414 §2).
+ */
+function discoveryIssuerProblem(issuer: string): string | undefined {
+  const problem = jwksUriProblem(issuer);
+  if (problem !== undefined) return problem;
+  const url = new URL(issuer);
+  if (url.search !== '' || url.hash !== '' || issuer.includes('?') || issuer.includes('#')) {
+    return 'must not have a query or fragment';
+  }
+  return undefined;
 }
 
 function resolveRevocation(

@@ -9,7 +9,10 @@ import type { HeaderFields } from './test-keys.js';
 export type TestIssuerProfile =
   'rfc9068' | 'keycloak' | 'auth0' | 'entra' | 'cognito' | 'okta' | 'generic';
 
-/** Which of a provider's JWTs is minted. */
+/**
+ * Which of a provider's JWTs is minted. ID tokens are those of a sign-in whose request sent a
+ * `nonce` (as the providers' own SDKs do), so they carry it.
+ */
 export type TestTokenKind = 'access' | 'id' | 'refresh';
 
 /** What one token's shape is built from. */
@@ -90,7 +93,15 @@ export const PROVIDER_SHAPES: Readonly<Record<TestIssuerProfile, ProviderShape>>
     }),
     id: ({ issuer, iat, exp }) => ({
       header: jwt,
-      claims: { iss: issuer, sub: 'test-user', aud: CLIENT_ID, iat, exp, auth_time: iat },
+      claims: {
+        iss: issuer,
+        sub: 'test-user',
+        aud: CLIENT_ID,
+        iat,
+        exp,
+        auth_time: iat,
+        nonce: opaque(16),
+      },
     }),
     noRefresh: 'refresh tokens of an RFC 9068 issuer are opaque',
   },
@@ -105,7 +116,15 @@ export const PROVIDER_SHAPES: Readonly<Record<TestIssuerProfile, ProviderShape>>
     }),
     id: ({ issuer, iat, exp }) => ({
       header: jwt,
-      claims: { iss: issuer, sub: 'test-user', aud: CLIENT_ID, iat, exp, auth_time: iat },
+      claims: {
+        iss: issuer,
+        sub: 'test-user',
+        aud: CLIENT_ID,
+        iat,
+        exp,
+        auth_time: iat,
+        nonce: opaque(16),
+      },
     }),
     noRefresh: 'refresh tokens of a generic issuer are opaque',
   },
@@ -153,6 +172,7 @@ export const PROVIDER_SHAPES: Readonly<Record<TestIssuerProfile, ProviderShape>>
         sub: KEYCLOAK_SUB,
         typ: 'ID',
         azp: CLIENT_ID,
+        nonce: opaque(16),
         ...keycloakSession(),
         at_hash: opaque(16),
         acr: '1',
@@ -214,6 +234,7 @@ export const PROVIDER_SHAPES: Readonly<Record<TestIssuerProfile, ProviderShape>>
         iat,
         exp,
         sid: opaque(24),
+        nonce: opaque(16),
       },
     }),
     noRefresh: "Auth0's refresh tokens are opaque",
@@ -234,6 +255,7 @@ export const PROVIDER_SHAPES: Readonly<Record<TestIssuerProfile, ProviderShape>>
         exp,
         aio: opaque(48),
         name: USER.name,
+        nonce: opaque(16),
         oid: ENTRA_OID,
         preferred_username: EMAIL,
         rh: `0.${opaque(48)}.`,
@@ -273,6 +295,7 @@ export const PROVIDER_SHAPES: Readonly<Record<TestIssuerProfile, ProviderShape>>
     id: ({ issuer, audience, iat, exp }) => ({
       header: noTyp,
       claims: {
+        at_hash: opaque(16),
         sub: COGNITO_SUB,
         email_verified: true,
         iss: issuer,
@@ -281,6 +304,7 @@ export const PROVIDER_SHAPES: Readonly<Record<TestIssuerProfile, ProviderShape>>
         aud: first(audience),
         event_id: randomUUID(),
         token_use: 'id',
+        nonce: opaque(16),
         auth_time: iat,
         exp,
         iat,
@@ -320,6 +344,7 @@ export const PROVIDER_SHAPES: Readonly<Record<TestIssuerProfile, ProviderShape>>
         ver: 1,
         iss: issuer,
         aud: OKTA_CLIENT,
+        nonce: opaque(16),
         iat,
         exp,
         jti: `ID.${opaque(32)}`,

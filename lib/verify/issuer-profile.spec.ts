@@ -386,6 +386,20 @@ describe('claim paths read only the token’s own members', () => {
     expect(principal.tenant).toBe('shop-1');
   });
 
+  it('a profile’s own dotted path reads nesting only: a top-level member with the dots is not it', async () => {
+    const shape = SHAPES.keycloak;
+    const principal = await verifierFor({ profile: 'keycloak' }).verify(
+      token(shape.typ, {
+        ...shape.claims,
+        scope: undefined,
+        resource_access: undefined,
+        'realm_access.roles': ['orders:delete'],
+        realm_access: { roles: ['x'] },
+      }),
+    );
+    expect(principal.scopes).toEqual(['x']);
+  });
+
   it('nested paths read own members at every level', async () => {
     const v = verifierFor({ profile: 'generic', scopeClaims: ['a.constructor.name', 'b.c'] });
     const principal = await v.verify(token(undefined, { ...base, a: {}, b: { c: ['ok'] } }));
@@ -425,6 +439,22 @@ describe('per-issuer overrides', () => {
       'audience_mismatch',
     );
   });
+
+  it.each([
+    { name: 'exp', value: NOW + 300, wrong: String(NOW + 300) },
+    { name: 'permissions', value: [], wrong: null },
+    { name: 'email_verified', value: false, wrong: null },
+    { name: 'ext', value: { a: 1 }, wrong: undefined },
+  ])(
+    'requiredClaims: [$name] accepts its value ($value) and refuses a token without it',
+    async ({ name, value, wrong }) => {
+      const v = verifierFor({ audience: 'own-api', requiredClaims: [name] });
+      expect(await outcome(v, token('at+jwt', { ...claims, [name]: value }))).toMatchObject({
+        subject: 'u',
+      });
+      expect(await outcome(v, token('at+jwt', { ...claims, [name]: wrong }))).toBe('missing_claim');
+    },
+  );
 
   it('scopeClaims and tenantClaim replace the profile’s; tenantClaim null reads none', async () => {
     const v = verifierFor({

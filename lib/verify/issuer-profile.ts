@@ -6,8 +6,9 @@ export type IssuerProfileName =
 export interface ClaimPath {
   readonly names: readonly string[];
   /**
-   * The path as written with dots, when it has any: a top-level member of that very name is read
-   * first (Auth0's namespaced claims, `https://example.com/roles`, are named so).
+   * The path as written with dots, for a path the application configured: a top-level member of
+   * that very name is read first (Auth0's namespaced claims, `https://example.com/roles`, are
+   * named so). Absent on a profile's own paths, which read nesting only.
    */
   readonly written?: string;
 }
@@ -27,6 +28,11 @@ export interface IssuerProfile {
   readonly requiredClaims: readonly string[];
   /** Refused although signed: ID, refresh and other non-access tokens of the same issuer. */
   readonly tokenTypeClaims: readonly TokenTypeClaim[];
+  /**
+   * Claims only OpenID Connect ID tokens carry: a token with any of them is refused. For the
+   * profiles whose access tokens have no claim saying what they are (`tokenTypeClaims`, `typ`).
+   */
+  readonly idTokenClaims: readonly string[];
   /** The claim the accepted audiences are matched against. */
   readonly audienceClaim: 'aud' | 'client_id';
   /** Claims that make the caller's scopes, given the issuer's accepted audiences. */
@@ -38,7 +44,13 @@ export interface IssuerProfile {
 const paths =
   (...names: string[]) =>
   (): readonly ClaimPath[] =>
-    names.map(claimPath);
+    names.map(nestedClaimPath);
+
+/**
+ * OpenID Connect Core §2 and §3.1.3.6, §3.3.2.11: `nonce` (echoed from the request), `at_hash`
+ * and `c_hash` are ID token claims; no provider puts them in access tokens.
+ */
+const ID_TOKEN_CLAIMS: readonly string[] = Object.freeze(['nonce', 'at_hash', 'c_hash']);
 
 /** The profile table: what each kind of issuer signs, and how it says who may do what. */
 export const ISSUER_PROFILES: Readonly<Record<IssuerProfileName, IssuerProfile>> = Object.freeze({
@@ -46,6 +58,7 @@ export const ISSUER_PROFILES: Readonly<Record<IssuerProfileName, IssuerProfile>>
     tokenTypes: ['at+jwt'],
     requiredClaims: ['aud', 'iat', 'jti'],
     tokenTypeClaims: [],
+    idTokenClaims: [],
     audienceClaim: 'aud',
     scopeClaims: paths('scope'),
     tenantClaim: 'tid',
@@ -55,11 +68,12 @@ export const ISSUER_PROFILES: Readonly<Record<IssuerProfileName, IssuerProfile>>
     requiredClaims: ['aud', 'iat'],
     // Keycloak signs ID and refresh tokens with the same keys: `typ` "ID" / "Refresh".
     tokenTypeClaims: [{ name: 'typ', value: 'Bearer' }],
+    idTokenClaims: [],
     audienceClaim: 'aud',
     // Client roles of each accepted audience: a client id may hold dots, so segments, not a path.
     scopeClaims: (audiences) => [
-      claimPath('scope'),
-      claimPath('realm_access.roles'),
+      nestedClaimPath('scope'),
+      nestedClaimPath('realm_access.roles'),
       ...audiences.map((audience) => ({ names: ['resource_access', audience, 'roles'] })),
     ],
     tenantClaim: null,
@@ -68,6 +82,7 @@ export const ISSUER_PROFILES: Readonly<Record<IssuerProfileName, IssuerProfile>>
     tokenTypes: ['jwt', 'at+jwt', null],
     requiredClaims: ['aud', 'iat'],
     tokenTypeClaims: [],
+    idTokenClaims: ID_TOKEN_CLAIMS,
     audienceClaim: 'aud',
     scopeClaims: paths('scope', 'permissions'),
     tenantClaim: 'org_id',
@@ -77,6 +92,7 @@ export const ISSUER_PROFILES: Readonly<Record<IssuerProfileName, IssuerProfile>>
     requiredClaims: ['aud', 'iat', 'tid', 'ver'],
     // v1.0 tokens have another issuer, audience form and claim set: never read as v2.0 ones.
     tokenTypeClaims: [{ name: 'ver', value: '2.0' }],
+    idTokenClaims: ID_TOKEN_CLAIMS,
     audienceClaim: 'aud',
     scopeClaims: paths('scp', 'roles'),
     tenantClaim: 'tid',
@@ -86,6 +102,7 @@ export const ISSUER_PROFILES: Readonly<Record<IssuerProfileName, IssuerProfile>>
     requiredClaims: ['client_id', 'token_use', 'iat'],
     // Cognito ID tokens are signed by the same keys and carry `aud`: `token_use` tells them apart.
     tokenTypeClaims: [{ name: 'token_use', value: 'access' }],
+    idTokenClaims: [],
     audienceClaim: 'client_id',
     scopeClaims: paths('scope', 'cognito:groups'),
     tenantClaim: null,
@@ -94,6 +111,7 @@ export const ISSUER_PROFILES: Readonly<Record<IssuerProfileName, IssuerProfile>>
     tokenTypes: [null, 'jwt'],
     requiredClaims: ['aud', 'iat', 'jti'],
     tokenTypeClaims: [],
+    idTokenClaims: ID_TOKEN_CLAIMS,
     audienceClaim: 'aud',
     scopeClaims: paths('scp'),
     tenantClaim: null,
@@ -102,6 +120,7 @@ export const ISSUER_PROFILES: Readonly<Record<IssuerProfileName, IssuerProfile>>
     tokenTypes: ['jwt', 'at+jwt', null],
     requiredClaims: ['aud'],
     tokenTypeClaims: [],
+    idTokenClaims: ID_TOKEN_CLAIMS,
     audienceClaim: 'aud',
     scopeClaims: paths('scope', 'scp'),
     tenantClaim: 'tid',
@@ -112,10 +131,18 @@ export function isIssuerProfileName(value: unknown): value is IssuerProfileName 
   return typeof value === 'string' && Object.hasOwn(ISSUER_PROFILES, value);
 }
 
-/** A dotted claim path (`realm_access.roles`) as its member names. */
+/**
+ * A dotted claim path the application configured (`realm_access.roles`) as its member names; a
+ * top-level member named with the dots is read first.
+ */
 export function claimPath(path: string): ClaimPath {
   const names = path.split('.');
   return Object.freeze(names.length > 1 ? { names, written: path } : { names });
+}
+
+/** A profile's own dotted claim path: nesting only, never a top-level member with the dots. */
+export function nestedClaimPath(path: string): ClaimPath {
+  return Object.freeze({ names: path.split('.') });
 }
 
 /** `typ` values compare without case and without the `application/` prefix (RFC 7515 §4.1.9). */
@@ -125,12 +152,29 @@ export function normalizeTyp(typ: string): string {
 }
 
 /** How a required claim must look to count as present. */
-export type ClaimKind = 'number' | 'audience' | 'string';
+export type ClaimKind = 'number' | 'audience' | 'string' | 'present';
 
-/** Numeric dates must be numbers, `aud` a string or strings, every other claim a string. */
+const NUMERIC_CLAIMS: ReadonlySet<string> = new Set(['exp', 'iat', 'nbf', 'auth_time']);
+const STRING_CLAIMS: ReadonlySet<string> = new Set([
+  'iss',
+  'sub',
+  'jti',
+  'azp',
+  'sid',
+  'tid',
+  'client_id',
+  'token_use',
+  'ver',
+]);
+
+/**
+ * Numeric dates must be numbers, `aud` a string or strings, the registered string claims
+ * non-empty strings; any other claim (`permissions`, `email_verified`) present and not `null`.
+ */
 export function claimKind(name: string): ClaimKind {
-  if (name === 'iat' || name === 'nbf' || name === 'auth_time') return 'number';
-  return name === 'aud' ? 'audience' : 'string';
+  if (NUMERIC_CLAIMS.has(name)) return 'number';
+  if (name === 'aud') return 'audience';
+  return STRING_CLAIMS.has(name) ? 'string' : 'present';
 }
 
 /**
@@ -144,6 +188,7 @@ export interface IssuerPolicy {
   readonly untyped: boolean;
   readonly requiredClaims: readonly { readonly name: string; readonly kind: ClaimKind }[];
   readonly tokenTypeClaims: readonly TokenTypeClaim[];
+  readonly idTokenClaims: readonly string[];
   readonly audienceClaim: 'aud' | 'client_id';
   readonly audiences: ReadonlySet<string>;
   readonly scopeClaims: readonly ClaimPath[];
@@ -178,10 +223,16 @@ export function issuerPolicy(
       kind: claimKind(claim),
     })),
     tokenTypeClaims: profile.tokenTypeClaims,
+    idTokenClaims: profile.idTokenClaims,
     audienceClaim: profile.audienceClaim,
     audiences: new Set(overrides.audiences),
     scopeClaims: overrides.scopeClaims?.map(claimPath) ?? profile.scopeClaims(overrides.audiences),
-    tenantClaim: tenant === null ? undefined : claimPath(tenant),
+    tenantClaim:
+      tenant === null
+        ? undefined
+        : overrides.tenantClaim === undefined
+          ? nestedClaimPath(tenant)
+          : claimPath(tenant),
   });
 }
 

@@ -201,6 +201,9 @@ export class TokenVerifier {
     for (const { name, value } of policy.tokenTypeClaims) {
       if (own(payload, name) !== value) reject('typ_mismatch');
     }
+    for (const name of policy.idTokenClaims) {
+      if (own(payload, name) !== undefined) reject('typ_mismatch');
+    }
     const now = this.config.now();
     const leeway = this.config.clockToleranceSeconds;
     if ((payload.exp as number) <= now - leeway) reject('expired');
@@ -238,8 +241,10 @@ function hasClaim(payload: Record<string, unknown>, name: string, kind: ClaimKin
         (typeof value === 'string' && value !== '') ||
         (Array.isArray(value) && value.length > 0 && value.every((a) => typeof a === 'string'))
       );
-    default:
+    case 'string':
       return typeof value === 'string' && value !== '';
+    default:
+      return value !== undefined && value !== null;
   }
 }
 

@@ -12,23 +12,25 @@ import {
   type SessionRecord,
   type SessionStore,
 } from 'nest-tessera/issuer';
-import type { ThrottlerStorage } from '@nestjs/throttler';
 import {
-  redis,
   RedisDpopReplayCache,
   RedisRevocationStore,
   RedisSessionStore,
   type RedisRevocationEvents,
 } from 'nest-tessera/redis';
-import { MemoryThrottlerStorage, RedisThrottlerStorage } from 'nest-tessera/throttler';
 import { redisKeyPrefixes, type SampleConfig } from '../config.js';
+import {
+  MemoryAttemptCounter,
+  RedisAttemptCounter,
+  type AttemptCounter,
+} from './attempt-counter.js';
 
 /** Where the auth service keeps sessions and publishes revocations. */
 export interface AuthStores {
   readonly sessions: SessionStore;
   readonly revocations: RevocationStore;
   /** The counters of the guessing limits (`LoginLimiter`), beside the orders service's. */
-  readonly attempts: ThrottlerStorage;
+  readonly attempts: AttemptCounter;
   /** The DPoP proofs the token endpoints and the guard accepted, shared like the sessions. */
   readonly dpopReplays: DpopReplayCache;
   /** Closes what was opened here; a revocation store passed in stays its owner's. */
@@ -57,7 +59,7 @@ export function openAuthStores(
     return stores(
       new MemorySessionStore(),
       revocations,
-      new MemoryThrottlerStorage(),
+      new MemoryAttemptCounter(),
       options.shared === undefined,
       new MemoryDpopReplayCache(),
     );
@@ -74,9 +76,7 @@ export function openAuthStores(
       keyPrefix: prefixes.revocation,
       events: options.events,
     });
-  const attempts = new RedisThrottlerStorage(redis(config.redis), {
-    keyPrefix: prefixes.login,
-  });
+  const attempts = new RedisAttemptCounter(config.redis, prefixes.login);
   const dpopReplays = new RedisDpopReplayCache({
     connection: config.redis,
     keyPrefix: prefixes.dpop,
@@ -93,7 +93,7 @@ export function openAuthStores(
 function stores(
   sessions: SessionStore,
   revocations: RevocationStore,
-  attempts: MemoryThrottlerStorage | RedisThrottlerStorage,
+  attempts: AttemptCounter,
   ownsRevocations: boolean,
   dpopReplays: DpopReplayCache,
 ): AuthStores {

@@ -1,5 +1,5 @@
-import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { LoginLimits } from '../config.js';
+import type { AttemptCounter } from './attempt-counter.js';
 
 /** Too many attempts: 429 with `Retry-After` (`TooManyAttemptsFilter`). */
 export class TooManyAttemptsError extends Error {
@@ -18,29 +18,35 @@ export class TooManyAttemptsError extends Error {
 export type AttemptAccount =
   { readonly username: string; readonly ip: string } | { readonly clientId: string };
 
-const NAMES = { ip: 'login-ip', failures: 'login-failures', lock: 'login-lock' } as const;
+/** Milliseconds between two looks at an account whose places are all held by checks under way. */
+const BUSY_RETRY_MS = 20;
+/** How long an attempt waits for such checks before it is refused. */
+const BUSY_WAIT_MS = 5000;
 
-/** No limit: a count that only reports. */
-const UNLIMITED = Number.MAX_SAFE_INTEGER;
-
-/** A window no hit outlives: checking a lock that is not there leaves (almost) nothing behind. */
-const PROBE_MS = 1;
+/** A place an account's attempt holds: kept by a failure, given back by a success. */
+export interface AttemptPlace {
+  readonly key: string;
+  readonly window: string;
+}
 
 /**
- * CONTRACT.md's guessing limits, on the throttler storage the rest of the service counts in (in
- * memory, or Redis shared by every instance): attempts of any kind per client IP, and failed
- * attempts per account (username and client IP, or `client_id`), each in a fixed window. Both are
- * checked before the password is hashed, so a refused flood costs no scrypt run.
+ * CONTRACT.md's guessing limits, on an `AttemptCounter` (in memory, or Redis shared by every
+ * instance): attempts of any kind per client IP, and failed attempts per account (username and
+ * client IP, or `client_id`), each in a fixed window. Both are taken before the password is
+ * hashed, so a refused flood costs no scrypt run.
  *
- * A throttler storage only counts hits. An account's failures are counted where they happen; the
- * one that reaches the limit locks the account until that window ends, in a key of its own, and
- * the check before the next attempt looks at the lock with a hit that expires at once: a success
- * is never counted, a lock outlives no window.
+ * An account's attempt takes a place before its secret is checked; a failure keeps it until the
+ * window ends, a success gives it back. The places held are the window's failures plus the checks
+ * under way, so at most `LOGIN_LIMIT` checks ever run per account and window, however many arrive
+ * at once; once `LOGIN_LIMIT` have failed, every attempt gets 429 until the window ends, whatever
+ * the password. An attempt that finds every place held by checks under way waits for them (a
+ * burst of right secrets, say a service's instances asking at once, is not refused); it is refused
+ * only if they failed, or after `BUSY_WAIT_MS`.
  */
 export class LoginLimiter {
   /** `issuer`: the service's `iss`; every key names it, so issuers sharing a Redis never meet. */
   constructor(
-    private readonly storage: ThrottlerStorage,
+    private readonly counter: AttemptCounter,
     private readonly limits: LoginLimits,
     private readonly issuer: string,
   ) {}
@@ -48,37 +54,38 @@ export class LoginLimiter {
   /** Counts an attempt of `ip`; `TooManyAttemptsError` when that IP is over its limit. */
   async admitIp(ip: string): Promise<void> {
     if (this.limits.perIp === 0) return;
-    const windowMs = this.limits.windowSeconds * 1000;
-    const hit = await this.storage.increment(
-      this.key(`ip:${ip}`),
-      windowMs,
-      this.limits.perIp,
-      0,
-      NAMES.ip,
-    );
-    if (hit.isBlocked) throw new TooManyAttemptsError(hit.timeToBlockExpire, 'ip');
+    const taken = await this.counter.take(this.key(`ip:${ip}`), this.limits.perIp, this.windowMs);
+    // Nothing settles an IP's places: each is an attempt.
+    if (taken.outcome !== 'admitted')
+      throw new TooManyAttemptsError(retryAfter(taken.msLeft), 'ip');
   }
 
   /**
-   * `TooManyAttemptsError` while the account is locked by its failures; counts nothing. Call it
-   * before checking the account's secret.
+   * Takes a place for an attempt of the account, before its secret is checked:
+   * `TooManyAttemptsError` when its failures fill the limit (or checks under way still hold every
+   * place after `BUSY_WAIT_MS`). Pass the place to `settle` once the secret is checked.
    */
-  async admitAccount(account: AttemptAccount): Promise<void> {
-    if (this.limits.failures === 0) return;
-    // An existing lock counts this probe as a second hit, over the limit of one.
-    const lock = await this.storage.increment(this.accountKey(account), PROBE_MS, 1, 0, NAMES.lock);
-    if (lock.isBlocked) throw new TooManyAttemptsError(lock.timeToBlockExpire, 'account');
+  async admitAccount(account: AttemptAccount): Promise<AttemptPlace | undefined> {
+    if (this.limits.failures === 0) return undefined;
+    const key = this.accountKey(account);
+    const deadline = Date.now() + BUSY_WAIT_MS;
+    for (;;) {
+      const taken = await this.counter.take(key, this.limits.failures, this.windowMs);
+      if (taken.outcome === 'admitted') return { key, window: taken.window };
+      if (taken.outcome === 'full' || Date.now() >= deadline) {
+        throw new TooManyAttemptsError(retryAfter(taken.msLeft), 'account');
+      }
+      await new Promise((resolve) => setTimeout(resolve, BUSY_RETRY_MS));
+    }
   }
 
-  /** Counts a failed attempt of the account; the one that reaches the limit locks it. */
-  async failed(account: AttemptAccount): Promise<void> {
-    if (this.limits.failures === 0) return;
-    const key = this.accountKey(account);
-    const windowMs = this.limits.windowSeconds * 1000;
-    const count = await this.storage.increment(key, windowMs, UNLIMITED, 0, NAMES.failures);
-    if (count.totalHits < this.limits.failures) return;
-    // Locked until the failures' window ends (whole seconds, so never shorter than it).
-    await this.storage.increment(key, count.timeToExpire * 1000, UNLIMITED, 0, NAMES.lock);
+  /** The attempt that took `place` is done: a failure keeps it, a success gives it back. */
+  async settle(place: AttemptPlace | undefined, failed: boolean): Promise<void> {
+    if (place !== undefined) await this.counter.settle(place.key, place.window, failed);
+  }
+
+  private get windowMs(): number {
+    return this.limits.windowSeconds * 1000;
   }
 
   /** `user:` and `client:` keys never meet; ids are escaped, so each `@` ends a part. */
@@ -90,6 +97,11 @@ export class LoginLimiter {
   private key(id: string): string {
     return `${id}@${this.issuer}`;
   }
+}
+
+/** Whole seconds until a window ends, never shorter than what is left of it, at least 1. */
+function retryAfter(msLeft: number): number {
+  return Math.max(1, Math.ceil(msLeft / 1000));
 }
 
 /** `%` and `@` as `%25` and `%40`: reversible, and free of `@`. */

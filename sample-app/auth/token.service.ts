@@ -36,8 +36,9 @@ export class TokenService {
   /**
    * A new session bound to the client's device, with its first access and refresh token;
    * `undefined` for bad credentials, whichever part. `TooManyAttemptsError`, before the password
-   * is hashed, while this username is locked for the client IP by its failures. `jkt`, the
-   * thumbprint of the DPoP key the request proved: the session is bound to it.
+   * is hashed, while this username's failures from the client IP (and the checks under way) fill
+   * its limit. `jkt`, the thumbprint of the DPoP key the request proved: the session is bound
+   * to it.
    */
   async login(
     { username, password, deviceId }: LoginCredentials,
@@ -45,12 +46,10 @@ export class TokenService {
     jkt?: string,
   ): Promise<TokenPair | undefined> {
     const account = { username, ip };
-    await this.limiter.admitAccount(account);
+    const place = await this.limiter.admitAccount(account);
     const user = await this.users.authenticate(username, password);
-    if (user === undefined) {
-      await this.limiter.failed(account);
-      return undefined;
-    }
+    await this.limiter.settle(place, user === undefined);
+    if (user === undefined) return undefined;
     return this.sessions.login({
       subject: user.username,
       tenant: user.tenant,
@@ -63,15 +62,16 @@ export class TokenService {
 
   /**
    * RFC 6749 §4.4: a token for the client itself (`sub` = `client_id`), no session.
-   * `TooManyAttemptsError`, before the secret is hashed, while the client is locked by its
-   * failures. `jkt`, the thumbprint of the DPoP key the request proved: the token is bound to it.
+   * `TooManyAttemptsError`, before the secret is hashed, while the client's failures (and the
+   * checks under way) fill its limit. `jkt`, the thumbprint of the DPoP key the request proved: the
+   * token is bound to it.
    */
   async clientCredentials(request: ClientCredentialsRequest, jkt?: string): Promise<TokenResponse> {
     const account = { clientId: request.clientId };
-    await this.limiter.admitAccount(account);
+    const place = await this.limiter.admitAccount(account);
     const client = await this.clients.authenticate(request.clientId, request.clientSecret);
+    await this.limiter.settle(place, client === undefined);
     if (client === undefined) {
-      await this.limiter.failed(account);
       // RFC 6749 §5.2: a client that authenticated with a header gets that scheme's challenge.
       throw new OAuthError(
         'invalid_client',

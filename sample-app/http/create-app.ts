@@ -39,6 +39,15 @@ export async function createHttpApp(
     // every body, not only for JSON and forms (Fastify would answer 415 without reading it); and
     // a declared length over the limit is refused on any method (Fastify reads no GET body).
     const fastify = app.getHttpAdapter().getInstance();
+    // JSON as Express reads it: an empty body is no body, any JSON value is parsed (a route that
+    // wants an object says so), `__proto__` and `constructor` keys are dropped; only bytes that
+    // are not JSON get 400.
+    const json = fastify.getDefaultJsonParser('remove', 'remove');
+    app.useBodyParser('application/json', { bodyLimit: BODY_LIMIT_BYTES }, (request, body, done) =>
+      body.length === 0
+        ? done(null, undefined)
+        : json(request as Parameters<typeof json>[0], body.toString('utf8'), done),
+    );
     fastify.addContentTypeParser(
       '*',
       { parseAs: 'buffer', bodyLimit: BODY_LIMIT_BYTES },
@@ -62,7 +71,9 @@ export async function createHttpApp(
   app.disable('x-powered-by');
   // Registered before the body parsers, so that a refused body is logged like any request.
   app.use(requestLog(logger));
-  app.useBodyParser('json', { limit: BODY_LIMIT_BYTES });
+  // Any JSON value, not only objects and arrays (as Fastify reads it): a route that wants an
+  // object says so; only bytes that are not JSON get 400.
+  app.useBodyParser('json', { limit: BODY_LIMIT_BYTES, strict: false });
   app.useBodyParser('urlencoded', { limit: BODY_LIMIT_BYTES, extended: false });
   // A body of any other type, or of none, is read too (as bytes nobody uses), so that the limit
   // holds for every body, not only for JSON and forms.

@@ -4,10 +4,10 @@ import { type SessionEvents } from 'nest-tessera/issuer';
 
 /**
  * Every library event worth an operator's attention as one JSON log line each: verification
- * failures, revocation hits, renewals, throttled requests, JWKS fetches, refused service calls,
- * and the revocation and session events below. Nothing here receives a token; the fields are
- * reasons, results, `sub`, `sid` and issuers. A successful verification is no line of its own:
- * the request's access-log line carries its `sub`, and `/metrics` counts it.
+ * failures, revocation hits, renewals, throttled requests, JWKS fetches, issuer discoveries,
+ * refused service calls, and the revocation and session events below. Nothing here receives a
+ * token; the fields are reasons, results, `sub`, `sid` and issuers. A successful verification is
+ * no line of its own: the request's access-log line carries its `sub`, and `/metrics` counts it.
  */
 export function securityEventLog(logger: LoggerService): AuthEvents & SessionEvents {
   return combineAuthEvents(
@@ -17,7 +17,7 @@ export function securityEventLog(logger: LoggerService): AuthEvents & SessionEve
   );
 }
 
-/** Verification, renewal, throttling and JWKS events as JSON log lines. */
+/** Verification, renewal, throttling, JWKS and discovery events as JSON log lines. */
 export function verificationEventLog(logger: LoggerService): AuthEvents {
   return {
     tokenRejected: ({ error }) =>
@@ -55,6 +55,21 @@ export function verificationEventLog(logger: LoggerService): AuthEvents {
       };
       if (ok) logger.log('JWKS fetched', entry);
       else logger.warn('JWKS fetch failed: keys already known are kept', entry);
+    },
+    issuerDiscovered: ({ issuer, ok, cause, metadataUri, jwksUri, error, retryInSeconds }) => {
+      const entry = {
+        event: 'issuer_discovery',
+        issuer,
+        ok,
+        cause,
+        metadataUri,
+        jwksUri,
+        error: error?.message,
+        retryInSeconds:
+          retryInSeconds === undefined ? undefined : Math.round(retryInSeconds * 10) / 10,
+      };
+      if (ok) logger.log('issuer metadata read', entry);
+      else logger.warn('issuer metadata unusable: its tokens are refused until it is read', entry);
     },
   };
 }

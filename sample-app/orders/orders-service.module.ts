@@ -17,6 +17,7 @@ import { redisPart } from '../http/health.js';
 import { HealthModule } from '../http/health.module.js';
 import { MetricsController } from '../http/metrics.controller.js';
 import { METRICS_REGISTRY } from '../http/telemetry.js';
+import { trustedIssuerOptions } from './issuer-options.js';
 import { jwksPart } from './jwks-health.js';
 import { ORDERS_SERVICE_CONFIG } from './orders-config.js';
 import { OrdersController } from './orders.controller.js';
@@ -70,7 +71,7 @@ export function authOptionsFor(
 ): AuthModuleOptions {
   const { revocation, events, redis } = links;
   return {
-    issuers: config.trustedIssuers.map(({ issuer, jwksUri }) => ({ issuer, jwksUri })),
+    issuers: config.trustedIssuers.map((entry) => trustedIssuerOptions(entry)),
     audience: config.audience,
     clockToleranceSeconds: config.clockToleranceSeconds,
     jwks: { cooldownSeconds: config.jwksCooldownSeconds },

@@ -39,6 +39,11 @@ export class Service {
     throw new Error(`${this.name}: no /health after 15 s:\n${this.output}`);
   }
 
+  /** The exit code once it has exited on its own; `null` while it runs or after a signal. */
+  get exitCode(): number | null {
+    return this.child.exitCode;
+  }
+
   /** The JSON log lines printed so far. */
   logLines(): Record<string, unknown>[] {
     return this.output

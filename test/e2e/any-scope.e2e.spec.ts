@@ -134,6 +134,45 @@ describe('@AnyScope rules that cannot hold stop the app', () => {
     expect(() => AnyScope('orders:read', '')).toThrow(AuthConfigError);
   });
 
+  it.each([
+    { decorator: '@AnyScope', make: () => AnyScope('orders:read', 'orders:read orders:admin') },
+    { decorator: '@AnyScope', make: () => AnyScope('orders:read\torders:admin') },
+    { decorator: '@Scopes', make: () => Scopes('orders:read orders:admin') },
+    { decorator: '@Scopes', make: () => Scopes('') },
+  ])('$decorator with a scope that no token can hold (spaces, empty)', ({ decorator, make }) => {
+    expect(make).toThrow(AuthConfigError);
+    expect(make).toThrow(`${decorator}() `);
+  });
+
+  it('an override without a rule of an @AnyScope method, naming @AnyScope', async () => {
+    @Injectable()
+    class Unruled extends OrdersService {
+      override list(): string {
+        return 'listed';
+      }
+    }
+    await expect(
+      createHttpApp('express', { imports: [auth()], providers: [Unruled] }),
+    ).rejects.toThrow(
+      /Unruled\.list overrides OrdersService\.list, which is protected: give the override its own rule, at least as strict as @AnyScope\('orders:read', 'orders:admin'\)/,
+    );
+  });
+
+  it('a provider under an inherited class-level @AnyScope, naming @AnyScope', async () => {
+    @Injectable()
+    @AnyScope('orders:read', 'orders:admin')
+    class Base {}
+    @Injectable()
+    class Inherits extends Base {
+      wipe(): string {
+        return 'wiped';
+      }
+    }
+    await expect(
+      createHttpApp('express', { imports: [auth()], providers: [Inherits] }),
+    ).rejects.toThrow(/inherited class-level rule, .* put @AnyScope on Inherits or on the member/);
+  });
+
   it('an override that widens the alternatives of a protected method', async () => {
     @Injectable()
     class Wider extends OrdersService {
@@ -178,6 +217,6 @@ describe('@AnyScope rules that cannot hold stop the app', () => {
     }
     await expect(
       createHttpApp('express', { imports: [auth()], controllers: [OpenController] }),
-    ).rejects.toThrow(/OpenController\.open has @Scopes\/@Tenant under @Public\(\)/);
+    ).rejects.toThrow(/OpenController\.open has @AnyScope under @Public\(\)/);
   });
 });

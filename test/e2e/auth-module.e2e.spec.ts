@@ -112,7 +112,7 @@ describe('AuthModule', () => {
         issuers: [{ ...issuer.trusted, jwksUri: 'https://x.test/jwks' }],
         audience: AUDIENCE,
       },
-      /exactly one of jwksUri, keys and keySource/,
+      /exactly one of jwksUri, keys, keySource and discovery/,
     ],
     [
       'a JWKS URL that is not http(s)',

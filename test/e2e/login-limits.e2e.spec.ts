@@ -25,6 +25,7 @@ const CASES: readonly { adapter: HttpAdapterName; mode: StoreMode }[] = [
 describe.each(CASES)('guessing limits on $adapter with $mode counters', ({ adapter, mode }) => {
   const prefix = uniquePrefix(`login-limits-${adapter}`);
   const apps: INestApplication[] = [];
+  let started = 0; // each service its own Redis keys
   afterEach(async () => {
     await Promise.all(apps.splice(0).map((app) => app.close()));
   });
@@ -36,7 +37,7 @@ describe.each(CASES)('guessing limits on $adapter with $mode counters', ({ adapt
       AUTH_ISSUER: ISSUER,
       ...(mode === 'Redis' && {
         REDIS_URL: sharedRedisUrl(),
-        REDIS_KEY_PREFIX: `${prefix}${apps.length}:`,
+        REDIS_KEY_PREFIX: `${prefix}${started++}:`,
       }),
       ...env,
     });
@@ -99,6 +100,51 @@ describe.each(CASES)('guessing limits on $adapter with $mode counters', ({ adapt
     expect(authenticate).toHaveBeenCalledTimes(2);
     for (let i = 0; i < 5; i++) expect((await attacker.login('carol', 'z')).status).toBe(429);
     expect(authenticate).toHaveBeenCalledTimes(2);
+  });
+
+  it('checks at most LOGIN_LIMIT of many concurrent wrong guesses, refuses the rest and then the right password', async () => {
+    const app = await start({ LOGIN_LIMIT: '3', LOGIN_WINDOW: '60', LOGIN_IP_LIMIT: '0' });
+    const authenticate = jest.spyOn(app.get(UserDirectory), 'authenticate');
+    const attacker = client(app, '127.0.0.2');
+    const burst = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => attacker.login('alice', `guess-${i}`)),
+    );
+    const statuses = burst.map((response) => response.status);
+    expect(statuses.filter((status) => status === 401)).toHaveLength(3);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(17);
+    expect(authenticate).toHaveBeenCalledTimes(3);
+    expectThrottled(await attacker.login('alice', 'alice-password'), 60);
+    expect(authenticate).toHaveBeenCalledTimes(3);
+    expect((await client(app, '127.0.0.3').login('alice', 'alice-password')).status).toBe(200);
+  });
+
+  it('checks at most LOGIN_LIMIT of many concurrent wrong client secrets for one client_id', async () => {
+    const app = await start({ LOGIN_LIMIT: '2', LOGIN_IP_LIMIT: '0' });
+    const authenticate = jest.spyOn(app.get(ClientDirectory), 'authenticate');
+    const burst = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => client(app, `127.0.1.${i + 1}`).token(`guess-${i}`)),
+    );
+    const statuses = burst.map((response) => response.status);
+    expect(statuses.filter((status) => status === 401)).toHaveLength(2);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(8);
+    expect(authenticate).toHaveBeenCalledTimes(2);
+    expectThrottled(await client(app, '127.0.0.4').token('reports-job-secret'), 60);
+  });
+
+  it('never refuses right passwords or client secrets sent at once, more of them than LOGIN_LIMIT', async () => {
+    const app = await start({ LOGIN_LIMIT: '2', LOGIN_IP_LIMIT: '0' });
+    const alice = client(app, '127.0.0.9');
+    const logins = await Promise.all([
+      alice.login('alice', 'alice-password'),
+      alice.login('alice', 'alice-password'),
+    ]);
+    expect(logins.map((response) => response.status)).toEqual([200, 200]);
+    const tokens = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        client(app, `127.0.2.${i + 1}`).token('reports-job-secret'),
+      ),
+    );
+    expect(tokens.map((response) => response.status)).toEqual(Array(8).fill(200));
   });
 
   it('counts failures only: successful logins never lock a username', async () => {
@@ -209,6 +255,35 @@ describe.each(['express', 'fastify'] as const)('/auth/login content types on %s'
     });
     expect(response.status).toBe(415);
     expect(response.headers['set-cookie']).toBeUndefined();
+    expect(response.body).not.toContain('access_token');
+  });
+});
+
+describe.each(['express', 'fastify'] as const)('/auth/refresh bodies on %s', (adapter) => {
+  let app: INestApplication;
+  afterAll(() => app?.close());
+
+  it.each([
+    { what: 'a JSON string', body: '"abc"', status: 401 },
+    { what: 'JSON null', body: 'null', status: 401 },
+    { what: 'a JSON array', body: '["x"]', status: 401 },
+    { what: 'an empty body', body: '', status: 401 },
+    { what: 'a __proto__ key', body: '{"__proto__":{"refresh_token":"a"}}', status: 401 },
+    { what: 'bytes that are not JSON', body: '{bad', status: 400 },
+  ])('answers $status to $what', async ({ body, status }) => {
+    app ??= await createAuthApp(loadConfig({ AUTH_ISSUER: ISSUER, LOGIN_IP_LIMIT: '0' }), {
+      adapter,
+      logger: quiet,
+      keyRing,
+    }).then(async (created) => {
+      await created.listen(0, '127.0.0.1');
+      return created;
+    });
+    const response = await postFrom('127.0.0.1', `${await app.getUrl()}/auth/refresh`, body, {
+      'content-type': 'application/json',
+    });
+    expect(response.status).toBe(status);
+    if (status === 401) expect(JSON.parse(response.body)).toEqual({ error: 'invalid_grant' });
     expect(response.body).not.toContain('access_token');
   });
 });

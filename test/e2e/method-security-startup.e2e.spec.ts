@@ -8,14 +8,18 @@ import {
   type ModuleMetadata,
   Scope,
   SetMetadata,
+  UseGuards,
 } from '@nestjs/common';
 import { MessagePattern } from '@nestjs/microservices';
 import { OnEvent } from '@nestjs/event-emitter';
 import { Cron, Interval, Timeout } from '@nestjs/schedule';
 import { ApiOperation } from '@nestjs/swagger';
+import request from 'supertest';
 import {
+  AnyScope,
   AuthConfigError,
   AuthModule,
+  BearerGuard,
   MissingTokenError,
   Public,
   RunAs,
@@ -233,12 +237,12 @@ const STARTUP_ERRORS: readonly {
   {
     row: '@Tenant on a @Public() controller',
     metadata: { controllers: [PublicTenantController] },
-    names: /PublicTenantController has @Scopes\/@Tenant under @Public\(\)/,
+    names: /PublicTenantController has @Tenant under @Public\(\)/,
   },
   {
     row: "a @Public() controller serving a base controller's protected handler",
     metadata: { controllers: [PublicStatusController] },
-    names: /PublicStatusController has @Scopes\/@Tenant under @Public\(\)/,
+    names: /PublicStatusController has @Scopes under @Public\(\)/,
   },
   {
     row: 'a function field under a class-level rule',
@@ -263,12 +267,12 @@ const STARTUP_ERRORS: readonly {
   {
     row: '@Scopes on a route of a @Public() controller',
     metadata: { controllers: [PublicController] },
-    names: /PublicController\.admin has @Scopes\/@Tenant under @Public\(\)/,
+    names: /PublicController\.admin has @Scopes under @Public\(\)/,
   },
   {
     row: '@Scopes and @Public() on one route',
     metadata: { controllers: [PublicRouteController] },
-    names: /PublicRouteController\.admin has @Scopes\/@Tenant under @Public\(\)/,
+    names: /PublicRouteController\.admin has @Scopes under @Public\(\)/,
   },
   {
     row: '@RunAs on a route handler',
@@ -278,7 +282,7 @@ const STARTUP_ERRORS: readonly {
   {
     row: 'principalContext: false with a protected provider',
     metadata: { providers: [Orders] },
-    names: /Orders\.delete carries @Scopes\/@Tenant\/@RunAs, but principalContext is false/,
+    names: /Orders\.delete carries @Scopes\/@AnyScope\/@Tenant\/@RunAs, but principalContext/,
     options: { principalContext: false },
   },
 ];
@@ -516,6 +520,102 @@ describe("other decorators' metadata survives ours, in either order", () => {
         expect(res.headers['www-authenticate']).toMatch(/scope="a"/);
       }
       await get('/routes/nowhere').expect(404);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+// With `globalGuard: false`, a child controller's route under its parent's class-level
+// @Scopes/@AnyScope is checked by BearerGuard alone: the app must not start unless that guard
+// runs for the route (`@UseGuards` with BearerGuard or a subclass, on either class or the route).
+describe.each([
+  { form: '@Scopes', rule: Scopes('orders:delete') },
+  { form: '@AnyScope', rule: AnyScope('orders:delete', 'orders:admin') },
+])('an inherited class-level $form without globalGuard', ({ form, rule }) => {
+  class SubclassedGuard extends BearerGuard {}
+  const variants = () => {
+    @Controller('base')
+    class BaseController {
+      @Get('own')
+      own(): string {
+        return 'own';
+      }
+    }
+    rule(BaseController);
+    @Controller('child')
+    class ChildController extends BaseController {
+      @Get('purge')
+      purge(): string {
+        return 'purged';
+      }
+    }
+    @UseGuards(BearerGuard)
+    @Controller('guarded-child')
+    class GuardedChildController extends BaseController {
+      @Get('purge')
+      purge(): string {
+        return 'purged';
+      }
+    }
+    @Controller('guarded-route')
+    class GuardedRouteController extends BaseController {
+      @UseGuards(SubclassedGuard)
+      @Get('purge')
+      purge(): string {
+        return 'purged';
+      }
+    }
+    @UseGuards(BearerGuard)
+    @Controller('guarded-base')
+    class GuardedBaseController {}
+    rule(GuardedBaseController);
+    @Controller('inherits-guard')
+    class InheritsGuardController extends GuardedBaseController {
+      @Get('purge')
+      purge(): string {
+        return 'purged';
+      }
+    }
+    return {
+      ChildController,
+      GuardedChildController,
+      GuardedRouteController,
+      InheritsGuardController,
+    };
+  };
+
+  it('stops the app, naming the route, when no BearerGuard runs for it', async () => {
+    const { ChildController } = variants();
+    const start = createHttpApp('express', {
+      imports: [auth({ globalGuard: false })],
+      controllers: [ChildController],
+    });
+    await expect(start).rejects.toThrow(AuthConfigError);
+    await expect(start).rejects.toThrow(
+      new RegExp(
+        `ChildController\\.purge is a route under ChildController's inherited class-level ` +
+          `${form}, which only BearerGuard enforces`,
+      ),
+    );
+  });
+
+  it('starts, and refuses a request without a token, where BearerGuard runs for it', async () => {
+    const controllers = Object.values(variants()).filter((c) => c.name !== 'ChildController');
+    const app = await createHttpApp('express', {
+      imports: [auth({ globalGuard: false })],
+      controllers,
+      providers: [SubclassedGuard],
+    });
+    try {
+      for (const path of ['guarded-child', 'guarded-route', 'inherits-guard']) {
+        await request(app.getHttpServer()).get(`/${path}/purge`).expect(401);
+      }
+      const granted = issuer.token({ scope: 'orders:delete' });
+      await request(app.getHttpServer())
+        .get('/guarded-child/purge')
+        .set('Authorization', `Bearer ${granted}`)
+        .expect(200);
     } finally {
       await app.close();
     }

@@ -25,6 +25,7 @@ import { AuthHealthIndicator } from 'nest-tessera/terminus';
 import { TokenVerifier } from '../../lib/verify/token-verifier.js';
 import { AUDIENCE, ISSUER, OTHER_ISSUER } from '../support/forged-tokens.js';
 import { ADAPTERS, createHttpApp, type AdapterName } from '../support/http-app.js';
+import { IssuerServer, OIDC_PATH } from '../support/issuer-server.js';
 import { JwksServer } from '../support/jwks-server.js';
 import { makeKey, validToken } from '../support/keys.js';
 import { freePort } from '../support/redis-process.js';
@@ -166,6 +167,35 @@ describe('AuthHealthIndicator.checkKeys', () => {
       info: { revocation: { status: 'up' } },
     });
     expect(outcome.details.jwks.issuers[ISSUER]).not.toHaveProperty('fetchedAt');
+  });
+
+  it('is down while an issuer configured for discovery has not been found, up once it is', async () => {
+    clock = 1_700_000_000;
+    const issuer = await new IssuerServer().start();
+    issuer.keys = [key.publicJwk];
+    issuer.routes.set(OIDC_PATH, issuer.metadata());
+    await issuer.stop();
+    try {
+      const { check } = await healthOf({
+        ...jwksOptions(jwks.uri, 1),
+        issuers: [{ issuer: issuer.issuer, discovery: true }],
+      });
+      expect((await check()).error?.jwks).toMatchObject({
+        status: 'down',
+        message: `no usable keys for ${issuer.issuer}`,
+        issuers: {
+          [issuer.issuer]: { available: false, lastError: expect.stringMatching(/^discovery: /) },
+        },
+      });
+      await issuer.restart();
+      const outcome = await until(check, (o) => o.status === 'ok', 10_000);
+      expect(outcome.details.jwks.issuers[issuer.issuer]).toMatchObject({
+        available: true,
+        keyCount: 1,
+      });
+    } finally {
+      await issuer.stop();
+    }
   });
 
   it('is down while the JWKS has no usable key, and asks it again only once per cooldown', async () => {
