@@ -215,13 +215,14 @@ describe('sample app configuration', () => {
     expect(() => loadConfig(env)).toThrow(error);
   });
 
-  it('keeps the key prefix hash tag for the revocation list and sessions, not for request counters', () => {
+  it('keeps the key prefix hash tag for the revocation list and sessions, not for counters or DPoP proofs', () => {
     const config = loadConfig({ REDIS_CLUSTER_NODES: 'a:7000', REDIS_KEY_PREFIX: '{shop}:' });
     expect(redisKeyPrefixes(config)).toEqual({
       revocation: '{shop}:revocation:',
       session: '{shop}:session:',
       throttle: 'shop:throttle:',
       login: 'shop:login:',
+      dpop: 'shop:dpop:',
     });
   });
 
