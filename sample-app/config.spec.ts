@@ -414,6 +414,24 @@ describe('ORDERS_ISSUERS_FILE', () => {
     expect(() => loadConfig(env)).not.toThrow(/\n|s3cret/);
   });
 
+  it.each([
+    {
+      what: 'credentials in an issuer',
+      content: [{ issuer: 'https://alice:hunter2@idp.example', discovery: true }],
+      message:
+        'entry 0 (issuer "https://***@idp.example"): field "issuer" must not carry credentials',
+    },
+    {
+      what: 'a secret near a JSON error',
+      content: '[{"issuer": "https://a.example", "jwks_uri": "https://a.example/k?key=hunter2"},]',
+      message: 'is not JSON',
+    },
+  ])('never repeats a secret of the file in its message: $what', ({ content, message }) => {
+    const env = withFile(content);
+    expect(() => loadConfig(env)).toThrow(message);
+    expect(() => loadConfig(env)).not.toThrow(/hunter2/);
+  });
+
   it('refuses a file it cannot read', () => {
     const env = { ORDERS_ISSUERS_FILE: join(dir, 'missing.json') };
     expect(() => loadConfig(env)).toThrow(

@@ -48,8 +48,14 @@ export async function readIssuerMetadata(
   },
 ): Promise<MetadataResult> {
   const doFetch = options.fetch ?? fetch;
-  const signal = AbortSignal.timeout(options.timeoutMs);
   const locations = metadataLocations(issuer);
+  let signal: AbortSignal;
+  try {
+    signal = AbortSignal.timeout(options.timeoutMs);
+  } catch (error) {
+    const failure = new Error(`${locations[0]}: ${errorWithCause(error)}`, { cause: error });
+    return { ok: false, metadataUri: locations[0]!, error: failure };
+  }
   for (let i = 0; ; i++) {
     const metadataUri = locations[i];
     try {

@@ -144,7 +144,7 @@ export class JwksClient implements KeySource {
     });
     if (response.status !== 200) throw new Error(`JWKS answered ${response.status}`);
     return {
-      body: JSON.parse(await boundedText(response, MAX_JWKS_BYTES, 'JWKS document')) as unknown,
+      body: parseJson(await boundedText(response, MAX_JWKS_BYTES, 'JWKS document')),
       maxAgeSeconds: maxAge(response.headers.get('cache-control')),
     };
   }
@@ -181,4 +181,13 @@ export function maxAge(cacheControl: string | null): number | undefined {
   if (/(?:^|,)\s*no-(?:store|cache)\b/i.test(cacheControl)) return 0;
   const match = /(?:^|,)\s*max-age\s*=\s*"?(\d+)"?/i.exec(cacheControl);
   return match ? Number(match[1]) : undefined;
+}
+
+/** The JWKS document's JSON; its error never quotes the body (it reaches health reports). */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new Error('JWKS document is not JSON');
+  }
 }

@@ -52,6 +52,18 @@ export function bounded(name: string, value: number | undefined, min: number, ma
   return value;
 }
 
+/** `bounded`, and a whole number (a timer's milliseconds, a count of bytes). */
+export function boundedInteger(
+  name: string,
+  value: number | undefined,
+  min: number,
+  max: number,
+): number {
+  const checked = bounded(name, value, min, max);
+  if (!Number.isInteger(checked)) fail(`${name} must be a whole number, got ${checked}`);
+  return checked;
+}
+
 export function fail(message: string): never {
   throw new AuthConfigError(message);
 }

@@ -18,6 +18,8 @@ describe('resolveAuthOptions refuses values of the wrong type', () => {
     { extra: { globalGuard: 'false' }, message: /globalGuard must be a boolean, got "false"/ },
     { extra: { publicMetadataKey: 42 }, message: /publicMetadataKey must be a string, got 42/ },
     { extra: { publicMetadataKey: '' }, message: /publicMetadataKey must not be empty/ },
+    // A fraction of a millisecond would make the fetch timer throw on every attempt.
+    { extra: { jwks: { timeoutMs: 1500.5 } }, message: /jwks\.timeoutMs must be a whole number/ },
     { extra: { principalContext: 'true' }, message: /principalContext must be a boolean/ },
     {
       extra: { revocation: { sensitiveScopes: 'orders:delete' } },

@@ -22,7 +22,7 @@ import type { RedisBackend } from './redis-backend.js';
 import type { TokenRenewer } from '../renewal/token-renewer.js';
 import { isSecureUrl } from '../util/secure-url.js';
 import { resolveDpop, type ResolvedDpopOptions } from './resolve-dpop-options.js';
-import { bounded, describe, fail, optional, strings } from './option-checks.js';
+import { bounded, boundedInteger, describe, fail, optional, strings } from './option-checks.js';
 
 /** Options with every default applied and every value checked. */
 export interface ResolvedAuthOptions {
@@ -118,7 +118,7 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
       0,
       300,
     ),
-    maxTokenBytes: bounded(
+    maxTokenBytes: boundedInteger(
       'maxTokenBytes',
       options.maxTokenBytes ?? DEFAULTS.maxTokenBytes,
       256,
@@ -143,7 +143,12 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
         0,
         3_600,
       ),
-      timeoutMs: bounded('jwks.timeoutMs', jwks.timeoutMs ?? DEFAULTS.jwks.timeoutMs, 1, 60_000),
+      timeoutMs: boundedInteger(
+        'jwks.timeoutMs',
+        jwks.timeoutMs ?? DEFAULTS.jwks.timeoutMs,
+        1,
+        60_000,
+      ),
     },
     tokenSources: {
       headers: strings(

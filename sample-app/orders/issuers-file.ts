@@ -59,7 +59,11 @@ export function parseIssuersFile(text: string): TrustedIssuer[] {
   try {
     entries = JSON.parse(text);
   } catch (error) {
-    throw new IssuersFileError(`is not JSON (${(error as Error).message.split('\n')[0]})`);
+    // V8's message quotes the file around the error, which may hold a secret (a jwks_uri's query).
+    const position = /position (\d+)/.exec((error as Error).message)?.[1];
+    throw new IssuersFileError(
+      `is not JSON${position === undefined ? '' : ` (at character ${position})`}`,
+    );
   }
   if (!Array.isArray(entries)) throw new IssuersFileError('must be a JSON array of issuers');
   if (entries.length === 0) throw new IssuersFileError('lists no issuer');
@@ -81,7 +85,9 @@ function parseEntry(entry: unknown, index: number): TrustedIssuer {
   }
   const fields = entry as Record<string, unknown>;
   const named =
-    typeof fields.issuer === 'string' ? ` (issuer ${JSON.stringify(fields.issuer)})` : '';
+    typeof fields.issuer === 'string'
+      ? ` (issuer ${JSON.stringify(withoutCredentials(fields.issuer))})`
+      : '';
   const fail = (field: string, problem: string): never => {
     throw new IssuersFileError(`entry ${index}${named}: field "${field}" ${problem}`);
   };
@@ -180,4 +186,9 @@ function claimPath(value: unknown, fail: Fail): string {
 function hint(field: string): string {
   const known = Object.entries(FIELDS).find(([, name]) => name === field)?.[0];
   return known === undefined || known === field ? '' : ` (did you mean "${known}"?)`;
+}
+
+/** `issuer` with any `user:password@` masked, for messages that reach logs. */
+function withoutCredentials(issuer: string): string {
+  return issuer.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@');
 }
