@@ -52,7 +52,14 @@ export class MethodSecurityExplorer implements OnModuleInit, OnModuleDestroy {
     for (const { wrapper, isController } of this.wrappers()) {
       const known = knownClassOf(wrapper);
       if (known !== undefined) {
-        add(unenforceableRules(known, isController, this.options.globalGuard));
+        add(
+          unenforceableRules(
+            known,
+            isController,
+            this.options.globalGuard,
+            this.options.publicMetadataKey,
+          ),
+        );
         if (!wrapper.isDependencyTreeStatic() && hasRunAs(known)) {
           problems.add(
             `${known.name} is request-scoped: @RunAs is never lent inside a request; move the ` +
@@ -65,7 +72,14 @@ export class MethodSecurityExplorer implements OnModuleInit, OnModuleDestroy {
         const type = classOf(instance);
         if (type === undefined) continue;
         if (type !== known) {
-          add(unenforceableRules(type, isController, this.options.globalGuard));
+          add(
+            unenforceableRules(
+              type,
+              isController,
+              this.options.globalGuard,
+              this.options.publicMetadataKey,
+            ),
+          );
         }
         add(unprotectedFields(type, instance, injected));
         if (securedMembersOfClass(type).length > 0) this.bind(instance, type, problems);

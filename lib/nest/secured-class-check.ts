@@ -133,12 +133,14 @@ export function hasRunAs(type: AnyClass): boolean {
 /**
  * The rules on `type` that cannot be enforced, or contradict one another, each naming the class
  * and member; none when every rule holds however its member is reached. `globalGuard`: whether
- * `BearerGuard` runs before every route without `@UseGuards`.
+ * `BearerGuard` runs before every route without `@UseGuards`; `publicMetadataKey`: the app's own
+ * key that marks routes public like `@Public()`.
  */
 export function unenforceableRules(
   type: AnyClass,
   isController: boolean,
   globalGuard: boolean,
+  publicMetadataKey?: string,
 ): string[] {
   const problems: string[] = [];
   const classRule = classRuleOf(type);
@@ -194,18 +196,24 @@ export function unenforceableRules(
       );
     }
   }
-  if (isController) problems.push(...publicContradictions(type));
+  if (isController) problems.push(...publicContradictions(type, publicMetadataKey));
   return problems;
 }
 
-/** `@Scopes`/`@AnyScope`/`@Tenant` under `@Public()`: the route would answer anyone. */
-function publicContradictions(type: AnyClass): string[] {
-  const classPublic = Reflect.getMetadata(PublicRoute.KEY, type) === true;
+/**
+ * `@Scopes`/`@AnyScope`/`@Tenant` under `@Public()` (or `true` under the app's
+ * `publicMetadataKey`): the guard lets the route through, so it would answer anyone.
+ */
+function publicContradictions(type: AnyClass, publicMetadataKey: string | undefined): string[] {
+  const marked = (target: object) =>
+    Reflect.getMetadata(PublicRoute.KEY, target) === true ||
+    (publicMetadataKey !== undefined && Reflect.getMetadata(publicMetadataKey, target) === true);
+  const classPublic = marked(type);
   const problems: string[] = [];
   for (const { key, definedBy, functions } of membersOf(type)) {
     for (const fn of functions) {
       const decorators = ruleDecoratorsOn(fn, Reflect.getOwnMetadata);
-      if ((isPublic(fn) || classPublic) && decorators !== '') {
+      if ((isPublic(fn) || marked(fn) || classPublic) && decorators !== '') {
         problems.push(`${definedBy.name}.${String(key)} has ${decorators} under @Public()`);
         break;
       }

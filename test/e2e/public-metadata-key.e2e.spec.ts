@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Get, type INestApplication, SetMetadata } from '@nestjs/common';
 import request from 'supertest';
-import { AuthModule } from 'nest-tessera';
+import { AuthModule, Scopes } from 'nest-tessera';
 import { TestIssuer } from 'nest-tessera/testing';
 import { ADAPTERS, createHttpApp } from '../support/http-app.js';
 
@@ -96,5 +96,55 @@ describe.each(ADAPTERS)('publicMetadataKey on %s', (adapter) => {
       await request(app.getHttpServer()).get('/routes/open').expect(401);
       await request(app.getHttpServer()).get('/public-class').expect(401);
     });
+  });
+});
+
+describe('publicMetadataKey beside a rule', () => {
+  it('stops start-up for @Scopes on a route marked public by the key, as under @Public()', async () => {
+    @Controller('contradiction')
+    class ContradictionController {
+      @PublicByDocs()
+      @Scopes('orders:read')
+      @Get()
+      open() {
+        return { open: true };
+      }
+    }
+    await expect(
+      createHttpApp('express', {
+        imports: [
+          AuthModule.forRoot({
+            issuers: [issuer.trusted],
+            audience: 'api',
+            publicMetadataKey: IS_PUBLIC_KEY,
+          }),
+        ],
+        controllers: [ContradictionController],
+      }),
+    ).rejects.toThrow(/ContradictionController\.open has @Scopes under @Public\(\)/);
+  });
+
+  it('stops start-up for a controller marked public by the key under @Scopes', async () => {
+    @Controller('contradiction-class')
+    @PublicByDocs()
+    @Scopes('orders:read')
+    class ContradictionClass {
+      @Get()
+      open() {
+        return { open: true };
+      }
+    }
+    await expect(
+      createHttpApp('express', {
+        imports: [
+          AuthModule.forRoot({
+            issuers: [issuer.trusted],
+            audience: 'api',
+            publicMetadataKey: IS_PUBLIC_KEY,
+          }),
+        ],
+        controllers: [ContradictionClass],
+      }),
+    ).rejects.toThrow(/ContradictionClass has @Scopes under @Public\(\)/);
   });
 });
