@@ -70,11 +70,13 @@ return 1
 const KEY_LETTER = { token: 't', session: 's', subject: 'u' } as const;
 const RETRY_MS = 1000;
 /**
- * Longest wait for a replica to confirm a revocation before it is acknowledged, on a topology
- * with replicas (Sentinel, Cluster): a failover to that replica then keeps it. Past it, the
- * revocation is acknowledged anyway; every instance that knows it writes it back after a failover.
+ * Longest wait for a replica to confirm a revocation, on a topology with replicas (Sentinel,
+ * Cluster). A revocation no replica confirmed in time is not acknowledged: the call rejects,
+ * though the entry is written on the master, honoured locally and written again until confirmed.
  */
 const REPLICA_ACK_MS = 250;
+/** Entries written back per round trip (one pipeline, one WAIT). */
+const WRITE_BACK_BATCH = 100;
 /** How long one health check's PING answers the checks that follow it. */
 const HEALTH_REUSE_MS = 1000;
 /** Longest wait for Redis's answer to a health check's PING. */
@@ -296,32 +298,48 @@ export class RedisRevocationStore implements RevocationStore {
     }
   }
 
-  private write(entry: RevocationEntry): Promise<unknown> {
-    const issuedBefore = entry.kind === 'subject' ? entry.issuedBefore : 0;
-    const args = [
+  /** Writes one entry; rejects unless Redis took it and, with replicas, a replica confirmed it. */
+  private async write(entry: RevocationEntry): Promise<void> {
+    if (!(await this.writeBatch([entry]))) {
+      throw new RevocationUnavailableError(
+        `revocation store unavailable: no replica confirmed the write within ${REPLICA_ACK_MS} ms`,
+      );
+    }
+  }
+
+  /**
+   * Writes entries in one round trip, atomically each: one pipeline, routed by the scripts' keys
+   * (every key shares the prefix's slot), ended on a replicated topology by one WAIT on the node
+   * that wrote. Rejects if Redis refused any; else resolves to whether a replica confirmed them
+   * (always true without replicas).
+   */
+  private async writeBatch(entries: readonly RevocationEntry[]): Promise<boolean> {
+    const replies = await this.call(async () => {
+      const pipeline = this.client.pipeline() as unknown as Chained;
+      for (const entry of entries) pipeline.tesseraRevoke(...this.revokeArguments(entry));
+      if (this.replicated) pipeline.wait(1, REPLICA_ACK_MS);
+      const replies = await pipeline.exec();
+      const failed = replies?.find(([error]) => error !== null)?.[0];
+      if (replies === null || failed) throw failed ?? new Error('revocation write not run');
+      return replies;
+    });
+    // Outside the breaker: a master without a replica in sync is up, and reads still work.
+    return !this.replicated || Number(replies.at(-1)?.[1]) >= 1;
+  }
+
+  private revokeArguments(entry: RevocationEntry): unknown[] {
+    return [
       this.key(entry),
       this.indexKey,
       this.channelName,
       entry.kind,
       entry.id,
       entry.expiresAt,
-      issuedBefore,
+      entry.kind === 'subject' ? entry.issuedBefore : 0,
       Math.floor(this.now()),
       this.channel.publishCommand,
       encodeEntry(entry),
     ];
-    if (!this.replicated)
-      return this.call(() => (this.client as unknown as Scripted).tesseraRevoke(...args));
-    // WAIT on the connection (the node) that wrote: one pipeline, routed by the script's keys.
-    return this.call(async () => {
-      const pipeline = this.client.pipeline() as unknown as ChainedWait;
-      const replies = await pipeline
-        .tesseraRevoke(...args)
-        .wait(1, REPLICA_ACK_MS)
-        .exec();
-      const failed = replies?.find(([error]) => error !== null)?.[0];
-      if (replies === null || failed) throw failed ?? new Error('revocation write not run');
-    });
   }
 
   /** Runs a Redis command through the breaker; any failure is a `RevocationUnavailableError`. */
@@ -389,16 +407,33 @@ export class RedisRevocationStore implements RevocationStore {
     if (!(await this.flushPending())) this.scheduleRetry();
   }
 
-  /** Writes deferred entries; stops at the first failure, keeping the rest for next time. */
+  /**
+   * Writes deferred entries, a batch per round trip; resolves to false at the first batch Redis
+   * refused, keeping the rest for next time. Entries written but not yet confirmed by a replica
+   * stay deferred too (the retry timer writes them again), without failing the flush: Redis has
+   * them, so the view can be current.
+   */
   private async flushPending(): Promise<boolean> {
+    const now = this.now();
+    const due: [string, RevocationEntry][] = [];
     for (const [member, entry] of this.pending) {
+      if (entry.expiresAt > now) due.push([member, entry]);
+      else this.pending.delete(member);
+    }
+    let unconfirmed = false;
+    for (let from = 0; from < due.length; from += WRITE_BACK_BATCH) {
+      const batch = due.slice(from, from + WRITE_BACK_BATCH);
       try {
-        if (entry.expiresAt > this.now()) await this.write(entry);
+        if (!(await this.writeBatch(batch.map(([, entry]) => entry)))) {
+          unconfirmed = true;
+          continue;
+        }
       } catch {
         return false;
       }
-      this.pending.delete(member);
+      for (const [member] of batch) this.pending.delete(member);
     }
+    if (unconfirmed) this.scheduleRetry();
     return true;
   }
 
@@ -428,9 +463,8 @@ export class RedisRevocationStore implements RevocationStore {
   }
 }
 
-type Scripted = { tesseraRevoke(...args: unknown[]): Promise<unknown> };
-type ChainedWait = {
-  tesseraRevoke(...args: unknown[]): ChainedWait;
-  wait(replicas: number, timeoutMs: number): ChainedWait;
+type Chained = {
+  tesseraRevoke(...args: unknown[]): Chained;
+  wait(replicas: number, timeoutMs: number): Chained;
   exec(): Promise<[Error | null, unknown][] | null>;
 };

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { Redis } from 'ioredis';
-import { AuthConfigError } from 'nest-tessera';
+import { AuthConfigError, RevocationUnavailableError } from 'nest-tessera';
 import { redis, type RedisConnection } from 'nest-tessera/redis';
 import { RedisRevocationStore } from '../../lib/revocation/redis-revocation-store.js';
 import { RedisSessionStore } from '../../lib/session/redis-session-store.js';
@@ -23,6 +23,21 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<void>
     if (performance.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms`);
     await sleep(10);
   }
+}
+
+/** A connection to one node of the topology, for what only a node's own commands can do. */
+async function withNode<T>(port: number, use: (node: Redis) => Promise<T>): Promise<T> {
+  const node = new Redis({ port, host: '127.0.0.1' });
+  try {
+    return await use(node);
+  } finally {
+    node.disconnect();
+  }
+}
+
+/** How many replicas are connected to the master `node`. */
+async function connectedReplicas(node: Redis): Promise<number> {
+  return Number(/connected_slaves:(\d+)/.exec(await node.info('replication'))?.[1]);
 }
 
 /** A running topology, as the suite uses it. */
@@ -126,6 +141,31 @@ export function describeTopology(name: string, start: () => Promise<TopologyUnde
       expect(b.isRevoked({ sid: 's-2' })).toBe(false);
     });
 
+    it('writes back, a batch per round trip, every entry a Redis restarted empty lost', async () => {
+      const p = tagged('write-back');
+      const a = store(p);
+      await a.ready();
+      const jtis = Array.from({ length: 500 }, (_, i) => `t-${i}`);
+      await Promise.all(jtis.map((jti) => a.revokeToken(jti, now() + 600)));
+      await withNode(await topology.master(`${p}index`), async (node) => {
+        // What a restart without persistence does to it: its keys gone, every connection dropped.
+        const keys = await node.keys(`${p.replace(/[{}]/g, '\\$&')}*`);
+        expect(keys.length).toBeGreaterThan(500);
+        await node.del(...keys);
+        await node.config('RESETSTAT');
+        await node.call('CLIENT', 'KILL', 'TYPE', 'normal');
+        await node.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+        while ((await node.zcard(`${p}index`)) < 500 || !a.isCurrent) await sleep(50);
+        // Not a WAIT per entry: one per batch (a reconnection may reconcile twice).
+        const stats = await node.info('commandstats');
+        const waits = Number(/cmdstat_wait:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+        expect(waits).toBeLessThanOrEqual(20);
+      });
+      const fresh = store(p);
+      await fresh.ready();
+      expect(jtis.filter((jti) => !fresh.isRevoked({ jti }))).toEqual([]);
+    });
+
     it('refuses a key prefix whose keys would not share a slot', () => {
       if (!('cluster' in (topology.connection as object))) return;
       expect(() => store('tessera:revocation:')).toThrow(AuthConfigError);
@@ -135,25 +175,41 @@ export function describeTopology(name: string, start: () => Promise<TopologyUnde
 
   // Last: it leaves the topology with a master fewer.
   describe(`Redis ${name}: a failover`, () => {
-    it('loses no acknowledged revocation, the one its replica missed included, and needs no restart', async () => {
+    it('loses no acknowledged revocation, writes back the ones its replica missed, and needs no restart', async () => {
       const p = tagged('failover');
-      const [a, b] = [store(p), store(p)];
-      await Promise.all([a.ready(), b.ready()]);
+      // Another prefix in the same slot, for an instance that stops before the master dies.
+      const alone = `${p}alone:`;
+      const [a, b, c] = [store(p), store(p), store(alone)];
+      await Promise.all([a.ready(), b.ready(), c.ready()]);
       await a.revokeToken('replicated', now() + 600);
       const master = await topology.master(`${p}index`);
       const replica = await topology.replicaOf(master);
-      // The replica frozen: this one is acknowledged (after the bounded wait for the replica)
-      // while only the master has it.
-      topology.pause(replica);
-      await a.revokeToken('missed', now() + 600);
-      await until(() => b.isRevoked({ jti: 'missed' }), 1000);
+      await withNode(master, async (node) => {
+        // The replica frozen, then cut off: it cannot reconnect, and misses every write from now.
+        topology.pause(replica);
+        await node.call('CLIENT', 'KILL', 'TYPE', 'replica');
+        // No replica confirms them: written on the master and heard, but not acknowledged.
+        await expect(a.revokeToken('missed', now() + 600)).rejects.toThrow(
+          RevocationUnavailableError,
+        );
+        await expect(c.revokeToken('unacknowledged', now() + 600)).rejects.toThrow(
+          RevocationUnavailableError,
+        );
+        expect(a.isRevoked({ jti: 'missed' })).toBe(true);
+        await until(() => b.isRevoked({ jti: 'missed' }), 1000);
+        expect(await connectedReplicas(node)).toBe(0);
+      });
+      await c.close();
       await topology.kill(master);
       topology.resume(replica);
       // Made while the master is gone: refused by Redis, honoured where it was made, kept.
-      await a.revokeToken('during', now() + 600).catch(() => undefined);
+      await expect(a.revokeToken('during', now() + 600)).rejects.toThrow(
+        RevocationUnavailableError,
+      );
       await topology.failedOver(`${p}index`, master);
       await until(() => a.isCurrent && b.isCurrent, 20_000);
-      await a.revokeToken('after', now() + 600);
+      // The promoted replica has no replica of its own: still not acknowledged, still honoured.
+      await expect(a.revokeToken('after', now() + 600)).rejects.toThrow(RevocationUnavailableError);
       await until(() => b.isRevoked({ jti: 'after' }), 2000);
       await until(() => b.isRevoked({ jti: 'during' }), 5000);
       // What the promoted replica missed was written back: a new instance sees all of it.
@@ -163,6 +219,11 @@ export function describeTopology(name: string, start: () => Promise<TopologyUnde
         expect(fresh.isRevoked({ jti })).toBe(true);
         expect(await fresh.isRevokedStrong({ jti })).toBe(true);
       }
+      // The promoted replica really missed that window: what no running instance knew is gone,
+      // and its caller was told it failed.
+      const late = store(alone);
+      await late.ready();
+      expect(await late.isRevokedStrong({ jti: 'unacknowledged' })).toBe(false);
     }, 60_000);
 
     const open: RedisRevocationStore[] = [];
