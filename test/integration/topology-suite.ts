@@ -52,6 +52,8 @@ export interface TopologyUnderTest {
   pause(port: number): void;
   resume(port: number): void;
   kill(port: number): Promise<void>;
+  /** Starts a killed data node again, empty; resolves once it is a replica in sync. */
+  restart(port: number): Promise<void>;
   /** Resolves once a replica has taken over `key`'s slot from `from`. */
   failedOver(key: string, from: number): Promise<void>;
   stop(): Promise<void>;
@@ -173,7 +175,7 @@ export function describeTopology(name: string, start: () => Promise<TopologyUnde
     });
   });
 
-  // Last: it leaves the topology with a master fewer.
+  // Last: it kills a master (and starts it again as a replica).
   describe(`Redis ${name}: a failover`, () => {
     it('loses no acknowledged revocation, writes back the ones its replica missed, and needs no restart', async () => {
       const p = tagged('failover');
@@ -208,14 +210,21 @@ export function describeTopology(name: string, start: () => Promise<TopologyUnde
       );
       await topology.failedOver(`${p}index`, master);
       await until(() => a.isCurrent && b.isCurrent, 20_000);
-      // The promoted replica has no replica of its own: still not acknowledged, still honoured.
-      await expect(a.revokeToken('after', now() + 600)).rejects.toThrow(RevocationUnavailableError);
-      await until(() => b.isRevoked({ jti: 'after' }), 2000);
+      // The promoted replica has no replica of its own: not acknowledged, but honoured.
+      await expect(a.revokeToken('unreplicated', now() + 600)).rejects.toThrow(
+        RevocationUnavailableError,
+      );
+      await until(() => b.isRevoked({ jti: 'unreplicated' }), 2000);
       await until(() => b.isRevoked({ jti: 'during' }), 5000);
+      // The old master back, as an empty replica: acknowledged again, and what was written
+      // unconfirmed is written again until a replica has it.
+      await topology.restart(master);
+      await a.revokeToken('after', now() + 600);
+      await until(() => b.isRevoked({ jti: 'after' }), 2000);
       // What the promoted replica missed was written back: a new instance sees all of it.
       const fresh = store(p);
       await fresh.ready();
-      for (const jti of ['replicated', 'missed', 'during', 'after']) {
+      for (const jti of ['replicated', 'missed', 'during', 'unreplicated', 'after']) {
         expect(fresh.isRevoked({ jti })).toBe(true);
         expect(await fresh.isRevokedStrong({ jti })).toBe(true);
       }

@@ -32,6 +32,8 @@ export interface NodeAddress {
 /** Processes of one topology and their directory. */
 abstract class Topology {
   protected readonly processes = new Map<number, ChildProcess>();
+  /** Each server's arguments, to start it again. */
+  private readonly argsOf = new Map<number, readonly string[]>();
   protected readonly dir = mkdtempSync(join(tmpdir(), 'tessera-redis-'));
   /** Should the test process end without `stop()` (a crash), its servers end with it. */
   private readonly killAll = () => {
@@ -65,7 +67,23 @@ abstract class Topology {
     this.processes.get(port)?.kill('SIGCONT');
   }
 
+  /**
+   * Starts a killed server again, empty, on its own port and configuration: it comes back as a
+   * replica (a Cluster node keeps its identity in its state file; sentinels reconfigure an old
+   * master). Resolves once every master has a replica in sync again.
+   */
+  async restart(port: number): Promise<void> {
+    const args = this.argsOf.get(port);
+    if (args === undefined) throw new Error(`no server was started on ${port}`);
+    await this.spawnServer(port, args);
+    await this.settled();
+  }
+
+  /** Resolves once the topology serves every key with a replica in sync. */
+  abstract settled(timeoutMs?: number): Promise<void>;
+
   protected async spawnServer(port: number, args: readonly string[]): Promise<void> {
+    this.argsOf.set(port, args);
     const child = spawn('redis-server', [...args], { cwd: this.dir, stdio: 'ignore' });
     this.processes.set(port, child);
     await until(`redis-server on ${port}`, 5000, async () => {
