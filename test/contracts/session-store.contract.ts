@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { KeyRing } from '../../lib/issue/key-ring.js';
 import { TokenIssuer } from '../../lib/issue/token-issuer.js';
 import { MemoryRevocationStore } from '../../lib/revocation/memory-revocation-store.js';
+import { RevocationUnavailableError } from '../../lib/revocation/revocation-store.js';
 import {
   hashRefreshToken,
   RefreshRefusedError,
@@ -110,6 +111,19 @@ export function describeSessionStore(
       expect(await refused(m.refresh(second.refreshToken, undefined))).toBe('invalid');
       expect(revocations.isRevoked({ iss: ISSUER, jti: 'any', sid: first.session.id })).toBe(true);
       expect(events.reuse).toBe(1);
+    });
+
+    it('gives no tokens for a reused token when the revocation list cannot take the family end', async () => {
+      const m = manager();
+      const first = await m.login(login);
+      const second = await m.refresh(first.refreshToken, undefined);
+      // A list that cannot acknowledge it (Redis down, or no replica confirmed the write).
+      revocations.revokeSession = () => Promise.reject(new RevocationUnavailableError('down'));
+      expect(await refused(m.refresh(first.refreshToken, undefined))).toBe(
+        'threw RevocationUnavailableError: down',
+      );
+      // The session store ended the family before the list was asked.
+      expect(await refused(m.refresh(second.refreshToken, undefined))).toBe('invalid');
     });
 
     it('refuses a refresh of a session the revocation list names, though the store lost its end', async () => {
