@@ -57,7 +57,13 @@ export function openRedis(
       owned: true,
     };
   }
-  return { client: new Redis({ ...OWN_CONNECTION, ...connection, ...waiting }), owned: true };
+  // Sentinel-managed: on a sentinel's +switch-master the connection is dropped and made again
+  // to the new master, a frozen or partitioned old one included, whose socket never closes.
+  const follow = connection.sentinels?.length ? { failoverDetector: true } : {};
+  return {
+    client: new Redis({ ...OWN_CONNECTION, ...follow, ...connection, ...waiting }),
+    owned: true,
+  };
 }
 
 /**
