@@ -1,4 +1,8 @@
-import { InvalidRequestError, InvalidTokenError } from '../errors/auth-errors.js';
+import {
+  InvalidDpopProofError,
+  InvalidRequestError,
+  InvalidTokenError,
+} from '../errors/auth-errors.js';
 import type { OutagePolicy, RiskTier } from '../revocation/risk-tier.js';
 import type { CredentialCarrier } from '../verify/extract-token.js';
 import type { Principal } from '../verify/principal.js';
@@ -106,21 +110,44 @@ function requires(policy: DpopPolicy, issuer: string): boolean {
   return policy.required === true || (policy.required !== false && policy.required.has(issuer));
 }
 
+// RFC 3986 §3.2.2-3.2.3 host [":" port]: an IP literal, or a reg-name (which covers IPv4).
+const HOST = /^(?:\[[0-9a-f:.]+\]|(?:[a-z0-9\-._~!$&'()*+,;=]|%[0-9a-f]{2})+)(?::[0-9]*)?$/i;
+
 /**
  * The URL a proof for this request must name (`htu`). With configured origins, the one whose
  * host the request's `Host` header names (else the first); without, the request's own scheme
  * (`https` on a TLS socket) and `Host`. A proxy's `X-Forwarded-*` headers are never read.
+ * Throws `InvalidDpopProofError('htu_mismatch')` for a `Host` that is not `host[:port]`, and for
+ * a path that does not stay as received once parsed as a URL (dot segments, `%2e%2e`): the proof
+ * is checked against the path the application routes, never a normalized one.
  */
 export function requestUrl(request: DpopCarrier, origins: readonly string[]): string {
   const target = request.originalUrl ?? request.url ?? '/';
   const path = target.split('?', 1)[0].split('#', 1)[0];
   const host = request.headers.host;
+  if (host !== undefined && (typeof host !== 'string' || !HOST.test(host))) {
+    throw new InvalidDpopProofError('htu_mismatch');
+  }
+  let url: string;
   if (origins.length > 0) {
     const named = origins.find(
       (origin) => typeof host === 'string' && new URL(origin).host === host.toLowerCase(),
     );
-    return `${named ?? origins[0]}${path}`;
+    url = `${named ?? origins[0]}${path}`;
+  } else {
+    const encrypted = request.socket?.encrypted ?? request.raw?.socket?.encrypted;
+    url = `${encrypted === true ? 'https' : 'http'}://${host ?? 'localhost'}${path}`;
   }
-  const encrypted = request.socket?.encrypted ?? request.raw?.socket?.encrypted;
-  return `${encrypted === true ? 'https' : 'http'}://${typeof host === 'string' ? host : 'localhost'}${path}`;
+  if (!path.startsWith('/') || parsedPath(url) !== path) {
+    throw new InvalidDpopProofError('htu_mismatch');
+  }
+  return url;
+}
+
+function parsedPath(url: string): string | undefined {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return undefined;
+  }
 }

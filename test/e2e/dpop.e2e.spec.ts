@@ -14,6 +14,11 @@ class ItemsController {
     return ['an item'];
   }
 
+  @Get('items/:id')
+  one() {
+    return 'an item';
+  }
+
   @Post('items')
   create() {
     return { created: true };
@@ -269,6 +274,51 @@ describe.each(ADAPTERS)('DPoP at a resource server on %s', (adapter) => {
     expect(res.status).toBe(401);
     expect(res.headers['www-authenticate']).toBe(`DPoP error="${error}", ${ALGS}`);
     expect(h.reasons.at(-1)).toBe(reason);
+  });
+
+  it.each([
+    { host: `${HOST}/items/some-id?` },
+    { host: `${HOST}/items/some-id#` },
+    { host: `user@${HOST}` },
+    { host: `${HOST}:80/items/some-id?` },
+  ])('refuses a Host header that is not host[:port]: $host', async ({ host }) => {
+    // The proof names another resource; a Host carrying a path must not make it this request's.
+    const res = await request(h.app.getHttpServer())
+      .get('/items')
+      .set('Host', host)
+      .set('Authorization', `DPoP ${token}`)
+      .set('DPoP', proof({ htu: `http://${HOST}/items/some-id` }));
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe(`DPoP error="invalid_dpop_proof", ${ALGS}`);
+    expect(h.reasons.at(-1)).toBe('htu_mismatch');
+  });
+
+  it('accepts a Host with a port when htu names it', async () => {
+    const res = await request(h.app.getHttpServer())
+      .get('/items')
+      .set('Host', `${HOST}:8080`)
+      .set('Authorization', `DPoP ${token}`)
+      .set('DPoP', proof({ htu: `http://${HOST}:8080/items` }));
+    expect(res.status).toBe(200);
+  });
+
+  it.each([{ path: '/items/%2e%2e' }, { path: '/items/..' }, { path: '/items/%2E.' }])(
+    'refuses a path that URL parsing would change: $path',
+    async ({ path }) => {
+      // Parsed as a URL the path would be `/`: a proof for `/` must not pass for this route.
+      const res = await request(h.app.getHttpServer())
+        .get(path)
+        .set('Host', HOST)
+        .set('Authorization', `DPoP ${token}`)
+        .set('DPoP', proof({ htu: `http://${HOST}/` }));
+      expect(res.status).toBe(401);
+      expect(h.reasons.at(-1)).toBe('htu_mismatch');
+    },
+  );
+
+  it('compares a dot-segment htu normalized, against the path as received', async () => {
+    const res = await get(`DPoP ${token}`, [proof({ htu: `http://${HOST}/other/../items` })]);
+    expect(res.status).toBe(200);
   });
 
   it('refuses a proof replayed, even on another route of the same URL', async () => {
