@@ -222,6 +222,15 @@ describe.each<HttpAdapterName>(['express', 'fastify'])(
         error_description: expect.any(String),
       });
       expect(loginRes.headers['set-cookie']).toBeUndefined();
+      // A Host carrying a path: the proof's URL must not become this request's.
+      const hostPath = await request(authUrl)
+        .post('/auth/login')
+        .set('Host', `${new URL(authUrl).host}/auth/elsewhere?`)
+        .set('DPoP', wrongUrl)
+        .send({ username: 'alice', password: 'alice-password' });
+      expect(hostPath.status).toBe(400);
+      expect(hostPath.body.error).toBe('invalid_dpop_proof');
+      expect(hostPath.headers['set-cookie']).toBeUndefined();
       const session = await login(keys);
       const refreshRes = await request(authUrl)
         .post('/auth/refresh')
