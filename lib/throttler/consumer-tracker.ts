@@ -50,8 +50,9 @@ export class ConsumerTracker {
   /**
    * The request's consumer key, or `undefined` when it has no valid token: none, a malformed
    * request, a token that fails verification (forged, expired, of an untrusted issuer...) or one
-   * the revocation list holds. Such a request counts against its client IP, never against the
-   * subject its token names: anyone can write a token naming someone else.
+   * the revocation list holds, or a token bound to a key (`cnf`) that the bearer guard has not yet
+   * authenticated with its proof. Such a request counts against its client IP, never against the
+   * subject its token names: anyone can write a token naming someone else, or steal a bound one.
    */
   async consumerOf(request: CredentialCarrier & object): Promise<string | undefined> {
     const authenticated = principalOf(request);
@@ -74,6 +75,10 @@ export class ConsumerTracker {
       return undefined;
     }
     setVerdict(request, token, this.verifier, { principal });
+    // A token bound to a key (`cnf`) is valid only with a proof by that key, which a bearer
+    // source never carries: whoever sends it this way (a thief, say) spends the IP's budget, not
+    // its owner's. A request the bearer guard authenticated with a proof is counted above.
+    if (principal.claims.cnf !== undefined) return undefined;
     // The local view only, and silently: the bearer guard makes the check of the route's tier,
     // which refuses, counts and logs a revoked token once.
     if (this.revocations?.isRevoked(revocationQuery(principal))) return undefined;

@@ -254,6 +254,15 @@ describe.each(ADAPTERS)('ConsumerThrottlerGuard on %s', (adapter) => {
     },
   );
 
+  it("counts a stolen DPoP-bound token sent as Bearer against the client IP, never its owner's", async () => {
+    const stolen = user(victim, { cnf: { jkt: 'A'.repeat(43) } });
+    expect(await statuses(app, LIMIT, stolen)).toEqual(Array(LIMIT).fill(401));
+    // The IP's budget is spent; the owner's is whole.
+    expect(await statuses(app, 1)).toEqual([429]);
+    expect(await statuses(app, LIMIT + 1, user(victim))).toEqual([...served, 429]);
+    expect(seen.throttled).toEqual(['ip', 'principal']);
+  });
+
   it('counts malformed requests (a token in the query string) against the IP, answered 400, never a 5xx', async () => {
     expect(await statuses(app, LIMIT, undefined, '/orders?access_token=abc')).toEqual(
       Array(LIMIT).fill(400),
