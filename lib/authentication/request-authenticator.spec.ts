@@ -7,6 +7,9 @@ import { MemoryRevocationStore } from '../revocation/memory-revocation-store.js'
 import { RevocationChecker } from '../revocation/revocation-checker.js';
 import { createTokenVerifier } from '../options/create-token-verifier.js';
 import { makeKey, validToken } from '../../test/support/keys.js';
+import { DpopProofVerifier } from '../dpop/dpop-proof-verifier.js';
+import { MemoryDpopReplayCache } from '../dpop/dpop-replay-cache.js';
+import type { DpopPolicy } from '../dpop/dpop-request.js';
 import { RequestAuthenticator } from './request-authenticator.js';
 
 const NOW = 1_700_000_000;
@@ -14,7 +17,12 @@ const key = makeKey('RS256');
 const SOURCES = { headers: [], bodyField: undefined, forbiddenQueryParameters: [] };
 
 function authenticator(
-  options: { cacheSize?: number; events?: AuthEvents; store?: MemoryRevocationStore } = {},
+  options: {
+    cacheSize?: number;
+    events?: AuthEvents;
+    store?: MemoryRevocationStore;
+    dpopRequired?: DpopPolicy['required'];
+  } = {},
 ) {
   const resolved = resolveAuthOptions({
     issuers: [{ issuer: 'https://issuer.test', keys: [key.publicJwk] }],
@@ -25,7 +33,16 @@ function authenticator(
   });
   const store = options.store ?? new MemoryRevocationStore({ now: () => NOW });
   const checker = new RevocationChecker(store, { standard: 'fail-open', sensitive: 'fail-closed' });
-  return new RequestAuthenticator(createTokenVerifier(resolved), checker, SOURCES);
+  const dpop: DpopPolicy | undefined =
+    options.dpopRequired === undefined
+      ? undefined
+      : {
+          proofs: new DpopProofVerifier({ replayCache: new MemoryDpopReplayCache() }),
+          required: options.dpopRequired,
+          origins: [],
+          onOutage: { standard: 'fail-open', sensitive: 'fail-closed' },
+        };
+  return new RequestAuthenticator(createTokenVerifier(resolved), checker, SOURCES, dpop);
 }
 
 const request = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
@@ -138,5 +155,44 @@ describe('RequestAuthenticator', () => {
     const auth = authenticator({ cacheSize: 0 });
     const principal = await auth.authenticate(request(validToken(key, NOW, { sub: 'alice' })));
     expect(principal.subject).toBe('alice');
+  });
+
+  describe('a token presented without a proof (extractor, message)', () => {
+    // The cached path answers synchronously: a refusal there is thrown, not rejected.
+    const reason = async (answer: () => unknown) => {
+      try {
+        await answer();
+      } catch (error) {
+        return (error as InvalidTokenError).reason;
+      }
+      return 'accepted';
+    };
+
+    it.each([
+      { required: true as const, expected: 'dpop_required' },
+      { required: new Set(['https://issuer.test']), expected: 'dpop_required' },
+      { required: new Set(['https://other.test']), expected: 'accepted' },
+      { required: false as const, expected: 'accepted' },
+    ])('answers an unbound token $expected where DPoP required is $required', async (row) => {
+      const auth = authenticator({ dpopRequired: row.required });
+      const token = validToken(key, NOW);
+      expect(await reason(() => auth.authenticateToken(token))).toBe(row.expected);
+      // Again, from the verified-token cache.
+      expect(await reason(() => auth.authenticateToken(token))).toBe(row.expected);
+    });
+
+    it('refuses a bound token, DPoP required or not', async () => {
+      const token = validToken(key, NOW, { cnf: { jkt: 'A'.repeat(43) } });
+      expect(await reason(() => authenticator().authenticateToken(token))).toBe(
+        'dpop_bound_as_bearer',
+      );
+      const required = authenticator({ dpopRequired: true });
+      expect(await reason(() => required.authenticateToken(token))).toBe('dpop_bound_as_bearer');
+    });
+
+    it("keeps the application's own token (a service identity's) out of the required rule", async () => {
+      const auth = authenticator({ dpopRequired: true });
+      expect(await reason(() => auth.authenticateOwnToken(validToken(key, NOW)))).toBe('accepted');
+    });
   });
 });

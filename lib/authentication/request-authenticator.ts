@@ -1,6 +1,7 @@
 import {
   checkBinding,
   dpopCredential,
+  refuseWithoutProof,
   unbound,
   type DpopCarrier,
   type DpopPolicy,
@@ -105,14 +106,35 @@ export class RequestAuthenticator {
   }
 
   /**
-   * Verifies a token obtained some other way (message metadata, a renewal request). Synchronous
-   * when the verified-token cache answers; `await` it.
+   * Verifies a token a client presented some other way (an application's extractor, message
+   * metadata, a renewal request). No proof travels with these: a token bound to a key is refused,
+   * and so is an unbound one where DPoP is required (`dpop_required`). Synchronous when the
+   * verified-token cache answers; `await` it.
    */
   authenticateToken(token: string, tier: RiskTier = 'standard'): Awaitable<Principal> {
-    // No proof travels with these: a token bound to a key is not accepted here.
+    return this.withoutProof(token, tier, this.presentedWithoutProof);
+  }
+
+  /**
+   * Verifies a token this application obtained for itself (a service identity's): a token bound
+   * to a key is refused, as wherever no proof can be asked; DPoP's `required` is a rule for what
+   * clients present, not for this.
+   */
+  authenticateOwnToken(token: string): Awaitable<Principal> {
+    return this.withoutProof(token, 'standard', unbound);
+  }
+
+  private readonly presentedWithoutProof = (principal: Principal): Principal =>
+    refuseWithoutProof(this.dpop, unbound(principal));
+
+  private withoutProof(
+    token: string,
+    tier: RiskTier,
+    accept: (principal: Principal) => Principal,
+  ): Awaitable<Principal> {
     const cached = this.verifier.cachedPrincipal(token);
-    if (cached !== undefined) return this.unrevoked(unbound(cached), tier);
-    return this.verifyAtEndOfTurn(token, tier, unbound);
+    if (cached !== undefined) return this.unrevoked(accept(cached), tier);
+    return this.verifyAtEndOfTurn(token, tier, accept);
   }
 
   private verifyAtEndOfTurn(

@@ -72,7 +72,7 @@ export class ServiceIdentities {
       return identity;
     }
     const token = await this.fetchToken(declared.clientCredentials);
-    const principal = await this.authenticator.authenticateToken(token);
+    const principal = await this.authenticator.authenticateOwnToken(token);
     const identity = { principal, crossTenant };
     this.cache.set(name, { identity, refreshAt: principal.expiresAt - REFRESH_MARGIN_SECONDS });
     return identity;

@@ -71,6 +71,20 @@ export function unbound(principal: Principal): Principal {
 }
 
 /**
+ * Refuses an unbound token where DPoP is required for its issuer (`dpop_required`) and no proof
+ * can come with it; `policy` absent: DPoP is off.
+ */
+export function refuseWithoutProof(
+  policy: DpopPolicy | undefined,
+  principal: Principal,
+): Principal {
+  if (policy !== undefined && requires(policy, principal.issuer)) {
+    throw new InvalidTokenError('dpop_required');
+  }
+  return principal;
+}
+
+/**
  * What a request presenting `principal`'s token needs beyond the token: a bound token only as
  * `Authorization: DPoP` with a valid proof by its key for this request, an unbound one only as a
  * bearer token and only where DPoP is not required. Resolves to the principal.
@@ -86,8 +100,7 @@ export function checkBinding(
   const jkt = boundKey(principal);
   if (!viaDpop) {
     if (jkt !== undefined) throw new InvalidTokenError('dpop_bound_as_bearer');
-    if (requires(policy, principal.issuer)) throw new InvalidTokenError('dpop_required');
-    return principal;
+    return refuseWithoutProof(policy, principal);
   }
   if (jkt === undefined || jkt === '') {
     throw new InvalidTokenError(

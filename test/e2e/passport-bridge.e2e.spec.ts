@@ -481,3 +481,54 @@ describe.each(ADAPTERS)('an application without the strategies on %s', (adapter)
     expect(res.body).toEqual({ mine: true });
   });
 });
+
+@Controller('dpop')
+class DpopRequiredController {
+  @UseGuards(AuthGuard('jwt-cookie'))
+  @Get('cookie')
+  cookie(@Req() req: Req) {
+    return req.user;
+  }
+}
+
+describe.each(ADAPTERS)('the Passport bridge with DPoP required on %s', (adapter) => {
+  let app: INestApplication;
+  const rejected: string[] = [];
+  const issuerWide = (required: true | readonly string[]) =>
+    createHttpApp(adapter, {
+      imports: [
+        AuthModule.forRoot({
+          issuers: [{ issuer: ISSUER, keys: [key.publicJwk] }],
+          audience: AUDIENCE,
+          globalGuard: false,
+          dpop: { required },
+          events: { requestRejected: ({ error }) => void rejected.push(error.reason) },
+        }),
+      ],
+      controllers: [DpopRequiredController],
+      providers: [CookieStrategy],
+    });
+
+  it.each([{ required: true as const }, { required: [ISSUER] }])(
+    'refuses an unbound token its own extractor finds (required: $required), as the bearer guard would',
+    async ({ required }) => {
+      app = await issuerWide(required);
+      try {
+        rejected.length = 0;
+        const res = await request(app.getHttpServer())
+          .get('/dpop/cookie')
+          .set('Cookie', `access_token=${token()}`);
+        expect(res.status).toBe(401);
+        expect(rejected).toEqual(['dpop_required']);
+        // A bound token found there is refused as ever: no proof travels with it.
+        const bound = await request(app.getHttpServer())
+          .get('/dpop/cookie')
+          .set('Cookie', `access_token=${token({ cnf: { jkt: 'A'.repeat(43) } })}`);
+        expect(bound.status).toBe(401);
+        expect(rejected.at(-1)).toBe('dpop_bound_as_bearer');
+      } finally {
+        await app.close();
+      }
+    },
+  );
+});

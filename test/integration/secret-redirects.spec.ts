@@ -58,7 +58,7 @@ describe('fetches that carry a secret follow no redirect', () => {
     async ({ code }) => {
       status = code;
       const authenticator = {
-        authenticateToken: async () => {
+        authenticateOwnToken: async () => {
           throw new Error('no token should get this far');
         },
       } as unknown as RequestAuthenticator;
