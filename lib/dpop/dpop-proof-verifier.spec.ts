@@ -92,6 +92,57 @@ describe('DpopProofVerifier', () => {
     );
   });
 
+  it('refuses a full memory cache even fail-open: never taken for an outage', async () => {
+    const v = verifier({
+      replayCache: new MemoryDpopReplayCache({ maxEntries: 1, now: () => NOW }),
+    });
+    const fresh = () =>
+      reasonOf(v.verify({ proof: proof(), method: 'GET', url: URL_ITEMS, onOutage: 'fail-open' }));
+    expect(await fresh()).toBe('accepted');
+    expect(await fresh()).toBe('replay_check_unavailable');
+  });
+
+  describe('with a shared cache that goes down and comes back', () => {
+    const outage = () => {
+      const shared = new MemoryDpopReplayCache({ now: () => NOW });
+      const state = { down: false };
+      const replayCache = {
+        remember: (key: string, expiresAt: number) => {
+          if (state.down) throw new Error('connection refused');
+          return shared.remember(key, expiresAt);
+        },
+      };
+      return { v: verifier({ replayCache }), state };
+    };
+    const check = (v: DpopProofVerifier, signed: string) =>
+      reasonOf(v.verify({ proof: signed, method: 'GET', url: URL_ITEMS, onOutage: 'fail-open' }));
+
+    it('refuses during an outage a proof this instance accepted before it', async () => {
+      const { v, state } = outage();
+      const once = proof();
+      expect(await check(v, once)).toBe('accepted');
+      state.down = true;
+      expect(await check(v, once)).toBe('replayed');
+    });
+
+    it('refuses after an outage a proof this instance accepted during it', async () => {
+      const { v, state } = outage();
+      const once = proof();
+      state.down = true;
+      expect(await check(v, once)).toBe('accepted');
+      state.down = false;
+      expect(await check(v, once)).toBe('replayed');
+    });
+
+    it('refuses fail-closed while the shared cache is down', async () => {
+      const { v, state } = outage();
+      state.down = true;
+      expect(await reasonOf(v.verify({ proof: proof(), method: 'GET', url: URL_ITEMS }))).toBe(
+        'replay_check_unavailable',
+      );
+    });
+  });
+
   it('asks for the current nonce, accepts it and the one before, never a made-up one', async () => {
     let now = NOW;
     const nonces = new DpopNonces({ secret: 's'.repeat(32), lifetimeSeconds: 300, now: () => now });

@@ -97,8 +97,12 @@ export class DpopProofVerifier {
   private readonly maxProofBytes: number;
   private readonly now: () => number;
   private readonly keys = new Map<string, KeyObject>();
-  /** What a fail-open check remembers while the shared cache is down. */
-  private readonly local = new MemoryDpopReplayCache();
+  /**
+   * The proofs this process accepted, whatever the shared cache said: a fail-open check while the
+   * shared cache is down asks it, and a proof accepted here before (or during) an outage is not
+   * accepted here again.
+   */
+  private readonly local: MemoryDpopReplayCache;
 
   constructor(private readonly options: DpopProofVerifierOptions) {
     this.algorithms = [...(options.algorithms ?? DPOP_ALGORITHMS)];
@@ -107,6 +111,7 @@ export class DpopProofVerifier {
     this.clockToleranceSeconds = options.clockToleranceSeconds ?? 5;
     this.maxProofBytes = options.maxProofBytes ?? 8192;
     this.now = options.now ?? (() => Date.now() / 1000);
+    this.local = new MemoryDpopReplayCache({ now: this.now });
   }
 
   /** The nonce clients must use now, when the verifier asks for nonces. */
@@ -121,15 +126,19 @@ export class DpopProofVerifier {
     // Per key: one client's `jti` never spends another's.
     const key = `${checked.jkt}.${createHash('sha256').update(checked.jti).digest('base64url')}`;
     let fresh: boolean;
+    let down = false;
     try {
       fresh = await this.options.replayCache.remember(key, expiresAt);
     } catch (cause) {
-      if (request.onOutage !== 'fail-open') {
+      // A memory cache full of live proofs is no outage: forgetting one would let it be replayed.
+      if (cause instanceof RangeError || request.onOutage !== 'fail-open') {
         throw new InvalidDpopProofError('replay_check_unavailable', { cause });
       }
-      fresh = this.remembersLocally(key, expiresAt);
+      down = true;
+      fresh = true;
     }
-    if (!fresh) throw new InvalidDpopProofError('replayed');
+    const freshHere = this.remembersLocally(key, expiresAt, down);
+    if (!fresh || !freshHere) throw new InvalidDpopProofError('replayed');
     return checked;
   }
 
@@ -193,11 +202,17 @@ export class DpopProofVerifier {
     return { key, jkt };
   }
 
-  private remembersLocally(key: string, expiresAt: number): boolean {
+  /**
+   * Records the proof in this process's memory: whether it was new here. Full of live proofs, the
+   * memory refuses it while the shared cache is down (`alone`), and leaves the answer to the
+   * shared cache otherwise.
+   */
+  private remembersLocally(key: string, expiresAt: number, alone: boolean): boolean {
     try {
       return this.local.remember(key, expiresAt);
     } catch (cause) {
-      throw new InvalidDpopProofError('replay_check_unavailable', { cause });
+      if (alone) throw new InvalidDpopProofError('replay_check_unavailable', { cause });
+      return true;
     }
   }
 }
