@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Get, type INestApplication, Post } from '@nestjs/common';
 import request from 'supertest';
-import { AuthModule, jwkThumbprint, type AuthError, type DpopOptions } from 'nest-tessera';
+import {
+  AuthModule,
+  jwkThumbprint,
+  type AuthError,
+  type DpopOptions,
+  type TokenSourceOptions,
+} from 'nest-tessera';
 import { TestIssuer } from 'nest-tessera/testing';
 import { dpopKey, makeProof, proofJwk, type ProofParts } from '../support/dpop.js';
 import { ADAPTERS, createHttpApp } from '../support/http-app.js';
@@ -36,7 +42,11 @@ interface Harness {
   readonly reasons: string[];
 }
 
-async function start(adapter: (typeof ADAPTERS)[number], dpop: DpopOptions): Promise<Harness> {
+async function start(
+  adapter: (typeof ADAPTERS)[number],
+  dpop: DpopOptions,
+  tokenSources?: TokenSourceOptions,
+): Promise<Harness> {
   const issuer = TestIssuer.create({ audience: 'api' });
   const reasons: string[] = [];
   const app = await createHttpApp(adapter, {
@@ -45,6 +55,7 @@ async function start(adapter: (typeof ADAPTERS)[number], dpop: DpopOptions): Pro
         issuers: [issuer.trusted],
         audience: 'api',
         dpop,
+        tokenSources,
         events: {
           requestRejected: ({ error }: { error: AuthError }) => reasons.push(error.reason),
         },
@@ -67,7 +78,7 @@ describe.each(ADAPTERS)('DPoP at a resource server on %s', (adapter) => {
   let token: string;
 
   beforeAll(async () => {
-    h = await start(adapter, {});
+    h = await start(adapter, {}, { headers: ['x-access-token'], bodyField: 'access_token' });
     token = boundToken(h.issuer, key);
   });
   afterAll(() => h.app.close());
@@ -337,13 +348,27 @@ describe.each(ADAPTERS)('DPoP at a resource server on %s', (adapter) => {
     expect(h.reasons.at(-1)).toBe('dpop_bound_as_bearer');
   });
 
-  it('refuses a bound token in another token source', async () => {
-    const res = await request(h.app.getHttpServer())
+  it('refuses a bound token in the other token sources, even with a valid proof', async () => {
+    // The sources are configured: an unbound token is accepted there.
+    const plain = await request(h.app.getHttpServer())
       .get('/items')
       .set('Host', HOST)
-      .set('X-Access-Token', token);
-    // Not a configured source here: no token at all; with or without, never accepted.
-    expect(res.status).toBe(401);
+      .set('X-Access-Token', h.issuer.token());
+    expect(plain.status).toBe(200);
+    const inHeader = await request(h.app.getHttpServer())
+      .get('/items')
+      .set('Host', HOST)
+      .set('X-Access-Token', token)
+      .set('DPoP', proof());
+    expect(inHeader.status).toBe(401);
+    expect(h.reasons.at(-1)).toBe('dpop_bound_as_bearer');
+    const inBody = await request(h.app.getHttpServer())
+      .post('/items')
+      .set('Host', HOST)
+      .set('DPoP', proof({ htm: 'POST' }))
+      .send({ access_token: token });
+    expect(inBody.status).toBe(401);
+    expect(h.reasons.at(-1)).toBe('dpop_bound_as_bearer');
   });
 
   it('refuses an unbound token under the DPoP scheme', async () => {
