@@ -77,6 +77,8 @@ const RETRY_MS = 1000;
 const REPLICA_ACK_MS = 250;
 /** Entries written back per round trip (one pipeline, one WAIT). */
 const WRITE_BACK_BATCH = 100;
+/** Index members read per command while loading the view. */
+const SNAPSHOT_PAGE = 10_000;
 /** How long one health check's PING answers the checks that follow it. */
 const HEALTH_REUSE_MS = 1000;
 /** Longest wait for Redis's answer to a health check's PING. */
@@ -359,17 +361,15 @@ export class RedisRevocationStore implements RevocationStore {
   private async reconcile(): Promise<void> {
     if (this.closed) return;
     try {
-      const members = await this.client.zrangebyscore(
-        this.indexKey,
-        Math.floor(this.now()),
-        '+inf',
-      );
       const inRedis = new RevocationSet(this.now);
-      for (const member of members) {
-        const entry = decodeEntry(member);
-        if (entry === undefined) continue;
-        inRedis.add(entry);
-        this.view.add(entry);
+      for await (const members of this.snapshot()) {
+        if (this.closed) return;
+        for (const member of members) {
+          const entry = decodeEntry(member);
+          if (entry === undefined) continue;
+          inRedis.add(entry);
+          this.view.add(entry);
+        }
       }
       for (const entry of this.view.entries()) {
         if (!inRedis.has(entry)) this.pending.set(encodeEntry(entry), entry);
@@ -384,6 +384,39 @@ export class RedisRevocationStore implements RevocationStore {
       // connection that stays up (no 'ready' will come): the retry timer tries again.
       this.setCurrent(false);
       this.scheduleRetry();
+    }
+  }
+
+  /**
+   * The index's live members, a page per command: one reply of a million members outlasts the
+   * command timeout (and would stall the event loop while parsed). Pages follow the score (the
+   * expiry), skipping the members of the last score already read: a member added meanwhile at that
+   * score may be read twice (adding is idempotent), and members of a score are removed only
+   * together, once expired. Members added at a lower score arrive by pub/sub, subscribed first.
+   */
+  private async *snapshot(): AsyncGenerator<string[]> {
+    let min = Math.floor(this.now());
+    let readAtMin = 0;
+    for (;;) {
+      const reply = await this.client.zrangebyscore(
+        this.indexKey,
+        min,
+        '+inf',
+        'WITHSCORES',
+        'LIMIT',
+        readAtMin,
+        SNAPSHOT_PAGE,
+      );
+      const members: string[] = [];
+      for (let i = 0; i < reply.length; i += 2) {
+        const score = Number(reply[i + 1]);
+        if (score === min) readAtMin++;
+        else [min, readAtMin] = [score, 1];
+        members.push(reply[i]);
+      }
+      yield members;
+      if (members.length < SNAPSHOT_PAGE) return;
+      await yieldToEventLoop(); // requests and messages run between pages
     }
   }
 
@@ -461,6 +494,10 @@ export class RedisRevocationStore implements RevocationStore {
     if (entry.issuer === undefined) return `${this.prefix}${letter}:${entry.id}`;
     return `${this.prefix}${letter.toUpperCase()}:${subjectId(entry.issuer, entry.id)}`;
   }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 type Chained = {

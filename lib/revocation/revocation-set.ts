@@ -13,6 +13,8 @@ interface Stamp {
   readonly id?: string;
 }
 
+const SWEEP_EVERY_WRITES = 1024;
+
 type MapName = 'token' | 'session' | 'subject' | 'issuerToken' | 'issuerSession';
 
 /**
@@ -46,7 +48,10 @@ export class RevocationSet {
       issuedBefore: Math.max(issuedBefore, previous?.issuedBefore ?? 0),
       ...(issuer !== undefined && { issuer, id: entry.id }),
     });
-    if (++this.writesSinceSweep >= 1024) this.sweep(now);
+    // A sweep reads every entry: run after as many writes as the set holds (at least 1,024), it
+    // costs each write O(1) however large the set, where a fixed interval makes loading N
+    // entries O(N²). Expired entries are refused on read meanwhile; at most as many linger.
+    if (++this.writesSinceSweep >= Math.max(SWEEP_EVERY_WRITES, this.size)) this.sweep(now);
   }
 
   has(entry: RevocationEntry): boolean {

@@ -76,6 +76,28 @@ describe('Redis revocation store across instances', () => {
     expect(late.isRevoked({ jti: 'x', ...query })).toBe(true);
   });
 
+  it('loads a list longer than one read, every entry of it, however many share an expiry', async () => {
+    const p = `${prefix}paged:`;
+    // 25,000 entries (the store reads 10,000 at a time): the first 12,000 share one expiry, so a
+    // page ends inside a run of equal scores; the rest have expiries of their own.
+    const redis = new Redis(sharedRedisUrl());
+    const shared = Math.ceil(now()) + 600;
+    const members: (string | number)[] = [];
+    for (let i = 0; i < 25_000; i++) {
+      const expiresAt = i < 12_000 ? shared : shared + i;
+      members.push(expiresAt, JSON.stringify({ kind: 'token', id: `paged-${i}`, expiresAt }));
+    }
+    await redis.zadd(`${p}index`, ...members);
+    redis.disconnect();
+    const late = await store(p);
+    await late.ready();
+    const missing = Array.from({ length: 25_000 }, (_, i) => `paged-${i}`).filter(
+      (jti) => !late.isRevoked({ jti }),
+    );
+    expect(missing).toEqual([]);
+    expect(late.isRevoked({ jti: 'paged-25000' })).toBe(false);
+  });
+
   describe('with a Redis that goes away', () => {
     let redis: RedisServer;
     beforeAll(async () => (redis = await RedisServer.start()));
