@@ -25,3 +25,14 @@ export function isPublicRoute(
     reflector.getAllAndOverride<unknown>(publicMetadataKey, targets) === true
   );
 }
+
+/**
+ * Whether `target` (a handler or a controller class) itself is marked public: `@Public()`, or
+ * `true` under the app's `publicMetadataKey`.
+ */
+export function markedPublic(target: object, publicMetadataKey: string | undefined): boolean {
+  return (
+    Reflect.getMetadata(PublicRoute.KEY, target) === true ||
+    (publicMetadataKey !== undefined && Reflect.getMetadata(publicMetadataKey, target) === true)
+  );
+}

@@ -7,7 +7,7 @@ import {
   type SecuredMember,
 } from '../authorization/secured-member.js';
 import { BearerGuard } from './bearer.guard.js';
-import { PublicRoute } from './public.decorator.js';
+import { markedPublic } from './public.decorator.js';
 import { isPublic } from './secure.decorator.js';
 import { AnyOfScopes, RequiredScopes } from './scopes.decorator.js';
 import { TenantRule } from './tenant.decorator.js';
@@ -205,15 +205,12 @@ export function unenforceableRules(
  * `publicMetadataKey`): the guard lets the route through, so it would answer anyone.
  */
 function publicContradictions(type: AnyClass, publicMetadataKey: string | undefined): string[] {
-  const marked = (target: object) =>
-    Reflect.getMetadata(PublicRoute.KEY, target) === true ||
-    (publicMetadataKey !== undefined && Reflect.getMetadata(publicMetadataKey, target) === true);
-  const classPublic = marked(type);
+  const classPublic = markedPublic(type, publicMetadataKey);
   const problems: string[] = [];
   for (const { key, definedBy, functions } of membersOf(type)) {
     for (const fn of functions) {
       const decorators = ruleDecoratorsOn(fn, Reflect.getOwnMetadata);
-      if ((isPublic(fn) || marked(fn) || classPublic) && decorators !== '') {
+      if ((classPublic || markedPublic(fn, publicMetadataKey)) && decorators !== '') {
         problems.push(`${definedBy.name}.${String(key)} has ${decorators} under @Public()`);
         break;
       }
