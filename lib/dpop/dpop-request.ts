@@ -55,7 +55,7 @@ export function usesDpopScheme(request: CredentialCarrier): boolean {
 }
 
 /** `cnf.jkt` of a verified token (RFC 9449 §6.1), if it is bound to a key. */
-export function boundKey(principal: Principal): string | undefined {
+function boundKey(principal: Principal): string | undefined {
   const cnf = principal.claims.cnf;
   if (cnf === undefined) return undefined;
   const jkt = (cnf as { jkt?: unknown } | null)?.jkt;

@@ -141,7 +141,7 @@ export function claimPath(path: string): ClaimPath {
 }
 
 /** A profile's own dotted claim path: nesting only, never a top-level member with the dots. */
-export function nestedClaimPath(path: string): ClaimPath {
+function nestedClaimPath(path: string): ClaimPath {
   return Object.freeze({ names: path.split('.') });
 }
 
@@ -171,7 +171,7 @@ const STRING_CLAIMS: ReadonlySet<string> = new Set([
  * Numeric dates must be numbers, `aud` a string or strings, the registered string claims
  * non-empty strings; any other claim (`permissions`, `email_verified`) present and not `null`.
  */
-export function claimKind(name: string): ClaimKind {
+function claimKind(name: string): ClaimKind {
   if (NUMERIC_CLAIMS.has(name)) return 'number';
   if (name === 'aud') return 'audience';
   return STRING_CLAIMS.has(name) ? 'string' : 'present';
